@@ -1,0 +1,67 @@
+import type { Sleep } from '../ports/clock.ts';
+import {
+  type CycleReport,
+  createInvocationMemory,
+  runScalingCycle,
+  type ScalingDeps,
+  type ScalingSettings,
+} from './scaling-cycle.ts';
+
+export interface InvocationOptions {
+  /** Run exactly one cycle (a manual invocation). */
+  readonly once: boolean;
+  /** Epoch ms by which the last cycle must have finished (leave the platform's own margin out of it). */
+  readonly deadline: number;
+  readonly pollIntervalMs: number;
+  readonly sleep: Sleep;
+}
+
+export interface InvocationReport {
+  readonly cycles: readonly CycleReport[];
+}
+
+/** Every fleet failed in the invocation's last cycle: surfaced as a failed invocation so error alarms fire. */
+export class ScalingCycleError extends Error {
+  override readonly name = 'ScalingCycleError';
+  readonly report: InvocationReport;
+
+  constructor(report: InvocationReport) {
+    const last = report.cycles.at(-1);
+    const reasons = last?.fleets.map((fleet) => `${fleet.fleet}: ${fleet.reason} (${fleet.detail})`) ?? [];
+    const publish = last?.published.error ? [`publish: ${last.published.error}`] : [];
+    super(`every fleet failed in the last cycle: ${[...reasons, ...publish].join('; ') || 'nothing published'}`);
+    this.report = report;
+  }
+}
+
+/**
+ * Polls every `pollIntervalMs` until the next cycle could not finish before the deadline, so one scheduled invocation a
+ * minute reacts to a burst within one poll. A cycle that overruns the interval is followed at once by the next.
+ */
+export async function runInvocation(
+  deps: ScalingDeps,
+  settings: ScalingSettings,
+  options: InvocationOptions,
+): Promise<InvocationReport> {
+  const memory = createInvocationMemory();
+  const cycles: CycleReport[] = [];
+  for (;;) {
+    const report = await runScalingCycle(deps, settings, memory);
+    cycles.push(report);
+    const next = report.startedAt + options.pollIntervalMs;
+    // Budget the next cycle as long as the slowest so far, so it does not run into the deadline.
+    const slowest = Math.max(...cycles.map((cycle) => cycle.durationMs));
+    if (options.once || next + slowest > options.deadline) {
+      break;
+    }
+    const wait = next - deps.clock();
+    if (wait > 0) {
+      await options.sleep(wait);
+    }
+  }
+  const result = { cycles };
+  if (cycles.at(-1)?.allFailed) {
+    throw new ScalingCycleError(result);
+  }
+  return result;
+}

@@ -1,0 +1,323 @@
+import type { Fleet, GroupTarget } from '../domain/fleet.ts';
+import { targetKey } from '../domain/fleet.ts';
+import { toError } from '../domain/guards.ts';
+import { type CapacityDecision, type Demand, decideCapacity, type PeakDemand, Reason } from '../domain/policy.ts';
+import { type Allocations, type Cloud, type SeriesValue, seriesValue } from '../domain/queue-metric.ts';
+import { type QueueName, queuesOf, type SeriesName } from '../domain/queues.ts';
+import type { Clock } from '../ports/clock.ts';
+import type { GroupDescription, InstanceGroups } from '../ports/instance-groups.ts';
+import type { Logger } from '../ports/logger.ts';
+import type { QueueDepthSource } from '../ports/queue-depth.ts';
+import type { QueueMetricsSink, QueueSizeHistory } from '../ports/queue-metrics.ts';
+
+export interface ScalingDeps {
+  readonly depths: QueueDepthSource;
+  readonly metrics: QueueMetricsSink;
+  readonly history: QueueSizeHistory;
+  readonly groups: InstanceGroups;
+  readonly clock: Clock;
+  readonly logger: Logger;
+}
+
+export interface ScalingSettings {
+  readonly cloud: Cloud;
+  readonly environment: string;
+  readonly allocations: Allocations;
+  readonly series: readonly SeriesName[];
+  readonly fleets: readonly Fleet[];
+}
+
+/** `ok`: did what its mode asks. `deferred`: the cloud asked to retry (next poll). `failed`: data or API missing. */
+export type FleetStatus = 'ok' | 'deferred' | 'failed';
+export type FleetAction = 'none' | 'resized' | 'would-resize' | 'deferred';
+
+export interface FleetOutcome {
+  readonly fleet: string;
+  readonly mode: Fleet['mode'];
+  readonly series: SeriesName;
+  readonly status: FleetStatus;
+  readonly action: FleetAction;
+  readonly reason: string;
+  readonly detail: string;
+  /** The series value this fleet sized from (jobs after allocation), when known. */
+  readonly depth?: number;
+  readonly current?: number;
+  readonly desired?: number;
+  readonly booting?: number;
+  readonly competingScalers?: readonly string[];
+}
+
+export interface PublishOutcome {
+  readonly ok: boolean;
+  readonly series: readonly SeriesName[];
+  readonly skipped: readonly { readonly series: SeriesName; readonly reason: string }[];
+  readonly error?: string;
+}
+
+export interface CycleReport {
+  readonly startedAt: number;
+  readonly durationMs: number;
+  readonly published: PublishOutcome;
+  readonly fleets: readonly FleetOutcome[];
+  /** Every fleet failed (or, with no fleets, nothing was published): the invocation should report an error. */
+  readonly allFailed: boolean;
+}
+
+/**
+ * Observations made earlier in the same invocation. It only ever makes scale-in more conservative (a higher window
+ * peak), and it starts empty in every invocation, so a cold start decides exactly as a warm one.
+ */
+export interface InvocationMemory {
+  readonly observed: { series: SeriesName; value: number; at: number }[];
+  readonly peaks: Map<string, ReadonlyMap<SeriesName, number | undefined> | Error>;
+}
+
+export function createInvocationMemory(): InvocationMemory {
+  return { observed: [], peaks: new Map() };
+}
+
+/** One cycle: read depth once, publish every series in one batch, then decide and act per fleet. */
+export async function runScalingCycle(
+  deps: ScalingDeps,
+  settings: ScalingSettings,
+  memory: InvocationMemory = createInvocationMemory(),
+): Promise<CycleReport> {
+  const startedAt = deps.clock();
+  const log = deps.logger.child({ module: 'scaling-cycle' });
+
+  const queues = new Set<QueueName>(settings.series.flatMap((series) => queuesOf(series)));
+  const depths = await deps.depths.read(queues);
+  const values = new Map(
+    settings.series.map((series) => [series, seriesValue(series, depths, settings.allocations, settings.cloud)]),
+  );
+  for (const value of values.values()) {
+    if (value.ok) {
+      memory.observed.push({ series: value.series, value: value.value, at: startedAt });
+    }
+  }
+
+  const published = await publish(deps, settings, [...values.values()], log);
+  const fleets = await decideFleets(deps, settings, values, published, memory, startedAt, log);
+  const allFailed =
+    fleets.length > 0
+      ? fleets.every((fleet) => fleet.status === 'failed')
+      : !published.ok || published.series.length === 0;
+  return { startedAt, durationMs: deps.clock() - startedAt, published, fleets, allFailed };
+}
+
+async function publish(
+  deps: ScalingDeps,
+  settings: ScalingSettings,
+  values: readonly SeriesValue[],
+  log: Logger,
+): Promise<PublishOutcome> {
+  const known = values.filter((value) => value.ok);
+  const skipped = values.filter((value) => !value.ok).map(({ series, reason }) => ({ series, reason }));
+  for (const skip of skipped) {
+    // Never publish a guess: a missing datapoint makes the Terraform alarms do nothing, a wrong 0 makes them scale in.
+    log.warn('series not published', { series: skip.series, reason: skip.reason });
+  }
+  const series = known.map((value) => value.series);
+  if (known.length === 0) {
+    return { ok: skipped.length === 0, series, skipped };
+  }
+  try {
+    await deps.metrics.publish(
+      known.map((value) => ({ series: value.series, environment: settings.environment, value: value.value })),
+    );
+    return { ok: true, series, skipped };
+  } catch (caught) {
+    const error = toError(caught);
+    log.error('publishing queue size failed', { error, series });
+    return { ok: false, series: [], skipped, error: `${error.name}: ${error.message}` };
+  }
+}
+
+async function decideFleets(
+  deps: ScalingDeps,
+  settings: ScalingSettings,
+  values: ReadonlyMap<SeriesName, SeriesValue>,
+  published: PublishOutcome,
+  memory: InvocationMemory,
+  now: number,
+  log: Logger,
+): Promise<FleetOutcome[]> {
+  const managed = settings.fleets.filter((fleet) => fleet.mode !== 'metrics' && fleet.target !== undefined);
+  const groups = await describeGroups(
+    deps.groups,
+    managed.flatMap((fleet) => (fleet.target ? [fleet.target] : [])),
+  );
+
+  const outcomes: FleetOutcome[] = [];
+  for (const fleet of settings.fleets) {
+    const value = values.get(fleet.series);
+    const outcome =
+      fleet.mode === 'metrics' || fleet.target === undefined
+        ? metricsOnlyOutcome(fleet, value, published)
+        : await manageFleet(deps, settings, fleet, fleet.target, value, groups, memory, now);
+    const level = outcome.status === 'failed' ? 'error' : outcome.competingScalers?.length ? 'warn' : 'info';
+    log[level]('fleet decision', { ...outcome });
+    outcomes.push(outcome);
+  }
+  return outcomes;
+}
+
+function metricsOnlyOutcome(fleet: Fleet, value: SeriesValue | undefined, published: PublishOutcome): FleetOutcome {
+  const base = { fleet: fleet.name, mode: fleet.mode, series: fleet.series, action: 'none' as const };
+  if (value === undefined || !value.ok) {
+    return { ...base, status: 'failed', reason: Reason.DemandUnknown, detail: value?.reason ?? 'series not read' };
+  }
+  if (!published.series.includes(fleet.series)) {
+    return {
+      ...base,
+      status: 'failed',
+      reason: 'publish-failed',
+      detail: published.error ?? 'not published',
+      depth: value.value,
+    };
+  }
+  return { ...base, status: 'ok', reason: 'published', detail: `published ${value.value}`, depth: value.value };
+}
+
+type Described = ReadonlyMap<string, GroupDescription> | Error;
+
+async function describeGroups(groups: InstanceGroups, targets: readonly GroupTarget[]): Promise<Described> {
+  if (targets.length === 0) {
+    return new Map();
+  }
+  try {
+    return await groups.describe(targets);
+  } catch (caught) {
+    return toError(caught);
+  }
+}
+
+async function manageFleet(
+  deps: ScalingDeps,
+  settings: ScalingSettings,
+  fleet: Fleet,
+  target: GroupTarget,
+  value: SeriesValue | undefined,
+  groups: Described,
+  memory: InvocationMemory,
+  now: number,
+): Promise<FleetOutcome> {
+  const base = { fleet: fleet.name, mode: fleet.mode, series: fleet.series };
+  const description = groups instanceof Error ? undefined : groups.get(targetKey(target));
+  if (description === undefined || !description.found) {
+    const detail =
+      groups instanceof Error
+        ? `${groups.name}: ${groups.message}`
+        : description === undefined
+          ? 'not described'
+          : description.reason;
+    return { ...base, status: 'failed', action: 'none', reason: 'group-unavailable', detail, depth: okValue(value) };
+  }
+  const group = description.snapshot;
+  const booting = group.instances.filter((instance) => instance.lifecycle === 'booting').length;
+  const demand: Demand =
+    value?.ok === true
+      ? { known: true, jobs: value.value, observedAt: now }
+      : { known: false, reason: value?.reason ?? 'series not read' };
+  const inputs = {
+    now,
+    demand,
+    current: group.desired,
+    booting,
+    jobsPerInstance: fleet.jobsPerInstance,
+    fleet: { min: fleet.minInstances, max: fleet.maxInstances },
+    group: { min: group.min, max: group.max },
+    maxDemandAgeMs: fleet.scaleInWindowSeconds * 1000,
+  };
+  let decision = decideCapacity({ ...inputs, recentPeak: { known: false, reason: 'not read yet' } });
+  if (decision.reason === Reason.WindowUnknown) {
+    // Only a scale-in candidate pays for reading the window back.
+    const recentPeak = await windowPeak(deps, settings, fleet, memory, now);
+    decision = decideCapacity({ ...inputs, recentPeak });
+  }
+
+  const numbers = { depth: okValue(value), current: group.desired, desired: decision.target, booting };
+  const competing = group.competingScalers.length > 0 ? { competingScalers: group.competingScalers } : {};
+  const explained = (status: FleetStatus, action: FleetAction, extra = '') => ({
+    ...base,
+    ...numbers,
+    ...competing,
+    status: demand.known ? status : ('failed' as const),
+    action,
+    reason: decision.reason,
+    detail: decision.detail + extra + competingNote(fleet, group.competingScalers),
+  });
+
+  if (decision.target === group.desired) {
+    return explained('ok', 'none');
+  }
+  if (fleet.mode === 'shadow') {
+    return explained('ok', 'would-resize');
+  }
+  return resize(deps.groups, target, decision, explained);
+}
+
+async function resize(
+  groups: InstanceGroups,
+  target: GroupTarget,
+  decision: CapacityDecision,
+  explained: (status: FleetStatus, action: FleetAction, extra?: string) => FleetOutcome,
+): Promise<FleetOutcome> {
+  try {
+    const result = await groups.setDesiredSize(target, decision.target);
+    return result.applied
+      ? explained('ok', 'resized')
+      : explained('deferred', 'deferred', `; resize deferred: ${result.deferred}`);
+  } catch (caught) {
+    const error = toError(caught);
+    return explained('failed', 'none', `; resize failed: ${error.name}: ${error.message}`);
+  }
+}
+
+function competingNote(fleet: Fleet, scalers: readonly string[]): string {
+  if (scalers.length === 0) {
+    return '';
+  }
+  const verb = fleet.mode === 'direct' ? 'fight fleetplane for this group' : 'also resize this group';
+  return `; WARNING: ${scalers.join(', ')} ${verb}: remove them (Terraform min_replicas = max_replicas disables them)`;
+}
+
+/** The highest demand within the fleet's window: what was published (read back) and what this invocation saw. */
+async function windowPeak(
+  deps: ScalingDeps,
+  settings: ScalingSettings,
+  fleet: Fleet,
+  memory: InvocationMemory,
+  now: number,
+): Promise<PeakDemand> {
+  const windowMs = fleet.scaleInWindowSeconds * 1000;
+  const key = `${fleet.scaleInWindowSeconds}`;
+  let peaks = memory.peaks.get(key);
+  if (peaks === undefined) {
+    // One read per window length per invocation covers every fleet; later cycles add what they observe themselves.
+    try {
+      peaks = await deps.history.peaks(settings.series, settings.environment, now - windowMs, now);
+    } catch (caught) {
+      peaks = toError(caught);
+    }
+    memory.peaks.set(key, peaks);
+  }
+  if (peaks instanceof Error) {
+    return { known: false, reason: `reading the window back failed: ${peaks.message}` };
+  }
+  const published = peaks.get(fleet.series);
+  if (published === undefined) {
+    return {
+      known: false,
+      reason: `no ${fleet.series} datapoints published in the last ${fleet.scaleInWindowSeconds}s`,
+    };
+  }
+  const seen = memory.observed
+    .filter((item) => item.series === fleet.series && item.at >= now - windowMs)
+    .map((item) => item.value);
+  return { known: true, jobs: Math.max(published, ...seen) };
+}
+
+function okValue(value: SeriesValue | undefined): number | undefined {
+  return value?.ok === true ? value.value : undefined;
+}

@@ -1,0 +1,74 @@
+import { z } from 'zod';
+import { MODES } from '../domain/fleet.ts';
+import { CLOUDS } from '../domain/queue-metric.ts';
+import { QUEUE_NAMES } from '../domain/queues.ts';
+
+/**
+ * The config document (YAML or JSON). Objects are strict so a misspelt key is an error, not a silently ignored
+ * setting. Defaults mirror Sourcegraph's Terraform modules where one exists.
+ */
+
+const queueName = z.enum(QUEUE_NAMES);
+
+/** CloudWatch and EC2 Auto Scaling region names, e.g. `us-east-1`, `us-gov-west-1`. */
+const awsRegion = z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/, 'must be an AWS region name such as us-east-1');
+
+const awsTarget = z.strictObject({
+  cloud: z.literal('aws'),
+  region: awsRegion,
+  // Auto Scaling group names: 1-255 characters, no colon (a colon would make it an ARN).
+  autoScalingGroup: z
+    .string()
+    .min(1)
+    .max(255)
+    .regex(/^[^:]+$/, 'must be a group name, not an ARN'),
+});
+
+const fleet = z.strictObject({
+  name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/, 'must be 1-63 letters, digits, dot, dash or underscore'),
+  queues: z.array(queueName).min(1).max(QUEUE_NAMES.length),
+  mode: z.enum(MODES),
+  target: z.discriminatedUnion('cloud', [awsTarget]).optional(),
+  jobsPerInstance: z.number().int().positive(),
+  minInstances: z.number().int().nonnegative().default(0),
+  maxInstances: z.number().int().positive(),
+  scaleInWindowSeconds: z.number().int().min(60).max(86_400).default(600),
+});
+
+const allocations = z.partialRecord(queueName, z.partialRecord(z.enum(CLOUDS), z.number().min(0).max(1)));
+
+export const configDocument = z.strictObject({
+  /** The metric's `environment` dimension: must equal Terraform's `metrics_environment_label`. */
+  environment: z.string().min(1).default('dev'),
+  sourcegraph: z.strictObject({
+    endpoint: z.url({ protocol: /^https?$/ }),
+    token: z.string().min(1).optional(),
+    tokenSecret: z
+      .strictObject({
+        awsSecretsManager: z.string().min(1),
+        jsonKey: z.string().min(1).optional(),
+      })
+      .optional(),
+    timeoutSeconds: z.number().positive().max(60).default(10),
+    maxAttempts: z.number().int().min(1).max(10).default(3),
+    maxBatchSpecs: z.number().int().positive().max(100_000).default(1000),
+    batchSpecPageSize: z.number().int().min(1).max(1000).default(100),
+  }),
+  metrics: z
+    .strictObject({
+      cloudwatch: z
+        .strictObject({
+          namespace: z.string().min(1).max(255).default('sourcegraph-executor'),
+          region: awsRegion.optional(),
+        })
+        .default({ namespace: 'sourcegraph-executor' }),
+    })
+    .default({ cloudwatch: { namespace: 'sourcegraph-executor' } }),
+  allocations: allocations.default({}),
+  pollIntervalSeconds: z.number().int().min(1).max(60).default(10),
+  invocationSeconds: z.number().int().min(1).max(840).default(50),
+  fleets: z.array(fleet).min(1),
+});
+
+export type ConfigDocument = z.infer<typeof configDocument>;
+export type FleetDocument = z.infer<typeof fleet>;

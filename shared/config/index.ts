@@ -1,0 +1,11 @@
+export { ConfigError } from './errors.ts';
+export {
+  type ConfigSource,
+  type LoadConfigIo,
+  loadConfig,
+  parseConfigText,
+  resolveConfigSource,
+} from './load.ts';
+export { type SecretSource, SecretValue } from './secret.ts';
+export type { AwsStaticCredentials, CloudWatchSettings, Env, FleetplaneConfig, SourcegraphSettings } from './types.ts';
+export { parseWorkerEnv } from './worker-env.ts';

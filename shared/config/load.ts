@@ -1,0 +1,205 @@
+import { LineCounter, parseDocument } from 'yaml';
+import type { Fleet } from '../domain/fleet.ts';
+import { targetKey } from '../domain/fleet.ts';
+import { normalizeAllocations } from '../domain/queue-metric.ts';
+import { type SeriesName, seriesNameOf } from '../domain/queues.ts';
+import { type ConfigDocument, configDocument } from './document.ts';
+import { ConfigError } from './errors.ts';
+import { deepFreeze } from './freeze.ts';
+import { describeIssues } from './issues.ts';
+import { type SecretSource, SecretValue } from './secret.ts';
+import type { Env, FleetplaneConfig } from './types.ts';
+import { parseWorkerEnv } from './worker-env.ts';
+
+/** Where the config document lives, decided from the environment alone (no I/O). */
+export type ConfigSource =
+  | { readonly kind: 'inline'; readonly text: string }
+  | { readonly kind: 'file'; readonly path: string }
+  | { readonly kind: 'ssm'; readonly name: string }
+  | { readonly kind: 'worker-env' };
+
+/**
+ * `FLEETPLANE_CONFIG` holds the document itself or a path to it; a value that looks like a path is a path, so a typo
+ * in a path fails as "file not found" rather than as a strange YAML scalar. `FLEETPLANE_CONFIG_SSM_PARAMETER` names an
+ * SSM parameter holding the document. With neither, the worker's own variables are read (drop-in mode).
+ */
+export function resolveConfigSource(env: Env): ConfigSource {
+  const value = env.FLEETPLANE_CONFIG?.trim();
+  const ssm = env.FLEETPLANE_CONFIG_SSM_PARAMETER?.trim();
+  if (value && ssm) {
+    throw new ConfigError('environment', [
+      'FLEETPLANE_CONFIG and FLEETPLANE_CONFIG_SSM_PARAMETER are both set: choose one',
+    ]);
+  }
+  if (ssm) {
+    return { kind: 'ssm', name: ssm };
+  }
+  if (!value) {
+    return { kind: 'worker-env' };
+  }
+  const looksLikePath = /^(\/|\.\.?\/|~\/)/.test(value) || /^[^\s{:]+\.(ya?ml|json)$/i.test(value);
+  return looksLikePath ? { kind: 'file', path: value } : { kind: 'inline', text: value };
+}
+
+export interface LoadConfigIo {
+  readonly readFile: (path: string) => Promise<string>;
+  readonly readSsmParameter: (name: string) => Promise<string>;
+}
+
+/** Resolves the source, reads it, and parses it: the one entry point every function and CLI uses. */
+export async function loadConfig(env: Env, io: LoadConfigIo): Promise<FleetplaneConfig> {
+  const source = resolveConfigSource(env);
+  switch (source.kind) {
+    case 'worker-env':
+      return parseWorkerEnv(env);
+    case 'inline':
+      return parseConfigText(source.text, 'inline FLEETPLANE_CONFIG', env);
+    case 'file':
+      return parseConfigText(await readOrExplain(io.readFile, source.path, 'file'), `file:${source.path}`, env);
+    case 'ssm':
+      return parseConfigText(
+        await readOrExplain(io.readSsmParameter, source.name, 'SSM parameter'),
+        `ssm:${source.name}`,
+        env,
+      );
+  }
+}
+
+async function readOrExplain(read: (name: string) => Promise<string>, name: string, what: string): Promise<string> {
+  try {
+    return await read(name);
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    throw new ConfigError(`${what} ${name}`, [`cannot read the config ${what}: ${reason}`], { cause: error });
+  }
+}
+
+/** Parses a YAML or JSON document (JSON is YAML) into a frozen config, reporting every problem at once. */
+export function parseConfigText(text: string, source: string, env: Env): FleetplaneConfig {
+  const lines = new LineCounter();
+  const yaml = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
+  if (yaml.errors.length > 0) {
+    // Only the position and the parser's first line are reported: the document may hold a token.
+    const at = (offset: number) => lines.linePos(offset).line;
+    throw new ConfigError(
+      source,
+      yaml.errors.map((e) => `line ${at(e.pos[0])}: ${e.code} ${e.message.split('\n')[0] ?? ''}`),
+    );
+  }
+  const parsed = configDocument.safeParse(yaml.toJS());
+  const problems = parsed.success ? [] : describeIssues(parsed.error.issues);
+  if (!parsed.success) {
+    throw new ConfigError(source, problems);
+  }
+  const document = parsed.data;
+  problems.push(...crossFieldProblems(document, env));
+  const token = tokenSource(document, env, problems);
+  const region = document.metrics.cloudwatch.region ?? env.AWS_REGION;
+  if (!region) {
+    problems.push('metrics.cloudwatch.region: required (no AWS_REGION in the environment to default to)');
+  }
+  if (problems.length > 0 || token === undefined || region === undefined) {
+    throw new ConfigError(source, problems);
+  }
+
+  const fleets = document.fleets.map(toFleet);
+  const allocation = normalizeAllocations(document.allocations, { aws: true, gcp: false });
+  const s = document.sourcegraph;
+  return deepFreeze({
+    source,
+    environment: document.environment,
+    sourcegraph: {
+      endpoint: s.endpoint.replace(/\/+$/, ''),
+      token,
+      timeoutMs: Math.round(s.timeoutSeconds * 1000),
+      maxAttempts: s.maxAttempts,
+      maxBatchSpecs: s.maxBatchSpecs,
+      batchSpecPageSize: s.batchSpecPageSize,
+    },
+    cloudwatch: { namespace: document.metrics.cloudwatch.namespace, region },
+    allocations: allocation.allocations,
+    warnings: allocation.warnings,
+    series: uniqueSeries(fleets),
+    fleets,
+    pollIntervalSeconds: document.pollIntervalSeconds,
+    invocationSeconds: document.invocationSeconds,
+  });
+}
+
+function crossFieldProblems(document: ConfigDocument, env: Env): string[] {
+  const problems: string[] = [];
+  const names = new Map<string, number>();
+  const targets = new Map<string, number>();
+  document.fleets.forEach((fleet, index) => {
+    const at = `fleets[${index}]`;
+    if (fleet.minInstances > fleet.maxInstances) {
+      problems.push(`${at}.minInstances: ${fleet.minInstances} is above maxInstances ${fleet.maxInstances}`);
+    }
+    if (new Set(fleet.queues).size !== fleet.queues.length) {
+      problems.push(`${at}.queues: lists a queue twice`);
+    }
+    if (fleet.mode !== 'metrics' && fleet.target === undefined) {
+      problems.push(`${at}.target: required in ${fleet.mode} mode (the group to resize)`);
+    }
+    const seenName = names.get(fleet.name);
+    if (seenName !== undefined) {
+      problems.push(`${at}.name: "${fleet.name}" is already used by fleets[${seenName}]`);
+    }
+    names.set(fleet.name, index);
+    if (fleet.target !== undefined && fleet.mode !== 'metrics') {
+      // Two fleets resizing one group would fight each other every cycle.
+      const key = targetKey(fleet.target);
+      const seenTarget = targets.get(key);
+      if (seenTarget !== undefined) {
+        problems.push(`${at}.target: group ${key} is already managed by fleets[${seenTarget}]`);
+      }
+      targets.set(key, index);
+    }
+  });
+  const { token, tokenSecret } = document.sourcegraph;
+  if (token !== undefined && tokenSecret !== undefined) {
+    problems.push('sourcegraph.token: give either token or tokenSecret, not both');
+  }
+  if (token === undefined && tokenSecret === undefined && !env.SRC_ACCESS_TOKEN) {
+    problems.push('sourcegraph.token: required (or sourcegraph.tokenSecret, or SRC_ACCESS_TOKEN in the environment)');
+  }
+  if (document.pollIntervalSeconds > document.invocationSeconds) {
+    problems.push(
+      `pollIntervalSeconds: ${document.pollIntervalSeconds} is longer than invocationSeconds ${document.invocationSeconds}`,
+    );
+  }
+  return problems;
+}
+
+function tokenSource(document: ConfigDocument, env: Env, problems: string[]): SecretSource | undefined {
+  const { token, tokenSecret } = document.sourcegraph;
+  if (tokenSecret !== undefined) {
+    return { kind: 'aws-secrets-manager', secretId: tokenSecret.awsSecretsManager, jsonKey: tokenSecret.jsonKey };
+  }
+  const value = token ?? env.SRC_ACCESS_TOKEN;
+  if (value === undefined || value === '') {
+    return undefined;
+  }
+  if (/\s/.test(value)) {
+    problems.push('sourcegraph.token: contains white space (check for a stray newline)');
+  }
+  return { kind: 'value', value: new SecretValue(value) };
+}
+
+function toFleet(document: ConfigDocument['fleets'][number]): Fleet {
+  return {
+    name: document.name,
+    queues: [...document.queues].sort(),
+    series: seriesNameOf(document.queues),
+    mode: document.mode,
+    target: document.target,
+    jobsPerInstance: document.jobsPerInstance,
+    minInstances: document.minInstances,
+    maxInstances: document.maxInstances,
+    scaleInWindowSeconds: document.scaleInWindowSeconds,
+  };
+}
+
+function uniqueSeries(fleets: readonly Fleet[]): SeriesName[] {
+  return [...new Set(fleets.map((fleet) => fleet.series))];
+}

@@ -1,0 +1,48 @@
+import type { Fleet } from '../domain/fleet.ts';
+import type { Allocations } from '../domain/queue-metric.ts';
+import type { SeriesName } from '../domain/queues.ts';
+import type { SecretSource, SecretValue } from './secret.ts';
+
+/** Environment variables as the process sees them. */
+export type Env = Readonly<Record<string, string | undefined>>;
+
+export interface AwsStaticCredentials {
+  readonly accessKeyId: string;
+  readonly secretAccessKey: SecretValue;
+  readonly sessionToken?: SecretValue;
+}
+
+export interface CloudWatchSettings {
+  readonly namespace: string;
+  readonly region: string;
+  /** The worker's `EXECUTOR_METRIC_AWS_*` keys; absent = the function's own role (default credential chain). */
+  readonly credentials?: AwsStaticCredentials;
+}
+
+export interface SourcegraphSettings {
+  readonly endpoint: string;
+  readonly token: SecretSource;
+  readonly timeoutMs: number;
+  readonly maxAttempts: number;
+  readonly maxBatchSpecs: number;
+  readonly batchSpecPageSize: number;
+}
+
+/** The whole configuration, parsed once per cold start and frozen. */
+export interface FleetplaneConfig {
+  /** Where it came from, for logs: `worker-env`, `inline`, `file:<path>`, `ssm:<name>`. */
+  readonly source: string;
+  readonly environment: string;
+  readonly sourcegraph: SourcegraphSettings;
+  readonly cloudwatch?: CloudWatchSettings;
+  readonly allocations: Allocations;
+  /** Allocation notes the worker would log (forced zeros, 100% to both clouds). */
+  readonly warnings: readonly string[];
+  /** The series written each cycle: the worker's three in drop-in mode, else those the fleets use. */
+  readonly series: readonly SeriesName[];
+  readonly fleets: readonly Fleet[];
+  /** Seconds between cycles inside one invocation. */
+  readonly pollIntervalSeconds: number;
+  /** Seconds one scheduled invocation keeps polling before it returns (the next one starts on schedule). */
+  readonly invocationSeconds: number;
+}

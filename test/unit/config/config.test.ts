@@ -1,0 +1,303 @@
+import { describe, expect, it } from 'vitest';
+import {
+  ConfigError,
+  loadConfig,
+  parseConfigText,
+  parseWorkerEnv,
+  resolveConfigSource,
+  SecretValue,
+} from '../../../shared/config/index.ts';
+
+const TOKEN = 'sgp_0123456789abcdef0123456789abcdef01234567';
+
+const VALID = `
+environment: prod
+sourcegraph:
+  endpoint: https://sourcegraph.example.com/
+  token: ${TOKEN}
+fleets:
+  - name: codeintel
+    queues: [codeintel]
+    mode: direct
+    target: { cloud: aws, region: us-east-1, autoScalingGroup: executors-codeintel }
+    jobsPerInstance: 360
+    minInstances: 1
+    maxInstances: 10
+  - name: multi
+    queues: [codeintel, batches]
+    mode: metrics
+    jobsPerInstance: 20
+    maxInstances: 5
+`;
+
+function problemsOf(action: () => unknown): readonly string[] {
+  try {
+    action();
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      return error.problems;
+    }
+    throw error;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+describe('parseConfigText', () => {
+  it('parses a document into a frozen config with defaults', () => {
+    // Act
+    const config = parseConfigText(VALID, 'test', { AWS_REGION: 'eu-west-1' });
+
+    // Assess
+    expect(config.environment).toBe('prod');
+    expect(config.sourcegraph.endpoint).toBe('https://sourcegraph.example.com');
+    expect(config.cloudwatch).toEqual({ namespace: 'sourcegraph-executor', region: 'eu-west-1' });
+    expect(config.series).toEqual(['codeintel', 'batches_codeintel']);
+    expect(config.fleets[1]).toMatchObject({ series: 'batches_codeintel', minInstances: 0, scaleInWindowSeconds: 600 });
+    expect(config.pollIntervalSeconds).toBe(10);
+    expect(Object.isFrozen(config)).toBe(true);
+    expect(Object.isFrozen(config.fleets[0])).toBe(true);
+  });
+
+  it('accepts JSON as well as YAML', () => {
+    // Prepare
+    const json = JSON.stringify({
+      sourcegraph: { endpoint: 'http://127.0.0.1:3080', token: TOKEN },
+      metrics: { cloudwatch: { region: 'us-west-2', namespace: 'custom' } },
+      fleets: [
+        {
+          name: 'b',
+          queues: ['batches'],
+          mode: 'shadow',
+          jobsPerInstance: 2,
+          maxInstances: 3,
+          target: { cloud: 'aws', region: 'us-west-2', autoScalingGroup: 'g' },
+        },
+      ],
+    });
+
+    // Act
+    const config = parseConfigText(json, 'test', {});
+
+    // Assess
+    expect(config.cloudwatch).toEqual({ namespace: 'custom', region: 'us-west-2' });
+    expect(config.environment).toBe('dev');
+  });
+
+  it('names every bad key at once', () => {
+    // Prepare
+    const text = `
+sourcegraph:
+  endpoint: not a url
+  token: ${TOKEN}
+  tokn: typo
+pollIntervalSeconds: 0
+fleets:
+  - name: a
+    queues: [codeintel, cobol]
+    mode: turbo
+    jobsPerInstance: 0
+    maxInstances: 3
+    target: { cloud: aws, region: mars-1, autoScalingGroup: g }
+`;
+
+    // Act
+    const problems = problemsOf(() => parseConfigText(text, 'test', {}));
+
+    // Assess
+    expect(problems).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/^sourcegraph\.endpoint: /),
+        'sourcegraph.tokn: unknown key',
+        expect.stringMatching(/^pollIntervalSeconds: /),
+        expect.stringMatching(/^fleets\[0\]\.queues\[1\]: /),
+        expect.stringMatching(/^fleets\[0\]\.mode: /),
+        expect.stringMatching(/^fleets\[0\]\.jobsPerInstance: /),
+        expect.stringMatching(/^fleets\[0\]\.target\.region: /),
+      ]),
+    );
+    expect(problems).toHaveLength(7);
+  });
+
+  it('reports cross-field problems together', () => {
+    // Prepare
+    const text = `
+sourcegraph: { endpoint: https://sg.example.com }
+fleets:
+  - { name: a, queues: [codeintel], mode: direct, jobsPerInstance: 1, minInstances: 5, maxInstances: 2 }
+  - { name: a, queues: [batches], mode: direct, jobsPerInstance: 1, maxInstances: 2, target: { cloud: aws, region: us-east-1, autoScalingGroup: g } }
+  - { name: c, queues: [batches], mode: shadow, jobsPerInstance: 1, maxInstances: 2, target: { cloud: aws, region: us-east-1, autoScalingGroup: g } }
+`;
+
+    // Act
+    const problems = problemsOf(() => parseConfigText(text, 'test', {}));
+
+    // Assess
+    expect(problems).toEqual([
+      'fleets[0].minInstances: 5 is above maxInstances 2',
+      'fleets[0].target: required in direct mode (the group to resize)',
+      'fleets[1].name: "a" is already used by fleets[0]',
+      'fleets[2].target: group aws:us-east-1:g is already managed by fleets[1]',
+      expect.stringMatching(/^sourcegraph\.token: required/),
+      expect.stringMatching(/^metrics\.cloudwatch\.region: required/),
+    ]);
+  });
+
+  it('reports YAML syntax errors with their line', () => {
+    expect(problemsOf(() => parseConfigText('fleets: [\n  - a: 1\n', 'test', {}))[0]).toMatch(/^line \d+: /);
+    expect(problemsOf(() => parseConfigText('a: 1\na: 2\n', 'test', {}))[0]).toMatch(/DUPLICATE_KEY/);
+  });
+
+  it('never puts the token in an error or in the serialized config', () => {
+    // Prepare
+    const bad = VALID.replace('maxInstances: 10', 'maxInstances: -1');
+
+    // Act
+    const problems = problemsOf(() => parseConfigText(bad, 'test', { AWS_REGION: 'us-east-1' }));
+    const config = parseConfigText(VALID, 'test', { AWS_REGION: 'us-east-1' });
+
+    // Assess
+    expect(problems.join('\n')).not.toContain(TOKEN);
+    expect(JSON.stringify(config)).not.toContain(TOKEN);
+    expect(String(config.sourcegraph.token.kind === 'value' && config.sourcegraph.token.value)).toBe('[redacted]');
+    expect(config.sourcegraph.token).toEqual({ kind: 'value', value: expect.any(SecretValue) });
+  });
+
+  it('takes the token from a Secrets Manager reference or from SRC_ACCESS_TOKEN', () => {
+    // Prepare
+    const withSecret = VALID.replace(
+      `token: ${TOKEN}`,
+      'tokenSecret: { awsSecretsManager: fleetplane/sg, jsonKey: token }',
+    );
+    const withoutToken = VALID.replace(`token: ${TOKEN}`, '');
+
+    // Act
+    const fromSecret = parseConfigText(withSecret, 'test', { AWS_REGION: 'us-east-1' });
+    const fromEnv = parseConfigText(withoutToken, 'test', { AWS_REGION: 'us-east-1', SRC_ACCESS_TOKEN: TOKEN });
+
+    // Assess
+    expect(fromSecret.sourcegraph.token).toEqual({
+      kind: 'aws-secrets-manager',
+      secretId: 'fleetplane/sg',
+      jsonKey: 'token',
+    });
+    expect(fromEnv.sourcegraph.token.kind === 'value' && fromEnv.sourcegraph.token.value.reveal()).toBe(TOKEN);
+  });
+});
+
+describe('parseWorkerEnv (drop-in mode)', () => {
+  const WORKER_ENV = {
+    SRC_ENDPOINT: 'https://sourcegraph.example.com',
+    SRC_ACCESS_TOKEN: TOKEN,
+    EXECUTOR_METRIC_AWS_NAMESPACE: 'sourcegraph-executor',
+    EXECUTOR_METRIC_AWS_REGION: 'us-west-2',
+  };
+
+  it("uses the worker's defaults and writes its three series", () => {
+    // Act
+    const config = parseWorkerEnv(WORKER_ENV);
+
+    // Assess
+    expect(config.environment).toBe('dev');
+    expect(config.series).toEqual(['codeintel', 'batches', 'batches_codeintel']);
+    expect(config.fleets).toEqual([]);
+    expect(config.cloudwatch).toEqual({ namespace: 'sourcegraph-executor', region: 'us-west-2' });
+    expect(config.allocations).toEqual({ batches: { aws: 1, gcp: 0 }, codeintel: { aws: 1, gcp: 0 } });
+  });
+
+  it("reads the worker's label, static keys and allocations", () => {
+    // Act
+    const config = parseWorkerEnv({
+      ...WORKER_ENV,
+      EXECUTOR_METRIC_ENVIRONMENT_LABEL: 'prod',
+      EXECUTOR_METRIC_AWS_ACCESS_KEY_ID: 'AKIAEXAMPLE',
+      EXECUTOR_METRIC_AWS_SECRET_ACCESS_KEY: 'secret-key-value',
+      EXECUTOR_METRIC_AWS_SESSION_TOKEN: 'session-token-value',
+      EXECUTOR_METRIC_GCP_PROJECT_ID: 'p1',
+      EXECUTOR_ALLOCATIONS: '{"codeintel": {"aws": 0.5, "gcp": 0.5}}',
+    });
+
+    // Assess
+    expect(config.environment).toBe('prod');
+    expect(config.cloudwatch?.credentials?.accessKeyId).toBe('AKIAEXAMPLE');
+    expect(config.cloudwatch?.credentials?.secretAccessKey.reveal()).toBe('secret-key-value');
+    expect(config.allocations).toEqual({ codeintel: { aws: 0.5, gcp: 0.5 }, batches: { aws: 1, gcp: 1 } });
+    expect(JSON.stringify(config)).not.toMatch(/secret-key-value|session-token-value/);
+  });
+
+  it('falls back to the Lambda region', () => {
+    const { EXECUTOR_METRIC_AWS_REGION: _, ...env } = WORKER_ENV;
+    expect(parseWorkerEnv({ ...env, AWS_REGION: 'ap-south-1' }).cloudwatch?.region).toBe('ap-south-1');
+  });
+
+  it('names every missing or bad variable at once, without the secrets', () => {
+    // Act
+    const problems = problemsOf(() =>
+      parseWorkerEnv({
+        SRC_ENDPOINT: 'ftp://x',
+        EXECUTOR_METRIC_AWS_ACCESS_KEY_ID: 'AKIA',
+        EXECUTOR_ALLOCATIONS: '{"codeintel": {"azure": 1}, "cobol": {}, "batches": {"aws": 2}}',
+      }),
+    );
+
+    // Assess
+    expect(problems).toEqual([
+      'SRC_ENDPOINT: must be an http(s) URL',
+      expect.stringMatching(/^SRC_ACCESS_TOKEN: required/),
+      expect.stringMatching(/^EXECUTOR_METRIC_AWS_NAMESPACE: required/),
+      expect.stringMatching(/^EXECUTOR_METRIC_AWS_REGION: required/),
+      expect.stringMatching(/^EXECUTOR_METRIC_AWS_SECRET_ACCESS_KEY: required/),
+      expect.stringMatching(/^EXECUTOR_ALLOCATIONS\.codeintel\.azure/),
+      expect.stringMatching(/^EXECUTOR_ALLOCATIONS\.batches\.aws: /),
+      'EXECUTOR_ALLOCATIONS.cobol: unknown key',
+    ]);
+  });
+
+  it('rejects allocations that are not JSON', () => {
+    expect(problemsOf(() => parseWorkerEnv({ ...WORKER_ENV, EXECUTOR_ALLOCATIONS: '{codeintel' }))).toEqual([
+      expect.stringMatching(/^EXECUTOR_ALLOCATIONS: not valid JSON/),
+    ]);
+  });
+});
+
+describe('config sources', () => {
+  it.each([
+    [{ FLEETPLANE_CONFIG: '/etc/fleetplane.yml' }, { kind: 'file', path: '/etc/fleetplane.yml' }],
+    [{ FLEETPLANE_CONFIG: './fleetplane.yaml' }, { kind: 'file', path: './fleetplane.yaml' }],
+    [{ FLEETPLANE_CONFIG: 'fleetplane.json' }, { kind: 'file', path: 'fleetplane.json' }],
+    [{ FLEETPLANE_CONFIG: '{"fleets": []}' }, { kind: 'inline', text: '{"fleets": []}' }],
+    [{ FLEETPLANE_CONFIG: 'fleets: []' }, { kind: 'inline', text: 'fleets: []' }],
+    [{ FLEETPLANE_CONFIG_SSM_PARAMETER: '/fleetplane/config' }, { kind: 'ssm', name: '/fleetplane/config' }],
+    [{ FLEETPLANE_CONFIG: '  ' }, { kind: 'worker-env' }],
+    [{}, { kind: 'worker-env' }],
+  ])('%j → %j', (env, source) => {
+    expect(resolveConfigSource(env)).toEqual(source);
+  });
+
+  it('refuses two sources at once', () => {
+    expect(() => resolveConfigSource({ FLEETPLANE_CONFIG: 'a.yml', FLEETPLANE_CONFIG_SSM_PARAMETER: '/p' })).toThrow(
+      ConfigError,
+    );
+  });
+
+  it('reads files and SSM parameters through the given I/O and explains failures', async () => {
+    // Prepare
+    const io = {
+      readFile: async (path: string) => {
+        if (path === './ok.yml') return VALID;
+        throw new Error(`ENOENT: no such file, open '${path}'`);
+      },
+      readSsmParameter: async () => VALID,
+    };
+    const env = { AWS_REGION: 'us-east-1' };
+
+    // Act
+    const fromFile = await loadConfig({ ...env, FLEETPLANE_CONFIG: './ok.yml' }, io);
+    const fromSsm = await loadConfig({ ...env, FLEETPLANE_CONFIG_SSM_PARAMETER: '/fp' }, io);
+    const missing = loadConfig({ ...env, FLEETPLANE_CONFIG: './missing.yml' }, io);
+
+    // Assess
+    expect(fromFile.source).toBe('file:./ok.yml');
+    expect(fromSsm.source).toBe('ssm:/fp');
+    await expect(missing).rejects.toThrow(/cannot read the config file: ENOENT/);
+  });
+});

@@ -1,0 +1,221 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import {
+  type CapacityInputs,
+  Direction,
+  decideCapacity,
+  effectiveBounds,
+  instancesFor,
+  Reason,
+} from '../../../shared/domain/policy.ts';
+
+const NOW = 1_700_000_000_000;
+
+function inputs(overrides: Partial<CapacityInputs> = {}): CapacityInputs {
+  return {
+    now: NOW,
+    demand: { known: true, jobs: 0, observedAt: NOW },
+    recentPeak: { known: true, jobs: 0 },
+    current: 2,
+    booting: 0,
+    jobsPerInstance: 10,
+    fleet: { min: 1, max: 20 },
+    group: { min: 0, max: 100 },
+    maxDemandAgeMs: 600_000,
+    ...overrides,
+  };
+}
+
+describe('decideCapacity', () => {
+  it.each([
+    // name, overrides, target, reason
+    ['scales out at once to ceil(depth / jobsPerInstance)', { demand: known(95) }, 10, Reason.ScaleOut],
+    ['clamps scale-out to the fleet maximum', { demand: known(1000) }, 20, Reason.ScaleOut],
+    ['clamps scale-out to the group maximum', { demand: known(1000), group: { min: 0, max: 7 } }, 7, Reason.ScaleOut],
+    ['holds when the group has what demand needs', { demand: known(20) }, 2, Reason.AtTarget],
+    [
+      'scales in when demand and window allow',
+      { demand: known(0), recentPeak: { known: true, jobs: 0 } },
+      1,
+      Reason.ScaleIn,
+    ],
+    [
+      'scales in only down to what the window peak needed',
+      { current: 8, demand: known(5), recentPeak: { known: true, jobs: 41 } },
+      5,
+      Reason.ScaleIn,
+    ],
+    [
+      'holds while the window peak still needs the current size',
+      { current: 5, demand: known(0), recentPeak: { known: true, jobs: 50 } },
+      5,
+      Reason.Stabilizing,
+    ],
+    [
+      'holds scale-in while instances are booting',
+      { current: 5, booting: 1, demand: known(0) },
+      5,
+      Reason.BootingHoldsScaleIn,
+    ],
+    [
+      'holds scale-in when the window peak is unknown',
+      { current: 5, demand: known(0), recentPeak: { known: false, reason: 'read failed' } },
+      5,
+      Reason.WindowUnknown,
+    ],
+    [
+      'holds when depth is unknown',
+      { current: 5, demand: { known: false, reason: 'HTTP 502' } },
+      5,
+      Reason.DemandUnknown,
+    ],
+    ['holds when depth is stale', { current: 5, demand: known(0, NOW - 601_000) }, 5, Reason.DemandStale],
+    [
+      'raises to the minimum even when depth is unknown',
+      { current: 0, fleet: { min: 2, max: 20 }, demand: { known: false, reason: 'timeout' } },
+      2,
+      Reason.RaiseToMin,
+    ],
+    ['raises to the minimum when demand needs less', { current: 0, fleet: { min: 3, max: 20 } }, 3, Reason.RaiseToMin],
+    ['scales an oversized group in to the maximum', { current: 30, demand: known(1000) }, 20, Reason.ScaleIn],
+    [
+      'keeps an oversized group when depth is unknown',
+      { current: 30, demand: { known: false, reason: 'x' } },
+      30,
+      Reason.DemandUnknown,
+    ],
+  ] as const)('%s', (_name, overrides, target, reason) => {
+    // Prepare
+    const given = inputs(overrides);
+
+    // Act
+    const decision = decideCapacity(given);
+
+    // Assess
+    expect(decision.target).toBe(target);
+    expect(decision.reason).toBe(reason);
+    expect(decision.direction).toBe(
+      target > given.current ? Direction.Up : target < given.current ? Direction.Down : Direction.Hold,
+    );
+    expect(decision.detail.length).toBeGreaterThan(0);
+  });
+
+  it('narrows the fleet bounds by the group bounds, the group winning when they do not overlap', () => {
+    expect(effectiveBounds({ min: 1, max: 20 }, { min: 2, max: 10 })).toEqual({ min: 2, max: 10 });
+    expect(effectiveBounds({ min: 5, max: 20 }, { min: 0, max: 3 })).toEqual({ min: 3, max: 3 });
+  });
+
+  it('counts a partial instance as a whole one and treats negative depth as none', () => {
+    expect(instancesFor(1, 360)).toBe(1);
+    expect(instancesFor(360, 360)).toBe(1);
+    expect(instancesFor(361, 360)).toBe(2);
+    expect(instancesFor(-5, 10)).toBe(0);
+  });
+});
+
+describe('decideCapacity properties', () => {
+  const arbitraryInputs = fc
+    .record({
+      jobs: fc.nat(100_000),
+      peak: fc.nat(100_000),
+      current: fc.nat(200),
+      booting: fc.nat(5),
+      jobsPerInstance: fc.integer({ min: 1, max: 500 }),
+      min: fc.nat(50),
+      span: fc.nat(100),
+      groupMin: fc.nat(20),
+      groupSpan: fc.nat(300),
+      demandKnown: fc.boolean(),
+      peakKnown: fc.boolean(),
+      ageMs: fc.nat(1_200_000),
+    })
+    .map(
+      (r): CapacityInputs => ({
+        now: NOW,
+        demand: r.demandKnown
+          ? { known: true, jobs: r.jobs, observedAt: NOW - r.ageMs }
+          : { known: false, reason: 'x' },
+        recentPeak: r.peakKnown ? { known: true, jobs: r.peak } : { known: false, reason: 'x' },
+        current: r.current,
+        booting: r.booting,
+        jobsPerInstance: r.jobsPerInstance,
+        fleet: { min: r.min, max: r.min + r.span },
+        group: { min: r.groupMin, max: r.groupMin + r.groupSpan },
+        maxDemandAgeMs: 600_000,
+      }),
+    );
+
+  it('stays within the effective bounds whenever it changes the size', () => {
+    fc.assert(
+      fc.property(arbitraryInputs, (given) => {
+        const decision = decideCapacity(given);
+        const bounds = effectiveBounds(given.fleet, given.group);
+        return decision.target === given.current || (decision.target >= bounds.min && decision.target <= bounds.max);
+      }),
+    );
+  });
+
+  it('stays within the effective bounds when the current size is within them', () => {
+    fc.assert(
+      fc.property(arbitraryInputs, (given) => {
+        const bounds = effectiveBounds(given.fleet, given.group);
+        fc.pre(given.current >= bounds.min && given.current <= bounds.max);
+        const decision = decideCapacity(given);
+        return decision.target >= bounds.min && decision.target <= bounds.max;
+      }),
+    );
+  });
+
+  it('never lowers capacity on missing or stale depth, nor while booting, nor with an unknown window', () => {
+    fc.assert(
+      fc.property(arbitraryInputs, (given) => {
+        const stale = given.demand.known && NOW - given.demand.observedAt > given.maxDemandAgeMs;
+        fc.pre(!given.demand.known || stale || given.booting > 0 || !given.recentPeak.known);
+        const decision = decideCapacity(given);
+        const bounds = effectiveBounds(given.fleet, given.group);
+        // Lowering an oversized group to the configured maximum is the one scale-in allowed without fresh data
+        // only when depth is known; with missing depth nothing is lowered at all.
+        return decision.target >= Math.min(given.current, given.demand.known && !stale ? bounds.max : given.current);
+      }),
+    );
+  });
+
+  it('never scales in below what the window peak needed', () => {
+    fc.assert(
+      fc.property(arbitraryInputs, (given) => {
+        const decision = decideCapacity(given);
+        fc.pre(decision.direction === Direction.Down && given.recentPeak.known);
+        const bounds = effectiveBounds(given.fleet, given.group);
+        const peakNeeds = Math.min(
+          bounds.max,
+          Math.max(bounds.min, instancesFor(given.recentPeak.known ? given.recentPeak.jobs : 0, given.jobsPerInstance)),
+        );
+        return decision.target >= peakNeeds;
+      }),
+    );
+  });
+
+  it('covers current demand whenever it scales out', () => {
+    fc.assert(
+      fc.property(arbitraryInputs, (given) => {
+        const decision = decideCapacity(given);
+        fc.pre(decision.reason === Reason.ScaleOut && given.demand.known);
+        const bounds = effectiveBounds(given.fleet, given.group);
+        const jobs = given.demand.known ? given.demand.jobs : 0;
+        return decision.target === Math.min(bounds.max, instancesFor(jobs, given.jobsPerInstance));
+      }),
+    );
+  });
+
+  it('is a function of its inputs alone', () => {
+    fc.assert(
+      fc.property(arbitraryInputs, (given) => {
+        expect(decideCapacity(structuredClone(given))).toEqual(decideCapacity(given));
+      }),
+    );
+  });
+});
+
+function known(jobs: number, observedAt = NOW) {
+  return { known: true as const, jobs, observedAt };
+}
