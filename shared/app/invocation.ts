@@ -10,8 +10,10 @@ import {
 export interface InvocationOptions {
   /** Run exactly one cycle (a manual invocation). */
   readonly once: boolean;
-  /** Epoch ms by which the last cycle must have finished (leave the platform's own margin out of it). */
-  readonly deadline: number;
+  /** Epoch ms after which no cycle starts. */
+  readonly until: number;
+  /** Epoch ms by which the last cycle must have finished: the platform's timeout less a margin. */
+  readonly hardDeadline: number;
   readonly pollIntervalMs: number;
   readonly sleep: Sleep;
 }
@@ -35,8 +37,9 @@ export class ScalingCycleError extends Error {
 }
 
 /**
- * Polls every `pollIntervalMs` until the next cycle could not finish before the deadline, so one scheduled invocation a
- * minute reacts to a burst within one poll. A cycle that overruns the interval is followed at once by the next.
+ * Polls every `pollIntervalMs` until `until`, so one scheduled invocation a minute reacts to a burst within one poll.
+ * A cycle that overruns the interval is followed at once by the next; one that might not finish before the hard
+ * deadline (budgeted as long as the slowest so far) is not started.
  */
 export async function runInvocation(
   deps: ScalingDeps,
@@ -49,9 +52,8 @@ export async function runInvocation(
     const report = await runScalingCycle(deps, settings, memory);
     cycles.push(report);
     const next = report.startedAt + options.pollIntervalMs;
-    // Budget the next cycle as long as the slowest so far, so it does not run into the deadline.
     const slowest = Math.max(...cycles.map((cycle) => cycle.durationMs));
-    if (options.once || next + slowest > options.deadline) {
+    if (options.once || next > options.until || next + slowest > options.hardDeadline) {
       break;
     }
     const wait = next - deps.clock();

@@ -1,0 +1,327 @@
+import { describe, expect, it } from 'vitest';
+import { runInvocation, ScalingCycleError } from '../../../shared/app/invocation.ts';
+import {
+  createInvocationMemory,
+  runScalingCycle,
+  type ScalingDeps,
+  type ScalingSettings,
+} from '../../../shared/app/scaling-cycle.ts';
+import type { AwsGroupTarget, Fleet } from '../../../shared/domain/fleet.ts';
+import { normalizeAllocations } from '../../../shared/domain/queue-metric.ts';
+import type { QueueName } from '../../../shared/domain/queues.ts';
+import type { DepthReading, QueueDepths } from '../../../shared/domain/readings.ts';
+import { createInMemoryInstanceGroups, createInMemoryQueueMetrics } from '../../../shared/fakes/index.ts';
+import { createJsonLogger } from '../../../shared/observability/logger.ts';
+import type { QueueDepthSource } from '../../../shared/ports/queue-depth.ts';
+
+const START = Date.UTC(2026, 10, 27, 12, 0, 0);
+const GROUP: AwsGroupTarget = { cloud: 'aws', region: 'us-east-1', autoScalingGroup: 'executors-codeintel' };
+const OTHER: AwsGroupTarget = { cloud: 'aws', region: 'us-east-1', autoScalingGroup: 'executors-batches' };
+
+const FLEET: Fleet = {
+  name: 'codeintel',
+  queues: ['codeintel'],
+  series: 'codeintel',
+  mode: 'direct',
+  target: GROUP,
+  jobsPerInstance: 10,
+  minInstances: 1,
+  maxInstances: 20,
+  scaleInWindowSeconds: 600,
+};
+
+/** A depth source whose answers the test sets; counts reads. */
+function scriptedDepths(initial: Partial<Record<QueueName, number | string>>) {
+  let answers = initial;
+  let reads = 0;
+  const source: QueueDepthSource = {
+    read: async (queues) => {
+      reads += 1;
+      const depths: Partial<Record<QueueName, DepthReading>> = {};
+      for (const queue of queues) {
+        const answer = answers[queue];
+        depths[queue] =
+          typeof answer === 'number'
+            ? { ok: true, depth: answer, observedAt: world.now }
+            : { ok: false, reason: answer ?? 'not scripted' };
+      }
+      return depths satisfies QueueDepths;
+    },
+  };
+  return {
+    source,
+    set: (next: Partial<Record<QueueName, number | string>>) => {
+      answers = next;
+    },
+    reads: () => reads,
+  };
+}
+
+const world = { now: START };
+
+function setup(options: { fleets?: readonly Fleet[]; depths?: Partial<Record<QueueName, number | string>> } = {}) {
+  world.now = START;
+  const clock = () => world.now;
+  const lines: Record<string, unknown>[] = [];
+  const logger = createJsonLogger({ clock, write: (line) => lines.push(JSON.parse(line)) });
+  const groups = createInMemoryInstanceGroups(
+    [
+      { target: GROUP, desired: 2, min: 0, max: 50 },
+      { target: OTHER, desired: 1, min: 0, max: 50 },
+    ],
+    { clock },
+  );
+  const metrics = createInMemoryQueueMetrics({ clock });
+  const depths = scriptedDepths(options.depths ?? { codeintel: 0, batches: 0 });
+  const deps: ScalingDeps = { depths: depths.source, metrics, history: metrics, groups, clock, logger };
+  const fleets = options.fleets ?? [FLEET];
+  const settings: ScalingSettings = {
+    cloud: 'aws',
+    environment: 'prod',
+    allocations: normalizeAllocations({}, { aws: true, gcp: false }).allocations,
+    series: [...new Set(fleets.map((fleet) => fleet.series))],
+    fleets,
+  };
+  return { deps, settings, groups, metrics, depths, lines };
+}
+
+describe('runScalingCycle', () => {
+  it('publishes every series in one batch and scales a direct fleet out at once', async () => {
+    // Prepare
+    const { deps, settings, groups, metrics, lines } = setup({
+      fleets: [
+        FLEET,
+        {
+          ...FLEET,
+          name: 'both',
+          queues: ['batches', 'codeintel'],
+          series: 'batches_codeintel',
+          mode: 'metrics',
+          target: undefined,
+        },
+      ],
+      depths: { codeintel: 95, batches: 7 },
+    });
+
+    // Act
+    const report = await runScalingCycle(deps, settings);
+
+    // Assess
+    expect(metrics.calls.publish).toBe(1);
+    expect(metrics.points().map(({ series, value, environment }) => ({ series, value, environment }))).toEqual([
+      { series: 'codeintel', value: 95, environment: 'prod' },
+      { series: 'batches_codeintel', value: 102, environment: 'prod' },
+    ]);
+    expect(groups.getGroup(GROUP)?.desired).toBe(10);
+    expect(report.fleets).toEqual([
+      expect.objectContaining({
+        fleet: 'codeintel',
+        status: 'ok',
+        action: 'resized',
+        reason: 'scale-out',
+        depth: 95,
+        current: 2,
+        desired: 10,
+      }),
+      expect.objectContaining({ fleet: 'both', status: 'ok', action: 'none', reason: 'published', depth: 102 }),
+    ]);
+    expect(lines.filter((line) => line.message === 'fleet decision')).toEqual([
+      expect.objectContaining({
+        fleet: 'codeintel',
+        mode: 'direct',
+        depth: 95,
+        current: 2,
+        desired: 10,
+        reason: 'scale-out',
+      }),
+      expect.objectContaining({ fleet: 'both', mode: 'metrics', depth: 102 }),
+    ]);
+    expect(report.allFailed).toBe(false);
+  });
+
+  it('computes and logs a shadow fleet decision without changing the group', async () => {
+    // Prepare
+    const { deps, settings, groups } = setup({ fleets: [{ ...FLEET, mode: 'shadow' }], depths: { codeintel: 95 } });
+
+    // Act
+    const report = await runScalingCycle(deps, settings);
+
+    // Assess
+    expect(report.fleets[0]).toMatchObject({ status: 'ok', action: 'would-resize', desired: 10, current: 2 });
+    expect(groups.getGroup(GROUP)?.desired).toBe(2);
+    expect(groups.resizeCalls()).toEqual([]);
+  });
+
+  it('publishes nothing for an unknown queue and never lowers capacity', async () => {
+    // Prepare
+    const { deps, settings, groups, metrics } = setup({
+      depths: { codeintel: 'SourcegraphUnavailableError: HTTP 502' },
+    });
+
+    // Act
+    const report = await runScalingCycle(deps, settings);
+
+    // Assess
+    expect(metrics.calls.publish).toBe(0);
+    expect(report.published.skipped).toEqual([
+      { series: 'codeintel', reason: 'queue codeintel: SourcegraphUnavailableError: HTTP 502' },
+    ]);
+    expect(report.fleets[0]).toMatchObject({ status: 'failed', reason: 'demand-unknown', desired: 2 });
+    expect(groups.resizeCalls()).toEqual([]);
+    expect(report.allFailed).toBe(true);
+  });
+
+  it('scales in only after the published window no longer needs the capacity, the same on a cold start', async () => {
+    // Prepare: a burst published 5 minutes ago, the queue empty now
+    const { deps, settings, groups, metrics } = setup({ depths: { codeintel: 0 } });
+    groups.addGroup({ target: GROUP, desired: 10, min: 0, max: 50 });
+    metrics.record({ series: 'codeintel', environment: 'prod', value: 95 }, START - 5 * 60_000);
+
+    // Act
+    const held = await runScalingCycle(deps, settings);
+    world.now = START + 6 * 60_000;
+    const later = await runScalingCycle(deps, settings);
+
+    // Assess
+    expect(held.fleets[0]).toMatchObject({ reason: 'stabilizing', desired: 10, action: 'none' });
+    expect(later.fleets[0]).toMatchObject({ reason: 'scale-in', desired: 1, action: 'resized' });
+    expect(groups.getGroup(GROUP)?.desired).toBe(1);
+  });
+
+  it('holds scale-in while instances boot, and when the window cannot be read', async () => {
+    // Prepare
+    const { deps, settings, groups, metrics } = setup({ depths: { codeintel: 0 } });
+    groups.addGroup({
+      target: GROUP,
+      desired: 4,
+      min: 0,
+      max: 50,
+      instances: [{ id: 'i-1', lifecycle: 'booting', state: 'Pending' }],
+    });
+    groups.addGroup({ target: OTHER, desired: 4, min: 0, max: 50 });
+    metrics.failReads(1);
+    const fleets = [FLEET, { ...FLEET, name: 'other', target: OTHER }];
+
+    // Act
+    const report = await runScalingCycle(deps, { ...settings, fleets });
+
+    // Assess
+    expect(report.fleets.map((fleet) => fleet.reason)).toEqual(['booting-holds-scale-in', 'window-unknown']);
+    expect(groups.resizeCalls()).toEqual([]);
+  });
+
+  it("keeps going when one fleet's group is missing and reports deferred resizes as not failed", async () => {
+    // Prepare
+    const missing: AwsGroupTarget = { ...GROUP, autoScalingGroup: 'gone' };
+    const { deps, settings, groups } = setup({ depths: { codeintel: 95 } });
+    groups.deferResizes(1, { target: GROUP, reason: 'a scaling activity is in progress' });
+    const fleets = [{ ...FLEET, name: 'gone', target: missing }, FLEET];
+
+    // Act
+    const report = await runScalingCycle(deps, { ...settings, fleets });
+
+    // Assess
+    expect(report.fleets).toEqual([
+      expect.objectContaining({ fleet: 'gone', status: 'failed', reason: 'group-unavailable' }),
+      expect.objectContaining({ fleet: 'codeintel', status: 'deferred', action: 'deferred' }),
+    ]);
+    expect(report.allFailed).toBe(false);
+  });
+
+  it('reports competing scaling policies loudly', async () => {
+    // Prepare
+    const { deps, settings, groups, lines } = setup({ depths: { codeintel: 20 } });
+    groups.addGroup({
+      target: GROUP,
+      desired: 2,
+      min: 0,
+      max: 50,
+      competingScalers: ['policy:scale-out (SimpleScaling)'],
+    });
+
+    // Act
+    const report = await runScalingCycle(deps, settings);
+
+    // Assess
+    expect(report.fleets[0]?.competingScalers).toEqual(['policy:scale-out (SimpleScaling)']);
+    expect(report.fleets[0]?.detail).toMatch(/WARNING: policy:scale-out \(SimpleScaling\) fight fleetplane/);
+    expect(lines.find((line) => line.message === 'fleet decision')?.level).toBe('warn');
+  });
+
+  it('reads the window back once per invocation, not once per cycle', async () => {
+    // Prepare
+    const { deps, settings, groups, metrics } = setup({ depths: { codeintel: 0 } });
+    groups.addGroup({ target: GROUP, desired: 10, min: 0, max: 50 });
+    metrics.record({ series: 'codeintel', environment: 'prod', value: 95 }, START - 60_000);
+    const memory = createInvocationMemory();
+
+    // Act
+    await runScalingCycle(deps, settings, memory);
+    world.now += 10_000;
+    await runScalingCycle(deps, settings, memory);
+
+    // Assess
+    expect(metrics.calls.peaks).toBe(1);
+  });
+});
+
+describe('runInvocation', () => {
+  it('polls every interval until the invocation budget is spent', async () => {
+    // Prepare
+    const { deps, settings, depths } = setup({ depths: { codeintel: 0 } });
+    const sleeps: number[] = [];
+    const sleep = async (ms: number) => {
+      sleeps.push(ms);
+      world.now += ms;
+    };
+
+    // Act
+    const report = await runInvocation(deps, settings, {
+      once: false,
+      until: START + 50_000,
+      hardDeadline: START + 55_000,
+      pollIntervalMs: 10_000,
+      sleep,
+    });
+
+    // Assess
+    expect(report.cycles.map((cycle) => cycle.startedAt - START)).toEqual([0, 10_000, 20_000, 30_000, 40_000, 50_000]);
+    expect(sleeps).toEqual([10_000, 10_000, 10_000, 10_000, 10_000]);
+    expect(depths.reads()).toBe(6);
+  });
+
+  it('runs exactly one cycle when asked to', async () => {
+    // Prepare
+    const { deps, settings } = setup();
+
+    // Act
+    const report = await runInvocation(deps, settings, {
+      once: true,
+      until: START + 50_000,
+      hardDeadline: START + 55_000,
+      pollIntervalMs: 10_000,
+      sleep: async () => {},
+    });
+
+    // Assess
+    expect(report.cycles).toHaveLength(1);
+  });
+
+  it('fails when every fleet failed in the last cycle', async () => {
+    // Prepare
+    const { deps, settings } = setup({ depths: { codeintel: 'SourcegraphAuthError: HTTP 401' } });
+
+    // Act
+    const run = runInvocation(deps, settings, {
+      once: true,
+      until: START + 50_000,
+      hardDeadline: START + 55_000,
+      pollIntervalMs: 10_000,
+      sleep: async () => {},
+    });
+
+    // Assess
+    await expect(run).rejects.toBeInstanceOf(ScalingCycleError);
+    await expect(run).rejects.toThrow(/codeintel: demand-unknown .*SourcegraphAuthError/);
+  });
+});
