@@ -22,16 +22,22 @@ export interface InvocationReport {
   readonly cycles: readonly CycleReport[];
 }
 
-/** Every fleet failed in the invocation's last cycle: surfaced as a failed invocation so error alarms fire. */
+/**
+ * Every fleet failed in the invocation's last cycle (with no fleets: nothing was published). Surfaced as a failed
+ * invocation so Lambda's error alarms fire.
+ */
 export class ScalingCycleError extends Error {
   override readonly name = 'ScalingCycleError';
   readonly report: InvocationReport;
 
   constructor(report: InvocationReport) {
     const last = report.cycles.at(-1);
-    const reasons = last?.fleets.map((fleet) => `${fleet.fleet}: ${fleet.reason} (${fleet.detail})`) ?? [];
-    const publish = last?.published.error ? [`publish: ${last.published.error}`] : [];
-    super(`every fleet failed in the last cycle: ${[...reasons, ...publish].join('; ') || 'nothing published'}`);
+    const reasons = [
+      ...(last?.fleets.map((fleet) => `${fleet.fleet}: ${fleet.reason} (${fleet.detail})`) ?? []),
+      ...(last?.published.skipped.map((skip) => `series ${skip.series} not published: ${skip.reason}`) ?? []),
+      ...(last?.published.error ? [`publish: ${last.published.error}`] : []),
+    ];
+    super(`the last cycle failed: ${reasons.join('; ') || 'nothing to publish'}`);
     this.report = report;
   }
 }
