@@ -32,7 +32,9 @@ export type ResizeOutcome = { readonly applied: true } | { readonly applied: fal
 
 /**
  * The cloud instance groups a function manages. `describe` answers for many groups with as few API calls as the cloud
- * allows, keyed by `targetKey`; it throws `CloudApiError` only when the calls themselves fail.
+ * allows, keyed by `targetKey`. A group that does not exist, or whose region could not be read, is `found: false`
+ * with the reason, so one region's outage does not hide the others; it throws `CloudApiError` only when nothing at
+ * all could be read.
  */
 export interface InstanceGroups {
   describe(targets: readonly GroupTarget[]): Promise<ReadonlyMap<string, GroupDescription>>;

@@ -1,0 +1,180 @@
+import {
+  type CloudWatchClient,
+  type Dimension,
+  GetMetricDataCommand,
+  type GetMetricDataCommandOutput,
+  type MetricDataQuery,
+  type MetricDatum,
+  PutMetricDataCommand,
+} from '@aws-sdk/client-cloudwatch';
+import type { SeriesName } from '../domain/queues.ts';
+import { MetricsPublishError, MetricsReadError } from '../ports/errors.ts';
+import type { QueueMetricsSink, QueueSizeHistory, QueueSizePoint } from '../ports/queue-metrics.ts';
+import { describeAwsError, isTransientAwsError } from './aws-errors.ts';
+import { chunk } from './chunk.ts';
+
+/** The worker's metric (cmd/worker/internal/executorqueue/aws_reporter.go): the Terraform alarms match it by name. */
+export const QUEUE_SIZE_METRIC_NAME = 'src_executors_queue_size';
+/** PutMetricData accepts at most 1000 datums per request. */
+export const MAX_DATUMS_PER_PUT = 1000;
+/** GetMetricData accepts at most 500 queries per request. */
+export const MAX_QUERIES_PER_GET = 500;
+/** Seconds: standard resolution, and the period the Terraform alarms read the series with. */
+const PERIOD_SECONDS = 60;
+const PERIOD_MS = PERIOD_SECONDS * 1000;
+/** Upper bound on NextToken pages per request, so a misbehaving endpoint cannot keep a cycle looping. */
+const MAX_PAGES = 100;
+
+export interface CloudWatchMetricsOptions {
+  /** `EXECUTOR_METRIC_AWS_NAMESPACE`; Sourcegraph's docs and Terraform require `sourcegraph-executor`. */
+  readonly namespace: string;
+}
+
+/** Same order as the worker writes them; CloudWatch matches dimensions as a set, but identical requests ease diffing. */
+function dimensions(series: SeriesName, environment: string): Dimension[] {
+  return [
+    { Name: 'queueName', Value: series },
+    { Name: 'environment', Value: environment },
+  ];
+}
+
+function requireNamespace(options: CloudWatchMetricsOptions): string {
+  if (options.namespace.trim() === '') {
+    throw new RangeError('a CloudWatch namespace is required (the worker disables its writer without one)');
+  }
+  return options.namespace;
+}
+
+export function createCloudWatchMetricsSink(client: CloudWatchClient, options: CloudWatchMetricsOptions) {
+  const namespace = requireNamespace(options);
+  return {
+    async publish(points: readonly QueueSizePoint[]): Promise<void> {
+      // Every point is checked before anything is sent, so bad input never leaves a batch half-published.
+      const data = points.map(toDatum);
+      let sent = 0;
+      for (const batch of chunk(data, MAX_DATUMS_PER_PUT)) {
+        try {
+          await client.send(new PutMetricDataCommand({ Namespace: namespace, MetricData: batch }));
+        } catch (error) {
+          const progress = `${sent} of ${data.length} datums were sent`;
+          throw new MetricsPublishError('PutMetricData', `${describeAwsError(error)} (${progress})`, {
+            cause: error,
+            retryable: isTransientAwsError(error),
+          });
+        }
+        sent += batch.length;
+      }
+    },
+  } satisfies QueueMetricsSink;
+}
+
+/**
+ * No `Timestamp` (CloudWatch stamps the receive time) and no `StorageResolution` (standard 60 s): exactly what the
+ * worker writes, so alarms built for the worker's series read ours unchanged.
+ */
+function toDatum(point: QueueSizePoint): MetricDatum {
+  const { series, environment, value } = point;
+  // CloudWatch rejects NaN and ±Inf outright; a negative or fractional job count is a bug upstream, not a metric.
+  if (!Number.isInteger(value) || value < 0) {
+    throw new MetricsPublishError('PutMetricData', `${series}/${environment}: ${value} is not a whole number >= 0`);
+  }
+  if (environment === '') {
+    throw new MetricsPublishError('PutMetricData', `${series}: the environment dimension is empty`);
+  }
+  return {
+    MetricName: QUEUE_SIZE_METRIC_NAME,
+    Dimensions: dimensions(series, environment),
+    Unit: 'Count',
+    Value: value,
+  };
+}
+
+/**
+ * Reads each series' `Maximum` per 60 s period. The start is aligned down to the minute, so a window can take in up to
+ * 59 s before `from`: that can only raise a peak, never lower it, which is the safe direction for scale-in.
+ */
+export function createCloudWatchQueueHistory(client: CloudWatchClient, options: CloudWatchMetricsOptions) {
+  const namespace = requireNamespace(options);
+  return {
+    async peaks(series: readonly SeriesName[], environment: string, from: number, to: number) {
+      if (!Number.isFinite(from) || !Number.isFinite(to) || from >= to) {
+        throw new MetricsReadError('GetMetricData', `invalid window [${from}, ${to}]`);
+      }
+      const unique = [...new Set(series)];
+      const ids = new Map(unique.map((name, index) => [`q${index}`, name]));
+      const queries = [...ids].map(
+        ([id, name]): MetricDataQuery => ({
+          Id: id,
+          ReturnData: true,
+          MetricStat: {
+            Metric: {
+              Namespace: namespace,
+              MetricName: QUEUE_SIZE_METRIC_NAME,
+              Dimensions: dimensions(name, environment),
+            },
+            Period: PERIOD_SECONDS,
+            Stat: 'Maximum',
+          },
+        }),
+      );
+      const window = { start: new Date(Math.floor(from / PERIOD_MS) * PERIOD_MS), end: new Date(to) };
+      const peaks = new Map<string, number | undefined>();
+      for (const batch of chunk(queries, MAX_QUERIES_PER_GET)) {
+        for (const [id, peak] of await readBatch(client, batch, window, ids)) {
+          peaks.set(id, peak);
+        }
+      }
+      return new Map([...ids].map(([id, name]): [SeriesName, number | undefined] => [name, peaks.get(id)]));
+    },
+  } satisfies QueueSizeHistory;
+}
+
+/**
+ * Follows NextToken to the end. A query whose last status is not `Complete` (PartialData, InternalError, Forbidden)
+ * fails the whole read: a peak taken from incomplete data may be too low, and a too-low peak permits an early scale-in.
+ */
+async function readBatch(
+  client: CloudWatchClient,
+  queries: readonly MetricDataQuery[],
+  window: { readonly start: Date; readonly end: Date },
+  names: ReadonlyMap<string, SeriesName>,
+): Promise<Map<string, number | undefined>> {
+  const peaks = new Map<string, number | undefined>(queries.map((query) => [query.Id ?? '', undefined]));
+  const status = new Map<string, string>();
+  let token: string | undefined;
+  for (let page = 0; page === 0 || token !== undefined; page++) {
+    if (page >= MAX_PAGES) {
+      throw new MetricsReadError('GetMetricData', `still paging after ${MAX_PAGES} pages`, { retryable: true });
+    }
+    const input = { MetricDataQueries: [...queries], StartTime: window.start, EndTime: window.end, NextToken: token };
+    let output: GetMetricDataCommandOutput;
+    try {
+      output = await client.send(new GetMetricDataCommand(input));
+    } catch (error) {
+      throw new MetricsReadError('GetMetricData', describeAwsError(error), {
+        cause: error,
+        retryable: isTransientAwsError(error),
+      });
+    }
+    for (const result of output.MetricDataResults ?? []) {
+      const id = result.Id;
+      if (id === undefined || !peaks.has(id)) {
+        continue;
+      }
+      status.set(id, result.StatusCode ?? 'missing');
+      for (const value of result.Values ?? []) {
+        const previous = peaks.get(id);
+        peaks.set(id, previous === undefined ? value : Math.max(previous, value));
+      }
+    }
+    token = output.NextToken === '' ? undefined : output.NextToken;
+  }
+  const incomplete = [...peaks.keys()].filter((id) => status.get(id) !== 'Complete');
+  if (incomplete.length > 0) {
+    const detail = incomplete.map((id) => `${names.get(id) ?? id}: ${status.get(id) ?? 'no result'}`);
+    throw new MetricsReadError('GetMetricData', `incomplete data (${detail.join(', ')})`, {
+      retryable: !incomplete.some((id) => status.get(id) === 'Forbidden'),
+    });
+  }
+  return peaks;
+}

@@ -1,0 +1,207 @@
+import { type GroupTarget, targetKey } from '../domain/fleet.ts';
+import { type Clock, systemClock } from '../ports/clock.ts';
+import { CloudApiError } from '../ports/errors.ts';
+import type {
+  GroupDescription,
+  GroupInstance,
+  GroupSnapshot,
+  InstanceGroups,
+  InstanceLifecycle,
+  ResizeOutcome,
+} from '../ports/instance-groups.ts';
+
+export interface InMemoryGroupSeed {
+  readonly target: GroupTarget;
+  readonly desired: number;
+  readonly min: number;
+  readonly max: number;
+  readonly instances?: readonly GroupInstance[];
+  readonly competingScalers?: readonly string[];
+}
+
+export interface ResizeCall {
+  readonly target: GroupTarget;
+  readonly size: number;
+  /** Epoch milliseconds, from the injected clock. */
+  readonly at: number;
+  readonly outcome: 'applied' | 'deferred' | 'failed';
+}
+
+export type InstanceGroupsOperation = 'describe' | 'setDesiredSize';
+
+export interface InMemoryInstanceGroupsOptions {
+  readonly clock?: Clock;
+  /** Called after each applied resize, e.g. for a simulator to launch or stop instances. */
+  readonly onResize?: (target: GroupTarget, from: number, to: number) => void;
+}
+
+export interface InMemoryInstanceGroups extends InstanceGroups {
+  /** Adds or replaces a group. Throws RangeError for sizes the cloud would never hold. */
+  addGroup(seed: InMemoryGroupSeed): void;
+  removeGroup(target: GroupTarget): void;
+  getGroup(target: GroupTarget): GroupSnapshot | undefined;
+  setInstances(target: GroupTarget, instances: readonly GroupInstance[]): void;
+  /** Moves one instance to a lifecycle; `state` (the cloud's own name) defaults to the lifecycle. */
+  setLifecycle(target: GroupTarget, instanceId: string, lifecycle: InstanceLifecycle, state?: string): void;
+  /** The next `times` resizes (of `target`, or of any group) answer "deferred", as ASG does during an activity. */
+  deferResizes(times?: number, options?: { readonly target?: GroupTarget; readonly reason?: string }): void;
+  /** The next `times` calls of `operation` throw `error` (default: a retryable CloudApiError). */
+  failNext(operation: InstanceGroupsOperation, times?: number, error?: Error): void;
+  resizeCalls(): readonly ResizeCall[];
+  readonly calls: Readonly<Record<InstanceGroupsOperation, number>>;
+}
+
+interface GroupState {
+  readonly target: GroupTarget;
+  desired: number;
+  readonly min: number;
+  readonly max: number;
+  instances: GroupInstance[];
+  readonly competingScalers: readonly string[];
+}
+
+const ANY_GROUP = '*';
+
+/**
+ * Instance groups held in memory, for tests, the simulator and the local runner. It refuses what ASG and MIG refuse
+ * (a size outside [min, max], an unknown group) so code that passes here does not fail in the cloud.
+ */
+export function createInMemoryInstanceGroups(
+  initial: readonly InMemoryGroupSeed[] = [],
+  options: InMemoryInstanceGroupsOptions = {},
+): InMemoryInstanceGroups {
+  const clock = options.clock ?? systemClock;
+  const groups = new Map<string, GroupState>();
+  const deferrals = new Map<string, { remaining: number; reason: string }>();
+  const failures = new Map<InstanceGroupsOperation, { remaining: number; error: Error | undefined }>();
+  const resizes: ResizeCall[] = [];
+  const calls: Record<InstanceGroupsOperation, number> = { describe: 0, setDesiredSize: 0 };
+
+  const injectedFailure = (operation: InstanceGroupsOperation): Error | undefined => {
+    calls[operation] += 1;
+    const failure = failures.get(operation);
+    if (failure === undefined || failure.remaining <= 0) {
+      return undefined;
+    }
+    failure.remaining -= 1;
+    return failure.error ?? new CloudApiError(operation, 'injected failure', { retryable: true });
+  };
+  const takeDeferral = (key: string): string | undefined => {
+    for (const slot of [key, ANY_GROUP]) {
+      const deferral = deferrals.get(slot);
+      if (deferral !== undefined && deferral.remaining > 0) {
+        deferral.remaining -= 1;
+        return deferral.reason;
+      }
+    }
+    return undefined;
+  };
+  const existing = (target: GroupTarget): GroupState => {
+    const group = groups.get(targetKey(target));
+    if (group === undefined) {
+      throw new RangeError(`no group ${targetKey(target)}`);
+    }
+    return group;
+  };
+  const snapshot = (group: GroupState): GroupSnapshot => ({
+    desired: group.desired,
+    min: group.min,
+    max: group.max,
+    instances: group.instances.map((instance) => ({ ...instance })),
+    competingScalers: [...group.competingScalers],
+  });
+
+  const fake: InMemoryInstanceGroups = {
+    calls,
+    async describe(targets) {
+      const failure = injectedFailure('describe');
+      if (failure !== undefined) {
+        throw failure;
+      }
+      const result = new Map<string, GroupDescription>();
+      for (const target of targets) {
+        const group = groups.get(targetKey(target));
+        result.set(
+          targetKey(target),
+          group === undefined
+            ? { found: false, reason: `no group ${targetKey(target)}` }
+            : { found: true, snapshot: snapshot(group) },
+        );
+      }
+      return result;
+    },
+    async setDesiredSize(target, size): Promise<ResizeOutcome> {
+      const key = targetKey(target);
+      const record = (outcome: ResizeCall['outcome']) => resizes.push({ target, size, at: clock(), outcome });
+      const failure = injectedFailure('setDesiredSize') ?? refusal(groups.get(key), key, size);
+      if (failure !== undefined) {
+        record('failed');
+        throw failure;
+      }
+      const deferred = takeDeferral(key);
+      if (deferred !== undefined) {
+        record('deferred');
+        return { applied: false, deferred };
+      }
+      const group = existing(target);
+      const from = group.desired;
+      group.desired = size;
+      record('applied');
+      options.onResize?.(target, from, size);
+      return { applied: true };
+    },
+    addGroup(seed) {
+      const { desired, min, max } = seed;
+      if (![desired, min, max].every((n) => Number.isInteger(n) && n >= 0) || min > desired || desired > max) {
+        throw new RangeError(`group ${targetKey(seed.target)} needs whole sizes with min <= desired <= max`);
+      }
+      groups.set(targetKey(seed.target), {
+        target: seed.target,
+        desired,
+        min,
+        max,
+        instances: [...(seed.instances ?? [])],
+        competingScalers: [...(seed.competingScalers ?? [])],
+      });
+    },
+    removeGroup: (target) => void groups.delete(targetKey(target)),
+    getGroup: (target) => {
+      const group = groups.get(targetKey(target));
+      return group === undefined ? undefined : snapshot(group);
+    },
+    setInstances(target, instances) {
+      existing(target).instances = [...instances];
+    },
+    setLifecycle(target, instanceId, lifecycle, state = lifecycle) {
+      const group = existing(target);
+      const moved = { id: instanceId, lifecycle, state };
+      const known = group.instances.some((instance) => instance.id === instanceId);
+      group.instances = known
+        ? group.instances.map((instance) => (instance.id === instanceId ? moved : instance))
+        : [...group.instances, moved];
+    },
+    deferResizes(times = 1, deferral = {}) {
+      const slot = deferral.target === undefined ? ANY_GROUP : targetKey(deferral.target);
+      deferrals.set(slot, { remaining: times, reason: deferral.reason ?? 'a scaling activity is in progress' });
+    },
+    failNext(operation, times = 1, error) {
+      failures.set(operation, { remaining: times, error });
+    },
+    resizeCalls: () => [...resizes],
+  };
+  for (const seed of initial) {
+    fake.addGroup(seed);
+  }
+  return fake;
+}
+
+/** What the cloud would answer with a validation error, checked before any "in progress" deferral as ASG does. */
+function refusal(group: GroupState | undefined, key: string, size: number): CloudApiError | undefined {
+  if (group === undefined) {
+    return new CloudApiError('setDesiredSize', `${key}: no such group`);
+  }
+  if (!Number.isInteger(size) || size < group.min || size > group.max) {
+    return new CloudApiError('setDesiredSize', `${key}: ${size} is outside [${group.min}, ${group.max}]`);
+  }
+  return undefined;
+}

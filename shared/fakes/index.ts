@@ -1,0 +1,14 @@
+export {
+  createInMemoryInstanceGroups,
+  type InMemoryGroupSeed,
+  type InMemoryInstanceGroups,
+  type InMemoryInstanceGroupsOptions,
+  type InstanceGroupsOperation,
+  type ResizeCall,
+} from './in-memory-instance-groups.ts';
+export {
+  createInMemoryQueueMetrics,
+  type InMemoryQueueMetrics,
+  type InMemoryQueueMetricsOptions,
+  type RecordedPoint,
+} from './in-memory-queue-metrics.ts';

@@ -1,0 +1,158 @@
+import { beforeEach, describe, expect, it } from 'vitest';
+import { type GroupTarget, targetKey } from '../../shared/domain/fleet.ts';
+import { CloudApiError } from '../../shared/ports/errors.ts';
+import type {
+  GroupDescription,
+  GroupSnapshot,
+  InstanceGroups,
+  InstanceLifecycle,
+} from '../../shared/ports/instance-groups.ts';
+
+/** A group as the contract seeds it: cloud-neutral, each subject translates it into its backend's own terms. */
+export interface ContractGroup {
+  readonly target: GroupTarget;
+  readonly desired: number;
+  readonly min: number;
+  readonly max: number;
+  readonly instances?: readonly { readonly id: string; readonly lifecycle: InstanceLifecycle }[];
+  /** Names of scaling policies (or another autoscaler) attached to the group. */
+  readonly scalingPolicies?: readonly string[];
+}
+
+export interface InstanceGroupsSubject {
+  readonly groups: InstanceGroups;
+  seed(...groups: readonly ContractGroup[]): void;
+  /** The backend's desired size, read around the port. */
+  desiredOf(target: GroupTarget): number | undefined;
+  /** The next `times` resizes of `target` meet a scaling activity in progress. */
+  holdScaling(target: GroupTarget, times: number): void;
+}
+
+export const WEST: GroupTarget = { cloud: 'aws', region: 'us-west-2', autoScalingGroup: 'executors-codeintel' };
+export const EAST: GroupTarget = { cloud: 'aws', region: 'eu-west-1', autoScalingGroup: 'executors-batches' };
+const GHOST: GroupTarget = { cloud: 'aws', region: 'us-west-2', autoScalingGroup: 'no-such-group' };
+
+/** What every InstanceGroups adapter and the in-memory fake must do alike (style.md #12). */
+export function defineInstanceGroupsContract(name: string, makeSubject: () => InstanceGroupsSubject): void {
+  describe(`InstanceGroups contract: ${name}`, () => {
+    let subject: InstanceGroupsSubject;
+    beforeEach(() => {
+      subject = makeSubject();
+      subject.seed({ target: WEST, desired: 2, min: 1, max: 5 }, { target: EAST, desired: 0, min: 0, max: 3 });
+    });
+
+    it('describes known and unknown groups across regions in one call, keyed by targetKey', async () => {
+      // Act
+      const described = await subject.groups.describe([WEST, EAST, GHOST]);
+
+      // Assess
+      expect([...described.keys()].sort()).toEqual([targetKey(WEST), targetKey(EAST), targetKey(GHOST)].sort());
+      expect(described.get(targetKey(WEST))).toMatchObject({ found: true, snapshot: { desired: 2, min: 1, max: 5 } });
+      expect(described.get(targetKey(EAST))).toMatchObject({ found: true, snapshot: { desired: 0, min: 0, max: 3 } });
+      expect(described.get(targetKey(GHOST))).toEqual({ found: false, reason: expect.any(String) });
+    });
+
+    it('describes nothing when asked about nothing', async () => {
+      // Act
+      const described = await subject.groups.describe([]);
+
+      // Assess
+      expect(described.size).toBe(0);
+    });
+
+    it('reports each instance with its lifecycle and the cloud state name', async () => {
+      // Prepare
+      const lifecycles: readonly InstanceLifecycle[] = ['booting', 'in-service', 'leaving', 'standby'];
+      const instances = lifecycles.map((lifecycle, index) => ({ id: `i-${index}`, lifecycle }));
+      subject.seed({ target: WEST, desired: 4, min: 0, max: 5, instances });
+
+      // Act
+      const described = await subject.groups.describe([WEST]);
+
+      // Assess
+      const snapshot = found(described.get(targetKey(WEST)));
+      const reported = [...snapshot.instances].sort((a, b) => a.id.localeCompare(b.id));
+      expect(reported.map(({ id, lifecycle }) => ({ id, lifecycle }))).toEqual(instances);
+      expect(reported.every((instance) => instance.state.length > 0)).toBe(true);
+    });
+
+    it('reports attached scaling policies as competing scalers, and none where there are none', async () => {
+      // Prepare
+      subject.seed({ target: WEST, desired: 2, min: 1, max: 5, scalingPolicies: ['queue-scale-out'] });
+
+      // Act
+      const described = await subject.groups.describe([WEST, EAST]);
+
+      // Assess
+      const west = found(described.get(targetKey(WEST)));
+      expect(west.competingScalers).toHaveLength(1);
+      expect(west.competingScalers[0]).toContain('queue-scale-out');
+      expect(found(described.get(targetKey(EAST))).competingScalers).toEqual([]);
+    });
+
+    it('changes the desired size, as a later describe shows', async () => {
+      // Act
+      const outcome = await subject.groups.setDesiredSize(WEST, 5);
+      const described = await subject.groups.describe([WEST]);
+
+      // Assess
+      expect(outcome).toEqual({ applied: true });
+      expect(subject.desiredOf(WEST)).toBe(5);
+      expect(found(described.get(targetKey(WEST))).desired).toBe(5);
+    });
+
+    it('accepts the size the group already has', async () => {
+      // Act
+      const outcome = await subject.groups.setDesiredSize(WEST, 2);
+
+      // Assess
+      expect(outcome).toEqual({ applied: true });
+      expect(subject.desiredOf(WEST)).toBe(2);
+    });
+
+    it.each([
+      ['above the maximum', 6],
+      ['below the minimum', 0],
+      ['fractional', 2.5],
+    ])('refuses a size %s and keeps the old size', async (_, size) => {
+      // Act
+      const resize = subject.groups.setDesiredSize(WEST, size);
+
+      // Assess
+      await expect(resize).rejects.toBeInstanceOf(CloudApiError);
+      await expect(resize).rejects.toMatchObject({ retryable: false });
+      expect(subject.desiredOf(WEST)).toBe(2);
+    });
+
+    it('refuses to resize a group that does not exist', async () => {
+      // Act
+      const resize = subject.groups.setDesiredSize(GHOST, 1);
+
+      // Assess
+      await expect(resize).rejects.toBeInstanceOf(CloudApiError);
+    });
+
+    it('defers a resize while a scaling activity is in progress, and applies the next one', async () => {
+      // Prepare
+      subject.holdScaling(WEST, 1);
+
+      // Act
+      const first = await subject.groups.setDesiredSize(WEST, 4);
+      const sizeAfterFirst = subject.desiredOf(WEST);
+      const second = await subject.groups.setDesiredSize(WEST, 4);
+
+      // Assess
+      expect(first).toEqual({ applied: false, deferred: expect.any(String) });
+      expect(sizeAfterFirst).toBe(2);
+      expect(second).toEqual({ applied: true });
+      expect(subject.desiredOf(WEST)).toBe(4);
+    });
+  });
+}
+
+function found(description: GroupDescription | undefined): GroupSnapshot {
+  if (description === undefined || !description.found) {
+    throw new Error(`expected a found group, got ${JSON.stringify(description)}`);
+  }
+  return description.snapshot;
+}
