@@ -1,0 +1,208 @@
+import { parse } from 'yaml';
+import type { FleetplaneConfig } from '../shared/config/index.ts';
+import { ConfigError, type Env, parseConfigText, parseWorkerEnv } from '../shared/config/index.ts';
+import { allow, arnInDeployAccount, type IamStatement } from './iam.ts';
+
+/** Lambda allows 4 KB of environment variables per function, all keys and values together. */
+export const LAMBDA_ENVIRONMENT_LIMIT_BYTES = 4096;
+
+/** Seconds the function keeps after `invocationSeconds` for the last cycle's in-flight calls and the metric flush. */
+export const TIMEOUT_MARGIN_SECONDS = 10;
+
+/** Drop-in mode passes exactly these variables of the deploying shell to the function: the worker's, minus its keys. */
+export const WORKER_VARIABLES = [
+  'SRC_ENDPOINT',
+  'SRC_ACCESS_TOKEN',
+  'EXECUTOR_METRIC_ENVIRONMENT_LABEL',
+  'EXECUTOR_METRIC_AWS_NAMESPACE',
+  'EXECUTOR_METRIC_AWS_REGION',
+  'EXECUTOR_ALLOCATIONS',
+] as const;
+
+export interface PlanInput {
+  /** `provider.region`: Lambda sets it as `AWS_REGION`, which the config uses as its default region. */
+  readonly region: string;
+  /** The function's timeout; a scheduled invocation must end before it. */
+  readonly timeoutSeconds: number;
+  /** The config document (`--param config=<file>`); absent = drop-in mode. */
+  readonly config?: { readonly text: string; readonly source: string };
+  /** `--param configSsmParameter=<name>`: the function reads the document from SSM instead of its environment. */
+  readonly configSsmParameter?: string;
+  /** The deploying shell's environment; only the worker's variables (and `SRC_ACCESS_TOKEN`) are read. */
+  readonly shellEnv: Env;
+}
+
+export interface DeployPlan {
+  readonly mode: 'config' | 'drop-in';
+  /** The scale function's environment variables. */
+  readonly environment: Readonly<Record<string, string>>;
+  /** Least privilege: a statement only for a capability the configuration uses. */
+  readonly iamStatements: readonly IamStatement[];
+}
+
+/** The deployment cannot work as configured; the message says what to change. */
+export class DeployPlanError extends Error {
+  override readonly name = 'DeployPlanError';
+}
+
+/**
+ * Validates the configuration exactly as the function will at cold start, and derives the function's environment and
+ * IAM statements from it. Pure: the caller reads files and options.
+ */
+export function planDeploy(input: PlanInput): DeployPlan {
+  if (input.config === undefined) {
+    if (input.configSsmParameter !== undefined) {
+      throw new DeployPlanError(
+        'configSsmParameter needs the document as a file too (--param config=<file>): deploy validates it and derives ' +
+          'the IAM policy from it; the function then reads the same document from the SSM parameter',
+      );
+    }
+    return planDropIn(input);
+  }
+  return planWithConfig(input, input.config);
+}
+
+function planWithConfig(input: PlanInput, document: NonNullable<PlanInput['config']>): DeployPlan {
+  const shellToken = nonEmpty(input.shellEnv.SRC_ACCESS_TOKEN);
+  // The function sees AWS_REGION (set by Lambda) and whatever we put in its environment, nothing else.
+  const runtimeEnv = { AWS_REGION: input.region, SRC_ACCESS_TOKEN: shellToken };
+  const config = parseConfigText(document.text, document.source, runtimeEnv);
+  checkTimeout(config, input.timeoutSeconds);
+
+  const environment: Record<string, string> = {};
+  if (input.configSsmParameter === undefined) {
+    // Compact JSON (JSON is YAML) drops comments and indentation, so a well-commented file still fits in 4 KB.
+    environment.FLEETPLANE_CONFIG = JSON.stringify(parse(document.text));
+  } else {
+    environment.FLEETPLANE_CONFIG_SSM_PARAMETER = input.configSsmParameter;
+  }
+  // A document without a token relies on SRC_ACCESS_TOKEN, which the function only has if we pass it on.
+  const token = config.sourcegraph.token;
+  if (token.kind === 'value' && shellToken !== undefined && token.value.reveal() === shellToken) {
+    environment.SRC_ACCESS_TOKEN = shellToken;
+  }
+  checkEnvironmentSize(environment, input.configSsmParameter === undefined);
+
+  return {
+    mode: 'config',
+    environment,
+    iamStatements: [
+      ...metricStatements(config),
+      ...groupStatements(config),
+      ...secretStatements(config, input.region),
+      ...(input.configSsmParameter === undefined ? [] : [parameterStatement(input.configSsmParameter, input.region)]),
+    ],
+  };
+}
+
+function planDropIn(input: PlanInput): DeployPlan {
+  const environment: Record<string, string> = {};
+  for (const key of WORKER_VARIABLES) {
+    const value = nonEmpty(input.shellEnv[key]);
+    if (value !== undefined) {
+      environment[key] = value;
+    }
+  }
+  const config = parseDropIn({ ...environment, AWS_REGION: input.region });
+  checkTimeout(config, input.timeoutSeconds);
+  checkEnvironmentSize(environment, false);
+  // The worker's own scope: write (and read back) its metric, resize nothing.
+  return { mode: 'drop-in', environment, iamStatements: metricStatements(config) };
+}
+
+function parseDropIn(env: Env): FleetplaneConfig {
+  try {
+    return parseWorkerEnv(env);
+  } catch (error) {
+    if (!(error instanceof ConfigError)) {
+      throw error;
+    }
+    throw new DeployPlanError(
+      'no config document given (--param="config=<file>"), so this is a drop-in deploy from the worker\'s ' +
+        `variables in this shell, and they are incomplete:\n${error.problems.map((p) => `  - ${p}`).join('\n')}`,
+      { cause: error },
+    );
+  }
+}
+
+function metricStatements(config: FleetplaneConfig): IamStatement[] {
+  const namespace = config.cloudwatch?.namespace;
+  if (namespace === undefined) {
+    return [];
+  }
+  return [
+    allow(['cloudwatch:PutMetricData'], '*', { StringEquals: { 'cloudwatch:namespace': namespace } }),
+    // GetMetricData supports no resource-level permissions or namespace condition.
+    allow(['cloudwatch:GetMetricData'], '*'),
+  ];
+}
+
+function groupStatements(config: FleetplaneConfig): IamStatement[] {
+  const managed = config.fleets.filter((fleet) => fleet.mode !== 'metrics' && fleet.target !== undefined);
+  if (managed.length === 0) {
+    return [];
+  }
+  // Describe actions support no resource ARNs; shadow fleets need them to decide, but never resize.
+  const statements = [allow(['autoscaling:DescribeAutoScalingGroups', 'autoscaling:DescribePolicies'], '*')];
+  const direct = managed.flatMap((fleet) => (fleet.mode === 'direct' && fleet.target ? [fleet.target] : []));
+  if (direct.length > 0) {
+    const groups = direct.map((target) =>
+      arnInDeployAccount(
+        'autoscaling',
+        target.region,
+        `autoScalingGroup:*:autoScalingGroupName/${target.autoScalingGroup}`,
+      ),
+    );
+    statements.push(allow(['autoscaling:SetDesiredCapacity'], groups));
+  }
+  return statements;
+}
+
+function secretStatements(config: FleetplaneConfig, region: string): IamStatement[] {
+  const token = config.sourcegraph.token;
+  if (token.kind !== 'aws-secrets-manager') {
+    return [];
+  }
+  // A name matches the secret's ARN, which ends in `-` and six random characters.
+  const resource = token.secretId.startsWith('arn:')
+    ? token.secretId
+    : arnInDeployAccount('secretsmanager', region, `secret:${token.secretId}-??????`);
+  return [allow(['secretsmanager:GetSecretValue'], resource)];
+}
+
+function parameterStatement(name: string, region: string): IamStatement {
+  // `/fleetplane/config` has the ARN `…:parameter/fleetplane/config`; a name without a leading slash gains one.
+  const resource = name.startsWith('arn:')
+    ? name
+    : arnInDeployAccount('ssm', region, `parameter/${name.replace(/^\//, '')}`);
+  return allow(['ssm:GetParameter'], resource);
+}
+
+function checkTimeout(config: FleetplaneConfig, timeoutSeconds: number): void {
+  if (config.invocationSeconds + TIMEOUT_MARGIN_SECONDS > timeoutSeconds) {
+    throw new DeployPlanError(
+      `invocationSeconds ${config.invocationSeconds} leaves less than ${TIMEOUT_MARGIN_SECONDS} s of the function's ` +
+        `${timeoutSeconds} s timeout: lower invocationSeconds to at most ${timeoutSeconds - TIMEOUT_MARGIN_SECONDS}`,
+    );
+  }
+}
+
+function checkEnvironmentSize(environment: Readonly<Record<string, string>>, inlineConfig: boolean): void {
+  // Counted as JSON, a little more than keys plus values, to stay clear of the limit however Lambda counts it.
+  const bytes = Buffer.byteLength(JSON.stringify(environment));
+  if (bytes <= LAMBDA_ENVIRONMENT_LIMIT_BYTES) {
+    return;
+  }
+  const hint = inlineConfig
+    ? ' Store the document in SSM Parameter Store (aws ssm put-parameter --name /fleetplane/config --type String ' +
+      '--value file://fleetplane.yml) and deploy with --param="configSsmParameter=/fleetplane/config" as well.'
+    : '';
+  throw new DeployPlanError(
+    `the function environment would be ${bytes} bytes; Lambda allows ${LAMBDA_ENVIRONMENT_LIMIT_BYTES} in total.${hint}`,
+  );
+}
+
+function nonEmpty(value: string | undefined): string | undefined {
+  const trimmed = value?.trim();
+  return trimmed === '' ? undefined : trimmed;
+}

@@ -1,0 +1,25 @@
+import type { BuildOptions } from 'esbuild';
+
+/**
+ * The one definition of how a function is compiled, used by `scripts/build.ts` (dist/) and by serverless-esbuild
+ * (`osls package`, through `esbuild-options.cjs`), so the bundle tested locally is the bundle deployed.
+ *
+ * - CommonJS: works with `osls invoke local` and with `require`-only dependencies, needs no `createRequire` banner.
+ *   ESM-only packages (@middy/core) are converted by esbuild; they use no top-level await.
+ * - Everything is bundled, the pinned `@aws-sdk/*` included: the runtime's own SDK version floats, and mixing it with
+ *   bundled `@smithy/*` parts fails at run time; a bundled, minified SDK also cold-starts faster.
+ * - `sourcemap: 'external'` writes `<bundle>.js.map` without a `sourceMappingURL` comment, so Node never loads it at
+ *   run time (that would need `NODE_OPTIONS=--enable-source-maps`, which costs cold-start time); keep it to decode
+ *   stack traces offline.
+ */
+export const functionBuildOptions: Readonly<BuildOptions> = {
+  platform: 'node',
+  target: 'node22',
+  format: 'cjs',
+  bundle: true,
+  minify: true,
+  sourcemap: 'external',
+  // Prefer the ESM builds of the SDK (`module`): they tree-shake; the `main` (CJS) builds mostly do not.
+  mainFields: ['module', 'main'],
+  logLevel: 'warning',
+};
