@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { MODES } from '../domain/fleet.ts';
 import { CLOUDS } from '../domain/queue-metric.ts';
 import { QUEUE_NAMES } from '../domain/queues.ts';

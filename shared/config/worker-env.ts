@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { normalizeAllocations, type RawAllocations } from '../domain/queue-metric.ts';
 import { WORKER_SERIES } from '../domain/queues.ts';
 import { ConfigError } from './errors.ts';

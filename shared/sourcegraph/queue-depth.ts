@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { toError } from '../domain/guards.ts';
 import { QUEUE_NAMES, type QueueName } from '../domain/queues.ts';
 import type { DepthReading, QueueDepths } from '../domain/readings.ts';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { type Clock, type Sleep, systemClock } from '../ports/clock.ts';
 import type { NarrowLogger } from '../ports/logger.ts';
 import {

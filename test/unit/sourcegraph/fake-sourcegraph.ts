@@ -1,5 +1,5 @@
 import { buildSchema, graphql } from 'graphql';
-import { z } from 'zod';
+import * as z from 'zod';
 import { loadSchemaSdl } from '../../../shared/sourcegraph/schema.ts';
 
 export interface FakeSpec {
