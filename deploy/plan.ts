@@ -130,11 +130,11 @@ function metricStatements(config: FleetplaneConfig): IamStatement[] {
   if (namespace === undefined) {
     return [];
   }
-  return [
-    allow(['cloudwatch:PutMetricData'], '*', { StringEquals: { 'cloudwatch:namespace': namespace } }),
-    // GetMetricData supports no resource-level permissions or namespace condition.
-    allow(['cloudwatch:GetMetricData'], '*'),
-  ];
+  const put = allow(['cloudwatch:PutMetricData'], '*', { StringEquals: { 'cloudwatch:namespace': namespace } });
+  // Only a fleet that can scale in reads the published series back (its stabilization window). GetMetricData
+  // supports no resource-level permissions or namespace condition.
+  const readsBack = config.fleets.some((fleet) => fleet.mode !== 'metrics' && fleet.target !== undefined);
+  return readsBack ? [put, allow(['cloudwatch:GetMetricData'], '*')] : [put];
 }
 
 function groupStatements(config: FleetplaneConfig): IamStatement[] {

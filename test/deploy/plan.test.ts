@@ -128,7 +128,7 @@ describe('planDeploy with a config document', () => {
     const plan = planDeploy(input(text));
 
     // Assess
-    expect(actionsOf(plan.iamStatements)).toEqual(['cloudwatch:GetMetricData', 'cloudwatch:PutMetricData']);
+    expect(actionsOf(plan.iamStatements)).toEqual(['cloudwatch:PutMetricData']);
     expect(statementFor(plan.iamStatements, 'cloudwatch:PutMetricData')?.Condition).toEqual({
       StringEquals: { 'cloudwatch:namespace': 'custom-namespace' },
     });
@@ -300,7 +300,6 @@ describe('planDeploy in drop-in mode (no document)', () => {
         Resource: '*',
         Condition: { StringEquals: { 'cloudwatch:namespace': 'sourcegraph-executor' } },
       },
-      { Effect: 'Allow', Action: ['cloudwatch:GetMetricData'], Resource: '*' },
     ]);
   });
 
