@@ -30,6 +30,8 @@ export interface PlanInput {
   readonly configSsmParameter?: string;
   /** The deploying shell's environment; only the worker's variables (and `SRC_ACCESS_TOKEN`) are read. */
   readonly shellEnv: Env;
+  /** `--param allowPlaintextToken=true`: accept a token stored in the function's environment. */
+  readonly allowPlaintextToken?: boolean;
 }
 
 export interface DeployPlan {
@@ -82,6 +84,10 @@ function planWithConfig(input: PlanInput, document: NonNullable<PlanInput['confi
     environment.SRC_ACCESS_TOKEN = shellToken;
   }
   checkEnvironmentSize(environment, input.configSsmParameter === undefined);
+  const inlineToken = environment.FLEETPLANE_CONFIG !== undefined && token.kind === 'value';
+  if (inlineToken || environment.SRC_ACCESS_TOKEN !== undefined) {
+    checkPlaintextToken(input);
+  }
 
   return {
     mode: 'config',
@@ -105,6 +111,7 @@ function planDropIn(input: PlanInput): DeployPlan {
   }
   const config = parseDropIn({ ...environment, AWS_REGION: input.region });
   checkTimeout(config, input.timeoutSeconds);
+  checkPlaintextToken(input);
   checkEnvironmentSize(environment, false);
   // The worker's own scope: write (and read back) its metric, resize nothing.
   return { mode: 'drop-in', environment, iamStatements: metricStatements(config) };
@@ -176,6 +183,22 @@ function parameterStatement(name: string, region: string): IamStatement {
     ? name
     : arnInDeployAccount('ssm', region, `parameter/${name.replace(/^\//, '')}`);
   return allow(['ssm:GetParameter'], resource);
+}
+
+/**
+ * A token in the function's environment is also in the CloudFormation template, the deployment bucket and every
+ * `GetFunctionConfiguration` answer. It is a site-admin credential, so that takes an explicit opt-in.
+ */
+function checkPlaintextToken(input: PlanInput): void {
+  if (input.allowPlaintextToken === true) {
+    return;
+  }
+  throw new DeployPlanError(
+    'the Sourcegraph token would be stored in plain text in the function environment and the CloudFormation ' +
+      'template. Store it in Secrets Manager and set sourcegraph.tokenSecret.awsSecretsManager in the config ' +
+      '(or keep the whole document in SSM with --param="configSsmParameter=<name>"), or accept the risk with ' +
+      '--param="allowPlaintextToken=true"',
+  );
 }
 
 function checkTimeout(config: FleetplaneConfig, timeoutSeconds: number): void {

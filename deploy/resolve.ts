@@ -38,7 +38,8 @@ export async function resolveDeployPlan(
     configFile === undefined
       ? undefined
       : { text: await readConfigFile(serviceDir, configFile), source: `file:${configFile}` };
-  return planDeploy({ region, timeoutSeconds: timeout, config, configSsmParameter, shellEnv });
+  const allowPlaintextToken = (await optionalParam(context, 'allowPlaintextToken')) === 'true';
+  return planDeploy({ region, timeoutSeconds: timeout, config, configSsmParameter, shellEnv, allowPlaintextToken });
 }
 
 async function optionalParam(context: OslsVariableContext, name: string): Promise<string | undefined> {

@@ -27,4 +27,4 @@ export const handler = middy(async (event: unknown, context: Context) => {
     sleep: systemSleep,
   });
   return summarizeInvocation(report);
-}).use(logErrors(async () => (await runtime()).deps.logger));
+}).use(logErrors(() => runtime.value()?.deps.logger));

@@ -1,11 +1,11 @@
 import type { Sleep } from '../ports/clock.ts';
-import {
-  type CycleReport,
-  createInvocationMemory,
-  runScalingCycle,
-  type ScalingDeps,
-  type ScalingSettings,
-} from './scaling-cycle.ts';
+import { type CycleReport, runScalingCycle, type ScalingDeps, type ScalingSettings } from './scaling-cycle.ts';
+import { createInvocationMemory } from './stabilization-window.ts';
+
+/** Milliseconds kept after a cycle's depth read for publishing, describing and resizing. */
+const ACT_RESERVE_MS = 3_000;
+/** A cycle whose depth read would get less time than this is not started. */
+const MIN_READ_MS = 1_000;
 
 export interface InvocationOptions {
   /** Run exactly one cycle (a manual invocation). */
@@ -44,8 +44,9 @@ export class ScalingCycleError extends Error {
 
 /**
  * Polls every `pollIntervalMs` until `until`, so one scheduled invocation a minute reacts to a burst within one poll.
- * A cycle that overruns the interval is followed at once by the next; one that might not finish before the hard
- * deadline (budgeted as long as the slowest so far) is not started.
+ * Each cycle's depth read may take at most one interval and must leave `ACT_RESERVE_MS` before the hard deadline, and
+ * every call of the cycle is aborted at the hard deadline, so a hanging dependency fails a cycle with a logged reason
+ * instead of letting the platform kill the invocation mid-action.
  */
 export async function runInvocation(
   deps: ScalingDeps,
@@ -54,12 +55,14 @@ export async function runInvocation(
 ): Promise<InvocationReport> {
   const memory = createInvocationMemory();
   const cycles: CycleReport[] = [];
+  const readBy = (start: number) => Math.min(start + options.pollIntervalMs, options.hardDeadline - ACT_RESERVE_MS);
   for (;;) {
-    const report = await runScalingCycle(deps, settings, memory);
-    cycles.push(report);
-    const next = report.startedAt + options.pollIntervalMs;
-    const slowest = Math.max(...cycles.map((cycle) => cycle.durationMs));
-    if (options.once || next > options.until || next + slowest > options.hardDeadline) {
+    const start = deps.clock();
+    cycles.push(
+      await runScalingCycle(deps, settings, memory, { readBy: readBy(start), finishBy: options.hardDeadline }),
+    );
+    const next = start + options.pollIntervalMs;
+    if (options.once || next > options.until || readBy(Math.max(next, deps.clock())) - next < MIN_READ_MS) {
       break;
     }
     const wait = next - deps.clock();

@@ -1,7 +1,7 @@
 import type { Fleet, GroupTarget } from '../domain/fleet.ts';
 import { targetKey } from '../domain/fleet.ts';
 import { toError } from '../domain/guards.ts';
-import { type CapacityDecision, type Demand, decideCapacity, type PeakDemand, Reason } from '../domain/policy.ts';
+import { type CapacityDecision, type Demand, decideCapacity, Reason } from '../domain/policy.ts';
 import { type Allocations, type Cloud, type SeriesValue, seriesValue } from '../domain/queue-metric.ts';
 import { type QueueName, queuesOf, type SeriesName } from '../domain/queues.ts';
 import type { Clock } from '../ports/clock.ts';
@@ -9,6 +9,7 @@ import type { GroupDescription, InstanceGroups } from '../ports/instance-groups.
 import type { Logger } from '../ports/logger.ts';
 import type { QueueDepthSource } from '../ports/queue-depth.ts';
 import type { QueueMetricsSink, QueueSizeHistory } from '../ports/queue-metrics.ts';
+import { createInvocationMemory, type InvocationMemory, windowPeak } from './stabilization-window.ts';
 
 export interface ScalingDeps {
   readonly depths: QueueDepthSource;
@@ -64,16 +65,23 @@ export interface CycleReport {
 }
 
 /**
- * Observations made earlier in the same invocation. It only ever makes scale-in more conservative (a higher window
- * peak), and it starts empty in every invocation, so a cold start decides exactly as a warm one.
+ * Epoch ms by which the cycle's calls must be done. Reading depth gets the earlier `readBy`, so a slow Sourcegraph
+ * still leaves time to publish and act on what is known; nothing runs past `finishBy`.
  */
-export interface InvocationMemory {
-  readonly observed: { series: SeriesName; value: number; at: number }[];
-  readonly peaks: Map<string, ReadonlyMap<SeriesName, number | undefined> | Error>;
+export interface CycleBudget {
+  readonly readBy: number;
+  readonly finishBy: number;
 }
 
-export function createInvocationMemory(): InvocationMemory {
-  return { observed: [], peaks: new Map() };
+/** What every step of one cycle shares. */
+interface Cycle {
+  readonly deps: ScalingDeps;
+  readonly settings: ScalingSettings;
+  readonly memory: InvocationMemory;
+  readonly now: number;
+  readonly log: Logger;
+  /** Aborts at `finishBy`: passed to every cloud call. */
+  readonly signal: AbortSignal | undefined;
 }
 
 /** One cycle: read depth once, publish every series in one batch, then decide and act per fleet. */
@@ -81,12 +89,23 @@ export async function runScalingCycle(
   deps: ScalingDeps,
   settings: ScalingSettings,
   memory: InvocationMemory = createInvocationMemory(),
+  budget?: CycleBudget,
 ): Promise<CycleReport> {
   const startedAt = deps.clock();
-  const log = deps.logger.child({ module: 'scaling-cycle' });
+  const finish = budget && AbortSignal.timeout(Math.max(0, budget.finishBy - startedAt));
+  const read =
+    budget && finish && AbortSignal.any([finish, AbortSignal.timeout(Math.max(0, budget.readBy - startedAt))]);
+  const cycle: Cycle = {
+    deps,
+    settings,
+    memory,
+    now: startedAt,
+    log: deps.logger.child({ module: 'scaling-cycle' }),
+    signal: finish,
+  };
 
   const queues = new Set<QueueName>(settings.series.flatMap((series) => queuesOf(series)));
-  const depths = await deps.depths.read(queues);
+  const depths = await deps.depths.read(queues, { signal: read });
   const values = new Map(
     settings.series.map((series) => [series, seriesValue(series, depths, settings.allocations, settings.cloud)]),
   );
@@ -96,8 +115,8 @@ export async function runScalingCycle(
     }
   }
 
-  const published = await publish(deps, settings, [...values.values()], log);
-  const fleets = await decideFleets(deps, settings, values, published, memory, startedAt, log);
+  const published = await publish(cycle, [...values.values()]);
+  const fleets = await decideFleets(cycle, values, published);
   const allFailed =
     fleets.length > 0
       ? fleets.every((fleet) => fleet.status === 'failed')
@@ -105,58 +124,50 @@ export async function runScalingCycle(
   return { startedAt, durationMs: deps.clock() - startedAt, published, fleets, allFailed };
 }
 
-async function publish(
-  deps: ScalingDeps,
-  settings: ScalingSettings,
-  values: readonly SeriesValue[],
-  log: Logger,
-): Promise<PublishOutcome> {
+async function publish(cycle: Cycle, values: readonly SeriesValue[]): Promise<PublishOutcome> {
   const known = values.filter((value) => value.ok);
   const skipped = values.filter((value) => !value.ok).map(({ series, reason }) => ({ series, reason }));
   for (const skip of skipped) {
     // Never publish a guess: a missing datapoint makes the Terraform alarms do nothing, a wrong 0 makes them scale in.
-    log.warn('series not published', { series: skip.series, reason: skip.reason });
+    cycle.log.warn('series not published', { series: skip.series, reason: skip.reason });
   }
   const series = known.map((value) => value.series);
   if (known.length === 0) {
     return { ok: skipped.length === 0, series, skipped };
   }
+  const environment = cycle.settings.environment;
   try {
-    await deps.metrics.publish(
-      known.map((value) => ({ series: value.series, environment: settings.environment, value: value.value })),
+    await cycle.deps.metrics.publish(
+      known.map((value) => ({ series: value.series, environment, value: value.value })),
+      { signal: cycle.signal },
     );
     return { ok: true, series, skipped };
   } catch (caught) {
     const error = toError(caught);
-    log.error('publishing queue size failed', { error, series });
+    cycle.log.error('publishing queue size failed', { error, series });
     return { ok: false, series: [], skipped, error: `${error.name}: ${error.message}` };
   }
 }
 
 async function decideFleets(
-  deps: ScalingDeps,
-  settings: ScalingSettings,
+  cycle: Cycle,
   values: ReadonlyMap<SeriesName, SeriesValue>,
   published: PublishOutcome,
-  memory: InvocationMemory,
-  now: number,
-  log: Logger,
 ): Promise<FleetOutcome[]> {
-  const managed = settings.fleets.filter((fleet) => fleet.mode !== 'metrics' && fleet.target !== undefined);
-  const groups = await describeGroups(
-    deps.groups,
-    managed.flatMap((fleet) => (fleet.target ? [fleet.target] : [])),
+  const managed = cycle.settings.fleets.flatMap((fleet) =>
+    fleet.mode !== 'metrics' && fleet.target !== undefined ? [fleet.target] : [],
   );
+  const groups = await describeGroups(cycle, managed);
 
   const outcomes: FleetOutcome[] = [];
-  for (const fleet of settings.fleets) {
+  for (const fleet of cycle.settings.fleets) {
     const value = values.get(fleet.series);
     const outcome =
       fleet.mode === 'metrics' || fleet.target === undefined
         ? metricsOnlyOutcome(fleet, value, published)
-        : await manageFleet(deps, settings, fleet, fleet.target, value, groups, memory, now);
+        : await manageFleet(cycle, fleet, fleet.target, value, groups);
     const level = outcome.status === 'failed' ? 'error' : outcome.competingScalers?.length ? 'warn' : 'info';
-    log[level]('fleet decision', { ...outcome });
+    cycle.log[level]('fleet decision', { ...outcome });
     outcomes.push(outcome);
   }
   return outcomes;
@@ -168,39 +179,31 @@ function metricsOnlyOutcome(fleet: Fleet, value: SeriesValue | undefined, publis
     return { ...base, status: 'failed', reason: Reason.DemandUnknown, detail: value?.reason ?? 'series not read' };
   }
   if (!published.series.includes(fleet.series)) {
-    return {
-      ...base,
-      status: 'failed',
-      reason: 'publish-failed',
-      detail: published.error ?? 'not published',
-      depth: value.value,
-    };
+    const detail = published.error ?? 'not published';
+    return { ...base, status: 'failed', reason: 'publish-failed', detail, depth: value.value };
   }
   return { ...base, status: 'ok', reason: 'published', detail: `published ${value.value}`, depth: value.value };
 }
 
 type Described = ReadonlyMap<string, GroupDescription> | Error;
 
-async function describeGroups(groups: InstanceGroups, targets: readonly GroupTarget[]): Promise<Described> {
+async function describeGroups(cycle: Cycle, targets: readonly GroupTarget[]): Promise<Described> {
   if (targets.length === 0) {
     return new Map();
   }
   try {
-    return await groups.describe(targets);
+    return await cycle.deps.groups.describe(targets, { signal: cycle.signal });
   } catch (caught) {
     return toError(caught);
   }
 }
 
 async function manageFleet(
-  deps: ScalingDeps,
-  settings: ScalingSettings,
+  cycle: Cycle,
   fleet: Fleet,
   target: GroupTarget,
   value: SeriesValue | undefined,
   groups: Described,
-  memory: InvocationMemory,
-  now: number,
 ): Promise<FleetOutcome> {
   const base = { fleet: fleet.name, mode: fleet.mode, series: fleet.series };
   const description = groups instanceof Error ? undefined : groups.get(targetKey(target));
@@ -217,10 +220,10 @@ async function manageFleet(
   const booting = group.instances.filter((instance) => instance.lifecycle === 'booting').length;
   const demand: Demand =
     value?.ok === true
-      ? { known: true, jobs: value.value, observedAt: now }
+      ? { known: true, jobs: value.value, observedAt: cycle.now }
       : { known: false, reason: value?.reason ?? 'series not read' };
   const inputs = {
-    now,
+    now: cycle.now,
     demand,
     current: group.desired,
     booting,
@@ -232,7 +235,14 @@ async function manageFleet(
   let decision = decideCapacity({ ...inputs, recentPeak: { known: false, reason: 'not read yet' } });
   if (decision.reason === Reason.WindowUnknown) {
     // Only a scale-in candidate pays for reading the window back.
-    const recentPeak = await windowPeak(deps, settings, fleet, memory, now);
+    const request = {
+      series: fleet.series,
+      windowSeconds: fleet.scaleInWindowSeconds,
+      allSeries: cycle.settings.series,
+      environment: cycle.settings.environment,
+      now: cycle.now,
+    };
+    const recentPeak = await windowPeak(cycle.deps.history, cycle.memory, request, { signal: cycle.signal });
     decision = decideCapacity({ ...inputs, recentPeak });
   }
 
@@ -254,17 +264,17 @@ async function manageFleet(
   if (fleet.mode === 'shadow') {
     return explained('ok', 'would-resize');
   }
-  return resize(deps.groups, target, decision, explained);
+  return resize(cycle, target, decision, explained);
 }
 
 async function resize(
-  groups: InstanceGroups,
+  cycle: Cycle,
   target: GroupTarget,
   decision: CapacityDecision,
   explained: (status: FleetStatus, action: FleetAction, extra?: string) => FleetOutcome,
 ): Promise<FleetOutcome> {
   try {
-    const result = await groups.setDesiredSize(target, decision.target);
+    const result = await cycle.deps.groups.setDesiredSize(target, decision.target, { signal: cycle.signal });
     return result.applied
       ? explained('ok', 'resized')
       : explained('deferred', 'deferred', `; resize deferred: ${result.deferred}`);
@@ -280,42 +290,6 @@ function competingNote(fleet: Fleet, scalers: readonly string[]): string {
   }
   const verb = fleet.mode === 'direct' ? 'fight fleetplane for this group' : 'also resize this group';
   return `; WARNING: ${scalers.join(', ')} ${verb}: remove them (Terraform min_replicas = max_replicas disables them)`;
-}
-
-/** The highest demand within the fleet's window: what was published (read back) and what this invocation saw. */
-async function windowPeak(
-  deps: ScalingDeps,
-  settings: ScalingSettings,
-  fleet: Fleet,
-  memory: InvocationMemory,
-  now: number,
-): Promise<PeakDemand> {
-  const windowMs = fleet.scaleInWindowSeconds * 1000;
-  const key = `${fleet.scaleInWindowSeconds}`;
-  let peaks = memory.peaks.get(key);
-  if (peaks === undefined) {
-    // One read per window length per invocation covers every fleet; later cycles add what they observe themselves.
-    try {
-      peaks = await deps.history.peaks(settings.series, settings.environment, now - windowMs, now);
-    } catch (caught) {
-      peaks = toError(caught);
-    }
-    memory.peaks.set(key, peaks);
-  }
-  if (peaks instanceof Error) {
-    return { known: false, reason: `reading the window back failed: ${peaks.message}` };
-  }
-  const published = peaks.get(fleet.series);
-  if (published === undefined) {
-    return {
-      known: false,
-      reason: `no ${fleet.series} datapoints published in the last ${fleet.scaleInWindowSeconds}s`,
-    };
-  }
-  const seen = memory.observed
-    .filter((item) => item.series === fleet.series && item.at >= now - windowMs)
-    .map((item) => item.value);
-  return { known: true, jobs: Math.max(published, ...seen) };
 }
 
 function okValue(value: SeriesValue | undefined): number | undefined {

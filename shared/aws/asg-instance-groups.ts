@@ -6,6 +6,7 @@ import {
 } from '@aws-sdk/client-auto-scaling';
 import { type GroupTarget, targetKey } from '../domain/fleet.ts';
 import { silentLogger } from '../observability/logger.ts';
+import type { CallOptions } from '../ports/call-options.ts';
 import { type Clock, systemClock } from '../ports/clock.ts';
 import { CloudApiError } from '../ports/errors.ts';
 import type { GroupDescription, InstanceGroups, ResizeOutcome } from '../ports/instance-groups.ts';
@@ -50,9 +51,9 @@ export function createAsgInstanceGroups(
     logger,
   });
 
-  async function describeRegion(region: string, targets: ReadonlyMap<string, GroupTarget>) {
+  async function describeRegion(region: string, targets: ReadonlyMap<string, GroupTarget>, signal?: AbortSignal) {
     const [groups, scalers] = await Promise.all([
-      fetchGroups(clientFor(region), [...targets.keys()]),
+      fetchGroups(clientFor(region), [...targets.keys()], signal),
       scalersIn(region),
     ]);
     return [...targets].map(([name, target]): [string, GroupDescription] => {
@@ -65,7 +66,10 @@ export function createAsgInstanceGroups(
   }
 
   return {
-    async describe(targets: readonly GroupTarget[]): Promise<ReadonlyMap<string, GroupDescription>> {
+    async describe(
+      targets: readonly GroupTarget[],
+      options: CallOptions = {},
+    ): Promise<ReadonlyMap<string, GroupDescription>> {
       const byRegion = new Map<string, Map<string, GroupTarget>>();
       for (const target of targets) {
         const names = byRegion.get(target.region) ?? new Map<string, GroupTarget>();
@@ -75,7 +79,7 @@ export function createAsgInstanceGroups(
       const answers = await Promise.all(
         [...byRegion].map(async ([region, names]) => {
           try {
-            return await describeRegion(region, names);
+            return await describeRegion(region, names, options.signal);
           } catch (error) {
             // One region's outage or throttling fails only the fleets in that region.
             const reason = error instanceof Error ? error.message : String(error);
@@ -90,12 +94,13 @@ export function createAsgInstanceGroups(
       return new Map(answers.flat());
     },
 
-    async setDesiredSize(target: GroupTarget, size: number): Promise<ResizeOutcome> {
+    async setDesiredSize(target: GroupTarget, size: number, options: CallOptions = {}): Promise<ResizeOutcome> {
       const key = targetKey(target);
       if (!Number.isInteger(size) || size < 0) {
         throw new CloudApiError('SetDesiredCapacity', `${key}: ${size} is not a valid capacity`);
       }
       try {
+        options.signal?.throwIfAborted();
         // HonorCooldown false: the policy already decided, and a cooldown set for other scalers must not delay it.
         await clientFor(target.region).send(
           new SetDesiredCapacityCommand({
@@ -103,6 +108,7 @@ export function createAsgInstanceGroups(
             DesiredCapacity: size,
             HonorCooldown: false,
           }),
+          { abortSignal: options.signal },
         );
         return { applied: true };
       } catch (error) {
@@ -130,7 +136,7 @@ function deferralOf(error: unknown): string | undefined {
 }
 
 /** All requested names, 100 per request, following NextToken: a page may hold fewer records than asked for. */
-async function fetchGroups(client: AutoScalingClient, names: readonly string[]) {
+async function fetchGroups(client: AutoScalingClient, names: readonly string[], signal?: AbortSignal) {
   const found = new Map<string, AutoScalingGroup>();
   for (const batch of chunk(names, MAX_NAMES_PER_DESCRIBE)) {
     let token: string | undefined;
@@ -142,7 +148,9 @@ async function fetchGroups(client: AutoScalingClient, names: readonly string[]) 
       }
       const input = { AutoScalingGroupNames: batch, MaxRecords: MAX_NAMES_PER_DESCRIBE, NextToken: token };
       try {
-        const output = await client.send(new DescribeAutoScalingGroupsCommand(input));
+        // Checked here too: the SDK looks at the signal only inside its HTTP handler.
+        signal?.throwIfAborted();
+        const output = await client.send(new DescribeAutoScalingGroupsCommand(input), { abortSignal: signal });
         for (const group of output.AutoScalingGroups ?? []) {
           if (group.AutoScalingGroupName !== undefined) {
             found.set(group.AutoScalingGroupName, group);

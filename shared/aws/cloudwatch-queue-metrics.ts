@@ -8,8 +8,9 @@ import {
   PutMetricDataCommand,
 } from '@aws-sdk/client-cloudwatch';
 import type { SeriesName } from '../domain/queues.ts';
+import type { CallOptions } from '../ports/call-options.ts';
 import { MetricsPublishError, MetricsReadError } from '../ports/errors.ts';
-import type { QueueMetricsSink, QueueSizeHistory, QueueSizePoint } from '../ports/queue-metrics.ts';
+import type { QueueMetricsSink, QueueSizeHistory, QueueSizePoint, SeriesHistory } from '../ports/queue-metrics.ts';
 import { describeAwsError, isTransientAwsError } from './aws-errors.ts';
 import { chunk } from './chunk.ts';
 
@@ -48,13 +49,18 @@ function requireNamespace(options: CloudWatchMetricsOptions): string {
 export function createCloudWatchMetricsSink(client: CloudWatchClient, options: CloudWatchMetricsOptions) {
   const namespace = requireNamespace(options);
   return {
-    async publish(points: readonly QueueSizePoint[]): Promise<void> {
+    async publish(points: readonly QueueSizePoint[], options: CallOptions = {}): Promise<void> {
       // Every point is checked before anything is sent, so bad input never leaves a batch half-published.
       const data = points.map(toDatum);
       let sent = 0;
       for (const batch of chunk(data, MAX_DATUMS_PER_PUT)) {
         try {
-          await client.send(new PutMetricDataCommand({ Namespace: namespace, MetricData: batch }));
+          // The SDK checks the signal only inside its HTTP handler; refusing here keeps a spent deadline from
+          // starting a request at all, whatever handler is configured.
+          options.signal?.throwIfAborted();
+          await client.send(new PutMetricDataCommand({ Namespace: namespace, MetricData: batch }), {
+            abortSignal: options.signal,
+          });
         } catch (error) {
           const progress = `${sent} of ${data.length} datums were sent`;
           throw new MetricsPublishError('PutMetricData', `${describeAwsError(error)} (${progress})`, {
@@ -96,7 +102,13 @@ function toDatum(point: QueueSizePoint): MetricDatum {
 export function createCloudWatchQueueHistory(client: CloudWatchClient, options: CloudWatchMetricsOptions) {
   const namespace = requireNamespace(options);
   return {
-    async peaks(series: readonly SeriesName[], environment: string, from: number, to: number) {
+    async peaks(
+      series: readonly SeriesName[],
+      environment: string,
+      from: number,
+      to: number,
+      options: CallOptions = {},
+    ) {
       if (!Number.isFinite(from) || !Number.isFinite(to) || from >= to) {
         throw new MetricsReadError('GetMetricData', `invalid window [${from}, ${to}]`);
       }
@@ -118,13 +130,13 @@ export function createCloudWatchQueueHistory(client: CloudWatchClient, options: 
         }),
       );
       const window = { start: new Date(Math.floor(from / PERIOD_MS) * PERIOD_MS), end: new Date(to) };
-      const peaks = new Map<string, number | undefined>();
+      const histories = new Map<string, SeriesHistory | undefined>();
       for (const batch of chunk(queries, MAX_QUERIES_PER_GET)) {
-        for (const [id, peak] of await readBatch(client, batch, window, ids)) {
-          peaks.set(id, peak);
+        for (const [id, history] of await readBatch(client, batch, window, ids, options.signal)) {
+          histories.set(id, history);
         }
       }
-      return new Map([...ids].map(([id, name]): [SeriesName, number | undefined] => [name, peaks.get(id)]));
+      return new Map([...ids].map(([id, name]): [SeriesName, SeriesHistory | undefined] => [name, histories.get(id)]));
     },
   } satisfies QueueSizeHistory;
 }
@@ -138,8 +150,10 @@ async function readBatch(
   queries: readonly MetricDataQuery[],
   window: { readonly start: Date; readonly end: Date },
   names: ReadonlyMap<string, SeriesName>,
-): Promise<Map<string, number | undefined>> {
-  const peaks = new Map<string, number | undefined>(queries.map((query) => [query.Id ?? '', undefined]));
+  signal: AbortSignal | undefined,
+): Promise<Map<string, SeriesHistory | undefined>> {
+  // Per query: the maximum of each period, keyed by the period's start (epoch ms).
+  const periods = new Map<string, Map<number, number>>(queries.map((query) => [query.Id ?? '', new Map()]));
   const status = new Map<string, string>();
   let token: string | undefined;
   for (let page = 0; page === 0 || token !== undefined; page++) {
@@ -149,7 +163,8 @@ async function readBatch(
     const input = { MetricDataQueries: [...queries], StartTime: window.start, EndTime: window.end, NextToken: token };
     let output: GetMetricDataCommandOutput;
     try {
-      output = await client.send(new GetMetricDataCommand(input));
+      signal?.throwIfAborted();
+      output = await client.send(new GetMetricDataCommand(input), { abortSignal: signal });
     } catch (error) {
       throw new MetricsReadError('GetMetricData', describeAwsError(error), {
         cause: error,
@@ -158,23 +173,33 @@ async function readBatch(
     }
     for (const result of output.MetricDataResults ?? []) {
       const id = result.Id;
-      if (id === undefined || !peaks.has(id)) {
+      const seen = id === undefined ? undefined : periods.get(id);
+      if (id === undefined || seen === undefined) {
         continue;
       }
       status.set(id, result.StatusCode ?? 'missing');
-      for (const value of result.Values ?? []) {
-        const previous = peaks.get(id);
-        peaks.set(id, previous === undefined ? value : Math.max(previous, value));
-      }
+      const values = result.Values ?? [];
+      const timestamps = result.Timestamps ?? [];
+      values.forEach((value, index) => {
+        const at = timestamps[index]?.getTime() ?? window.start.getTime();
+        seen.set(at, Math.max(seen.get(at) ?? value, value));
+      });
     }
     token = output.NextToken === '' ? undefined : output.NextToken;
   }
-  const incomplete = [...peaks.keys()].filter((id) => status.get(id) !== 'Complete');
+  const incomplete = [...periods.keys()].filter((id) => status.get(id) !== 'Complete');
   if (incomplete.length > 0) {
     const detail = incomplete.map((id) => `${names.get(id) ?? id}: ${status.get(id) ?? 'no result'}`);
     throw new MetricsReadError('GetMetricData', `incomplete data (${detail.join(', ')})`, {
       retryable: !incomplete.some((id) => status.get(id) === 'Forbidden'),
     });
   }
-  return peaks;
+  return new Map([...periods].map(([id, byPeriod]) => [id, summarize(byPeriod)]));
+}
+
+function summarize(byPeriod: ReadonlyMap<number, number>): SeriesHistory | undefined {
+  if (byPeriod.size === 0) {
+    return undefined;
+  }
+  return { peak: Math.max(...byPeriod.values()), periods: byPeriod.size, newest: Math.max(...byPeriod.keys()) };
 }

@@ -16,6 +16,16 @@ import { readSecretString, readSsmParameter } from './parameters.ts';
 /** Milliseconds a token read from Secrets Manager is reused: a rotated token is picked up within this time. */
 const TOKEN_CACHE_MS = 5 * 60_000;
 
+/**
+ * The SDK waits forever for a silent socket by default, and its `requestTimeout` only logs a warning unless
+ * `throwOnRequestTimeout` is set (seen with @smithy/node-http-handler in SDK 3.1164). These bound each attempt
+ * (milliseconds) so a hung endpoint costs a cycle seconds, not the invocation; the cycle's deadline bounds the total.
+ */
+const AWS_CLIENT_DEFAULTS = {
+  maxAttempts: 3,
+  requestHandler: { connectionTimeout: 3_000, requestTimeout: 10_000, throwOnRequestTimeout: true },
+} as const;
+
 export interface AwsScaleRuntime {
   readonly config: FleetplaneConfig;
   readonly deps: ScalingDeps;
@@ -36,7 +46,7 @@ export async function createAwsScaleRuntime(env: Env, clock: Clock = systemClock
   const homeRegion = env.AWS_REGION ?? env.AWS_DEFAULT_REGION;
   const config = await loadConfig(env, {
     readFile: (path) => readFile(path, 'utf8'),
-    readSsmParameter: (name) => readSsmParameter(new SSMClient({ region: homeRegion }), name),
+    readSsmParameter: (name) => readSsmParameter(new SSMClient({ ...AWS_CLIENT_DEFAULTS, region: homeRegion }), name),
   });
   for (const warning of config.warnings) {
     logger.warn('allocation', { warning });
@@ -61,8 +71,12 @@ export function createAwsDeps(config: FleetplaneConfig, options: AwsDepsOptions)
   const credentials = cloudwatchSettings.credentials;
   if (credentials !== undefined) {
     secrets.add(credentials.secretAccessKey.reveal());
+    if (credentials.sessionToken !== undefined) {
+      secrets.add(credentials.sessionToken.reveal());
+    }
   }
   const cloudwatch = new CloudWatchClient({
+    ...AWS_CLIENT_DEFAULTS,
     region: cloudwatchSettings.region,
     ...(credentials && {
       credentials: {
@@ -78,7 +92,7 @@ export function createAwsDeps(config: FleetplaneConfig, options: AwsDepsOptions)
     if (existing !== undefined) {
       return existing;
     }
-    const client = new AutoScalingClient({ region });
+    const client = new AutoScalingClient({ ...AWS_CLIENT_DEFAULTS, region });
     autoScaling.set(region, client);
     return client;
   };
@@ -130,7 +144,7 @@ function tokenProvider(
   let cached: { token: string; readAt: number } | undefined;
   // An ARN names its region; a bare name lives in the function's own region.
   const region = /^arn:[^:]+:secretsmanager:([^:]+):/.exec(source.secretId)?.[1] ?? options.env.AWS_REGION;
-  const client = new SecretsManagerClient({ region });
+  const client = new SecretsManagerClient({ ...AWS_CLIENT_DEFAULTS, region });
   return async () => {
     if (cached === undefined || options.clock() - cached.readAt > TOKEN_CACHE_MS) {
       const token = await readSecretString(client, source.secretId, source.jsonKey);

@@ -51,7 +51,8 @@ export const configDocument = z.strictObject({
       .optional(),
     timeoutSeconds: z.number().positive().max(60).default(10),
     maxAttempts: z.number().int().min(1).max(10).default(3),
-    maxBatchSpecs: z.number().int().positive().max(100_000).default(1000),
+    // Sourcegraph refuses `first` above 10000 on its batch connections, and the remainder is fetched in one page.
+    maxBatchSpecs: z.number().int().positive().max(10_000).default(1000),
     batchSpecPageSize: z.number().int().min(1).max(1000).default(100),
   }),
   metrics: z

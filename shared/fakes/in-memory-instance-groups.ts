@@ -9,6 +9,7 @@ import type {
   InstanceLifecycle,
   ResizeOutcome,
 } from '../ports/instance-groups.ts';
+import { throwIfAborted } from './abort.ts';
 
 export interface InMemoryGroupSeed {
   readonly target: GroupTarget;
@@ -113,7 +114,8 @@ export function createInMemoryInstanceGroups(
 
   const fake: InMemoryInstanceGroups = {
     calls,
-    async describe(targets) {
+    async describe(targets, callOptions = {}) {
+      throwIfAborted(callOptions.signal, 'describe');
       const failure = injectedFailure('describe');
       if (failure !== undefined) {
         throw failure;
@@ -130,7 +132,8 @@ export function createInMemoryInstanceGroups(
       }
       return result;
     },
-    async setDesiredSize(target, size): Promise<ResizeOutcome> {
+    async setDesiredSize(target, size, callOptions = {}): Promise<ResizeOutcome> {
+      throwIfAborted(callOptions.signal, 'setDesiredSize');
       const key = targetKey(target);
       const record = (outcome: ResizeCall['outcome']) => resizes.push({ target, size, at: clock(), outcome });
       const failure = injectedFailure('setDesiredSize') ?? refusal(groups.get(key), key, size);

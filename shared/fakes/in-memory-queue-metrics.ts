@@ -1,7 +1,10 @@
 import type { SeriesName } from '../domain/queues.ts';
 import { type Clock, systemClock } from '../ports/clock.ts';
 import { MetricsPublishError, MetricsReadError } from '../ports/errors.ts';
-import type { QueueMetricsSink, QueueSizeHistory, QueueSizePoint } from '../ports/queue-metrics.ts';
+import type { QueueMetricsSink, QueueSizeHistory, QueueSizePoint, SeriesHistory } from '../ports/queue-metrics.ts';
+import { throwIfAborted } from './abort.ts';
+
+const PERIOD_MS = 60_000;
 
 /** A published point with the time the store received it (like CloudWatch's receive time: no client timestamp). */
 export interface RecordedPoint extends QueueSizePoint {
@@ -42,8 +45,9 @@ export function createInMemoryQueueMetrics(options: InMemoryQueueMetricsOptions 
 
   return {
     calls,
-    async publish(points) {
+    async publish(points, options = {}) {
       calls.publish += 1;
+      throwIfAborted(options.signal, 'publish');
       if (publishFailures.remaining > 0) {
         publishFailures.remaining -= 1;
         throw publishFailures.error ?? new MetricsPublishError('publish', 'injected failure', { retryable: true });
@@ -53,8 +57,9 @@ export function createInMemoryQueueMetrics(options: InMemoryQueueMetricsOptions 
       const accepted = points.map((point) => validated(point, now));
       stored.push(...accepted);
     },
-    async peaks(series: readonly SeriesName[], environment: string, from: number, to: number) {
+    async peaks(series: readonly SeriesName[], environment: string, from: number, to: number, options = {}) {
       calls.peaks += 1;
+      throwIfAborted(options.signal, 'peaks');
       if (readFailures.remaining > 0) {
         readFailures.remaining -= 1;
         throw readFailures.error ?? new MetricsReadError('peaks', 'injected failure', { retryable: true });
@@ -62,15 +67,25 @@ export function createInMemoryQueueMetrics(options: InMemoryQueueMetricsOptions 
       if (!Number.isFinite(from) || !Number.isFinite(to) || from >= to) {
         throw new MetricsReadError('peaks', `invalid window [${from}, ${to}]`);
       }
-      const peaks = new Map<SeriesName, number | undefined>(series.map((name) => [name, undefined]));
+      const histories = new Map<SeriesName, SeriesHistory | undefined>(series.map((name) => [name, undefined]));
+      const periods = new Map<SeriesName, Set<number>>();
       for (const point of stored) {
-        if (point.environment !== environment || !peaks.has(point.series) || point.at < from || point.at > to) {
+        if (point.environment !== environment || !histories.has(point.series) || point.at < from || point.at > to) {
           continue;
         }
-        const previous = peaks.get(point.series);
-        peaks.set(point.series, previous === undefined ? point.value : Math.max(previous, point.value));
+        // Stored at 60-second resolution, like the worker's standard-resolution metric.
+        const period = Math.floor(point.at / PERIOD_MS) * PERIOD_MS;
+        const seen = periods.get(point.series) ?? new Set<number>();
+        seen.add(period);
+        periods.set(point.series, seen);
+        const previous = histories.get(point.series);
+        histories.set(point.series, {
+          peak: Math.max(previous?.peak ?? point.value, point.value),
+          periods: seen.size,
+          newest: Math.max(previous?.newest ?? period, period),
+        });
       }
-      return peaks;
+      return histories;
     },
     points: () => [...stored],
     record(point, at) {

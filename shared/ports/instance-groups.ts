@@ -1,4 +1,5 @@
 import type { GroupTarget } from '../domain/fleet.ts';
+import type { CallOptions } from './call-options.ts';
 
 /**
  * `booting`: launched, not yet taking jobs. `in-service`: running. `leaving`: being stopped or terminated.
@@ -37,7 +38,7 @@ export type ResizeOutcome = { readonly applied: true } | { readonly applied: fal
  * all could be read.
  */
 export interface InstanceGroups {
-  describe(targets: readonly GroupTarget[]): Promise<ReadonlyMap<string, GroupDescription>>;
+  describe(targets: readonly GroupTarget[], options?: CallOptions): Promise<ReadonlyMap<string, GroupDescription>>;
   /** Sets the group's desired size at once (cooldowns are not honoured: the policy already decided). */
-  setDesiredSize(target: GroupTarget, size: number): Promise<ResizeOutcome>;
+  setDesiredSize(target: GroupTarget, size: number, options?: CallOptions): Promise<ResizeOutcome>;
 }

@@ -1,4 +1,5 @@
 import type { SeriesName } from '../domain/queues.ts';
+import type { CallOptions } from './call-options.ts';
 
 /** One point of the worker's queue-size metric. */
 export interface QueueSizePoint {
@@ -10,12 +11,22 @@ export interface QueueSizePoint {
 
 /** Writes the worker-identical queue-size series. Throws `MetricsPublishError` when the cloud refuses. */
 export interface QueueMetricsSink {
-  publish(points: readonly QueueSizePoint[]): Promise<void>;
+  publish(points: readonly QueueSizePoint[], options?: CallOptions): Promise<void>;
+}
+
+/** What one series held over a span, by 60-second period (the resolution the worker's metric is stored at). */
+export interface SeriesHistory {
+  /** The highest value published in the span. */
+  readonly peak: number;
+  /** Periods with at least one datapoint: with `newest`, tells a well-covered window from a gappy one. */
+  readonly periods: number;
+  /** Epoch ms of the start of the newest period with data. */
+  readonly newest: number;
 }
 
 /**
- * Reads back what was published: the highest value of each series between `from` and `to` (epoch ms). A series with
- * no datapoint in that span maps to `undefined`. Throws `MetricsReadError` when the read fails.
+ * Reads back what was published between `from` and `to` (epoch ms), per series. A series with no datapoint in that
+ * span maps to `undefined`. Throws `MetricsReadError` when the read fails or is incomplete.
  */
 export interface QueueSizeHistory {
   peaks(
@@ -23,5 +34,6 @@ export interface QueueSizeHistory {
     environment: string,
     from: number,
     to: number,
-  ): Promise<ReadonlyMap<SeriesName, number | undefined>>;
+    options?: CallOptions,
+  ): Promise<ReadonlyMap<SeriesName, SeriesHistory | undefined>>;
 }

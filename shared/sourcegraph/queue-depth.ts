@@ -2,6 +2,7 @@ import * as z from 'zod';
 import { toError } from '../domain/guards.ts';
 import { QUEUE_NAMES, type QueueName } from '../domain/queues.ts';
 import type { DepthReading, QueueDepths } from '../domain/readings.ts';
+import type { CallOptions } from '../ports/call-options.ts';
 import type { Clock } from '../ports/clock.ts';
 import type { NarrowLogger } from '../ports/logger.ts';
 import type { QueueDepthSource } from '../ports/queue-depth.ts';
@@ -73,7 +74,7 @@ export function createSourcegraphQueueDepthSource(transport: GraphQLTransport, o
   const allUnknown = (queues: readonly QueueName[], error: unknown): QueueDepths =>
     Object.fromEntries(queues.map((queue) => [queue, unknown(queue, error)]));
 
-  async function readBatches(firstPage: FieldResult<BatchSpecPage>): Promise<DepthReading> {
+  async function readBatches(firstPage: FieldResult<BatchSpecPage>, call: CallOptions): Promise<DepthReading> {
     if (!firstPage.ok) {
       return unknown('batches', firstPage.error);
     }
@@ -95,6 +96,7 @@ export function createSourcegraphQueueDepthSource(transport: GraphQLTransport, o
           BATCH_SPECS_PAGE.document,
           variables,
           PAGE_FIELDS,
+          call,
         );
         rest = page.field('batchSpecs');
       } catch (error) {
@@ -115,7 +117,7 @@ export function createSourcegraphQueueDepthSource(transport: GraphQLTransport, o
     return known(nodes.reduce((sum, node) => sum + pendingWorkspaces(node), 0));
   }
 
-  async function readQueues(queues: ReadonlySet<QueueName>): Promise<QueueDepths> {
+  async function readQueues(queues: ReadonlySet<QueueName>, call: CallOptions): Promise<QueueDepths> {
     const wanted = QUEUE_NAMES.filter((queue) => queues.has(queue));
     if (wanted.length === 0) {
       return {};
@@ -128,6 +130,7 @@ export function createSourcegraphQueueDepthSource(transport: GraphQLTransport, o
         QUEUE_DEPTH.document,
         { withCodeintel, withBatches: batches, first: pageSize },
         QUEUE_DEPTH_FIELDS,
+        call,
       );
     let result: Awaited<ReturnType<typeof query>>;
     let batchesError: unknown;
@@ -160,7 +163,7 @@ export function createSourcegraphQueueDepthSource(transport: GraphQLTransport, o
       depths.codeintel = indexes.ok ? known(indexes.value.totalCount) : unknown('codeintel', indexes.error);
     }
     if (withBatches) {
-      depths.batches = await readBatches(result.field('batchSpecs'));
+      depths.batches = await readBatches(result.field('batchSpecs'), call);
     } else if (batchesError !== undefined) {
       depths.batches = unknown('batches', batchesError);
     }
@@ -168,9 +171,9 @@ export function createSourcegraphQueueDepthSource(transport: GraphQLTransport, o
   }
 
   return {
-    async read(queues) {
+    async read(queues, call = {}) {
       try {
-        return await readQueues(queues);
+        return await readQueues(queues, call);
       } catch (error) {
         return allUnknown(
           QUEUE_NAMES.filter((queue) => queues.has(queue)),

@@ -1,4 +1,5 @@
 import * as z from 'zod';
+import type { CallOptions } from '../ports/call-options.ts';
 import { type Clock, type Sleep, systemClock } from '../ports/clock.ts';
 import type { NarrowLogger } from '../ports/logger.ts';
 import {
@@ -52,13 +53,20 @@ export interface FieldResults<S extends FieldSchemas> {
 
 export interface GraphQLTransport {
   /** The whole result or a throw: any GraphQL error fails the call. */
-  request<T>(operationName: string, document: string, variables: GraphQLVariables, schema: z.ZodType<T>): Promise<T>;
+  request<T>(
+    operationName: string,
+    document: string,
+    variables: GraphQLVariables,
+    schema: z.ZodType<T>,
+    options?: CallOptions,
+  ): Promise<T>;
   /** Throws only when the request as a whole failed (HTTP, body, errors without a field path, `data: null`). */
   requestFields<S extends FieldSchemas>(
     operationName: string,
     document: string,
     variables: GraphQLVariables,
     fields: S,
+    options?: CallOptions,
   ): Promise<FieldResults<S>>;
 }
 
@@ -100,12 +108,21 @@ export function createGraphQLTransport(options: GraphQLTransportOptions): GraphQ
     throw new RangeError(`maxAttempts must be a positive integer, got ${maxAttempts}`);
   }
 
-  async function execute(operationName: string, document: string, variables: GraphQLVariables): Promise<Envelope> {
+  /** `signal` is the caller's deadline: once it aborts, no attempt starts and no backoff is waited out. */
+  async function execute(
+    operationName: string,
+    document: string,
+    variables: GraphQLVariables,
+    signal: AbortSignal | undefined,
+  ): Promise<Envelope> {
     const token = await readToken(options.token);
     const scrub = (text: string) => text.split(token).join('[redacted]');
     const body = JSON.stringify({ query: document, variables, operationName });
     for (let attempt = 1; ; attempt++) {
-      const outcome = await attemptOnce(operationName, body, token, scrub);
+      if (signal?.aborted) {
+        throw outOfTime(operationName, attempt - 1, signal);
+      }
+      const outcome = await attemptOnce(operationName, body, token, scrub, signal);
       if (!('kind' in outcome)) {
         return outcome;
       }
@@ -132,7 +149,7 @@ export function createGraphQLTransport(options: GraphQLTransportOptions): GraphQ
         status: outcome.status,
         reason: outcome.detail,
       });
-      await options.sleep(delayMs);
+      await options.sleep(delayMs, signal);
     }
   }
 
@@ -141,9 +158,11 @@ export function createGraphQLTransport(options: GraphQLTransportOptions): GraphQ
     body: string,
     token: string,
     scrub: (text: string) => string,
+    deadline: AbortSignal | undefined,
   ): Promise<Envelope | Retryable> {
     const label = `Sourcegraph ${operationName}`;
-    const signal = AbortSignal.timeout(timeoutMs);
+    const timeout = AbortSignal.timeout(timeoutMs);
+    const signal = deadline === undefined ? timeout : AbortSignal.any([timeout, deadline]);
     let response: Response;
     let text: string;
     try {
@@ -162,8 +181,11 @@ export function createGraphQLTransport(options: GraphQLTransportOptions): GraphQ
       });
       text = await response.text();
     } catch (error) {
-      if (signal.aborted) {
-        return { kind: 'timeout', detail: `no response within ${timeoutMs}ms`, cause: signal.reason };
+      if (deadline?.aborted) {
+        throw outOfTime(operationName, 1, deadline);
+      }
+      if (timeout.aborted) {
+        return { kind: 'timeout', detail: `no response within ${timeoutMs}ms`, cause: timeout.reason };
       }
       return { kind: 'unavailable', detail: `network error: ${scrub(describe(error))}`, cause: error };
     }
@@ -207,9 +229,9 @@ export function createGraphQLTransport(options: GraphQLTransportOptions): GraphQ
   }
 
   return {
-    async request(operationName, document, variables, schema) {
+    async request(operationName, document, variables, schema, callOptions = {}) {
       const label = `Sourcegraph ${operationName}`;
-      const { data, errors = [] } = await execute(operationName, document, variables);
+      const { data, errors = [] } = await execute(operationName, document, variables, callOptions.signal);
       if (errors.length > 0) {
         throw classify(label, errors);
       }
@@ -225,9 +247,9 @@ export function createGraphQLTransport(options: GraphQLTransportOptions): GraphQ
       return result.data;
     },
 
-    async requestFields(operationName, document, variables, fields) {
+    async requestFields(operationName, document, variables, fields, callOptions = {}) {
       const label = `Sourcegraph ${operationName}`;
-      const { data, errors = [] } = await execute(operationName, document, variables);
+      const { data, errors = [] } = await execute(operationName, document, variables, callOptions.signal);
       if (data === undefined || data === null) {
         throw errors.length > 0
           ? classify(label, errors)
@@ -342,6 +364,13 @@ function formatIssues(error: z.ZodError, prefix: readonly PropertyKey[]): string
   });
   const more = error.issues.length > 3 ? ` (+${error.issues.length - 3} more)` : '';
   return `${issues.join('; ')}${more}`;
+}
+
+function outOfTime(operationName: string, attempts: number, deadline: AbortSignal): SourcegraphTimeoutError {
+  return new SourcegraphTimeoutError(
+    `Sourcegraph ${operationName}: the cycle's time budget ran out (after ${attempts} attempt(s))`,
+    { cause: deadline.reason },
+  );
 }
 
 /** Seconds or an HTTP date, as a delay in milliseconds; undefined when absent or unreadable. */

@@ -90,7 +90,9 @@ describe('createInMemoryQueueMetrics helpers', () => {
     await expect(publish).rejects.toBeInstanceOf(MetricsPublishError);
     await expect(read).rejects.toBeInstanceOf(MetricsReadError);
     await metrics.publish([{ series: 'codeintel', environment: 'prod', value: 1 }]);
-    expect(await metrics.peaks(['codeintel'], 'prod', 0, 2_000)).toEqual(new Map([['codeintel', 1]]));
+    expect(await metrics.peaks(['codeintel'], 'prod', 0, 2_000)).toEqual(
+      new Map([['codeintel', { peak: 1, periods: 1, newest: 0 }]]),
+    );
   });
 
   it('seeds history at explicit times', async () => {
@@ -104,8 +106,8 @@ describe('createInMemoryQueueMetrics helpers', () => {
     const late = await metrics.peaks(['batches'], 'prod', 6_000, 12_000);
 
     // Assess
-    expect(early.get('batches')).toBe(30);
-    expect(late.get('batches')).toBe(4);
+    expect(early.get('batches')?.peak).toBe(30);
+    expect(late.get('batches')?.peak).toBe(4);
     expect(metrics.points().map((p) => p.at)).toEqual([5_000, 10_000]);
   });
 });

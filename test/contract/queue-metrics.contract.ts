@@ -2,7 +2,12 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import type { SeriesName } from '../../shared/domain/queues.ts';
 import type { Clock } from '../../shared/ports/clock.ts';
 import { MetricsPublishError, MetricsReadError } from '../../shared/ports/errors.ts';
-import type { QueueMetricsSink, QueueSizeHistory, QueueSizePoint } from '../../shared/ports/queue-metrics.ts';
+import type {
+  QueueMetricsSink,
+  QueueSizeHistory,
+  QueueSizePoint,
+  SeriesHistory,
+} from '../../shared/ports/queue-metrics.ts';
 
 export interface QueueMetricsSubject {
   readonly sink: QueueMetricsSink;
@@ -19,6 +24,10 @@ const point = (series: SeriesName, value: number, environment = ENV): QueueSizeP
   environment,
   value,
 });
+
+/** Just the peaks, for the cases where coverage does not matter. */
+const peaksOf = (histories: ReadonlyMap<SeriesName, SeriesHistory | undefined>) =>
+  new Map([...histories].map(([series, history]) => [series, history?.peak]));
 
 /**
  * What every queue-metrics backend and the in-memory fake must do alike (style.md #12). `makeSubject` receives the
@@ -44,13 +53,13 @@ export function defineQueueMetricsContract(name: string, makeSubject: (clock: Cl
       await at(T0 + 130_000, [point('codeintel', 4)]);
 
       // Act
-      const peaks = await subject.history.peaks(['codeintel', 'batches'], ENV, T0, T0 + 3 * MINUTE);
+      const histories = await subject.history.peaks(['codeintel', 'batches'], ENV, T0, T0 + 3 * MINUTE);
 
-      // Assess
-      expect(peaks).toEqual(
+      // Assess: the peak, how many minutes had data, and the newest such minute
+      expect(histories).toEqual(
         new Map([
-          ['codeintel', 9],
-          ['batches', 7],
+          ['codeintel', { peak: 9, periods: 3, newest: T0 + 2 * MINUTE }],
+          ['batches', { peak: 7, periods: 2, newest: T0 + MINUTE }],
         ]),
       );
     });
@@ -60,7 +69,7 @@ export function defineQueueMetricsContract(name: string, makeSubject: (clock: Cl
       await at(T0 + 10_000, [point('codeintel', 0)]);
 
       // Act
-      const peaks = await subject.history.peaks(['codeintel', 'batches_codeintel'], ENV, T0, T0 + MINUTE);
+      const peaks = peaksOf(await subject.history.peaks(['codeintel', 'batches_codeintel'], ENV, T0, T0 + MINUTE));
 
       // Assess
       expect(peaks).toEqual(
@@ -78,7 +87,7 @@ export function defineQueueMetricsContract(name: string, makeSubject: (clock: Cl
       await at(T0 + 10 * MINUTE, [point('codeintel', 60)]);
 
       // Act
-      const peaks = await subject.history.peaks(['codeintel'], ENV, T0, T0 + 3 * MINUTE);
+      const peaks = peaksOf(await subject.history.peaks(['codeintel'], ENV, T0, T0 + 3 * MINUTE));
 
       // Assess
       expect(peaks.get('codeintel')).toBe(2);
@@ -89,7 +98,7 @@ export function defineQueueMetricsContract(name: string, makeSubject: (clock: Cl
       await at(T0 + 10_000, [point('codeintel', 5), point('codeintel', 80, 'staging')]);
 
       // Act
-      const peaks = await subject.history.peaks(['codeintel'], ENV, T0, T0 + MINUTE);
+      const peaks = peaksOf(await subject.history.peaks(['codeintel'], ENV, T0, T0 + MINUTE));
 
       // Assess
       expect(peaks.get('codeintel')).toBe(5);
@@ -102,7 +111,7 @@ export function defineQueueMetricsContract(name: string, makeSubject: (clock: Cl
 
       // Act
       await at(T0 + 10_000, points);
-      const peaks = await subject.history.peaks(series, ENV, T0, T0 + MINUTE);
+      const peaks = peaksOf(await subject.history.peaks(series, ENV, T0, T0 + MINUTE));
 
       // Assess
       expect(peaks).toEqual(
@@ -122,7 +131,7 @@ export function defineQueueMetricsContract(name: string, makeSubject: (clock: Cl
 
         // Assess
         await expect(publish).rejects.toBeInstanceOf(MetricsPublishError);
-        const peaks = await subject.history.peaks(['batches', 'codeintel'], ENV, T0, T0 + MINUTE);
+        const peaks = peaksOf(await subject.history.peaks(['batches', 'codeintel'], ENV, T0, T0 + MINUTE));
         expect(peaks).toEqual(
           new Map([
             ['batches', undefined],
@@ -138,6 +147,19 @@ export function defineQueueMetricsContract(name: string, makeSubject: (clock: Cl
 
       // Assess
       await expect(publish).resolves.toBeUndefined();
+    });
+
+    it('refuses calls whose deadline has already passed', async () => {
+      // Prepare
+      const signal = AbortSignal.abort(new Error('cycle budget spent'));
+
+      // Act
+      const publish = subject.sink.publish([point('codeintel', 1)], { signal });
+      const read = subject.history.peaks(['codeintel'], ENV, T0, T0 + MINUTE, { signal });
+
+      // Assess
+      await expect(publish).rejects.toThrow();
+      await expect(read).rejects.toThrow();
     });
 
     it('refuses an empty window', async () => {

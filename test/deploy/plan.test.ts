@@ -40,6 +40,8 @@ function input(text: string | undefined, overrides: Partial<PlanInput> = {}): Pl
     timeoutSeconds: 60,
     config: text === undefined ? undefined : { text, source: 'file:test.yml' },
     shellEnv: {},
+    // Most documents here carry a literal token for brevity; the refusal itself is tested on its own.
+    allowPlaintextToken: true,
     ...overrides,
   };
 }
@@ -60,6 +62,53 @@ function joinedArn(service: string, region: string, resource: string) {
     ],
   };
 }
+
+describe('planDeploy and plaintext tokens', () => {
+  const workerEnv = {
+    SRC_ENDPOINT: 'https://sourcegraph.example.com',
+    SRC_ACCESS_TOKEN: TOKEN,
+    EXECUTOR_METRIC_AWS_NAMESPACE: 'sourcegraph-executor',
+  };
+
+  it.each([
+    ['a token written in the document', input(documentText({ fleets: [{ name: 'codeintel', mode: 'metrics' }] }))],
+    [
+      'a token taken from the shell',
+      input(
+        documentText({
+          fleets: [{ name: 'codeintel', mode: 'metrics' }],
+          sourcegraph: { endpoint: 'https://sourcegraph.example.com' },
+        }),
+        { shellEnv: { SRC_ACCESS_TOKEN: TOKEN } },
+      ),
+    ],
+    ['a drop-in deploy', input(undefined, { shellEnv: workerEnv })],
+  ])('refuses %s unless allowPlaintextToken is given, without quoting it', (_name, given) => {
+    // Act
+    const refused = () => planDeploy({ ...given, allowPlaintextToken: false });
+    const allowed = () => planDeploy({ ...given, allowPlaintextToken: true });
+
+    // Assess
+    expect(refused).toThrow(DeployPlanError);
+    expect(refused).toThrow(/plain text.*tokenSecret.*allowPlaintextToken=true/s);
+    expect(refused).not.toThrow(TOKEN);
+    expect(allowed).not.toThrow();
+  });
+
+  it('needs no opt-in for a token in Secrets Manager, or a document kept in SSM', () => {
+    // Prepare
+    const inline = documentText({ fleets: [{ name: 'codeintel', mode: 'metrics' }] });
+
+    // Act
+    const fromSecret = () => planDeploy(input(EXAMPLE, { allowPlaintextToken: false }));
+    const fromSsm = () =>
+      planDeploy(input(inline, { allowPlaintextToken: false, configSsmParameter: '/fleetplane/config' }));
+
+    // Assess
+    expect(fromSecret).not.toThrow();
+    expect(fromSsm).not.toThrow();
+  });
+});
 
 describe('planDeploy with a config document', () => {
   it('grants the example exactly what its fleets and token source use', () => {

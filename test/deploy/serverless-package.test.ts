@@ -121,9 +121,20 @@ describe('osls package with examples/fleetplane.yml', () => {
 
     // Assess
     expect(setCapacity).toHaveLength(1);
-    expect(setCapacity[0]?.Resource).not.toBe('*');
-    expect(setCapacity[0]?.Resource).not.toContain('*');
-    expect(text).toContain('autoScalingGroupName/sourcegraph-executors-codeintel');
+    expect(setCapacity[0]?.Resource).toEqual([
+      {
+        'Fn::Join': [
+          '',
+          [
+            'arn:',
+            { Ref: 'AWS::Partition' },
+            ':autoscaling:us-east-1:',
+            { Ref: 'AWS::AccountId' },
+            ':autoScalingGroup:*:autoScalingGroupName/sourcegraph-executors-codeintel',
+          ],
+        ],
+      },
+    ]);
     expect(text).not.toContain('sourcegraph-executors-batches');
   });
 

@@ -83,7 +83,7 @@ export function createCloudWatchBackend(clock: Clock, options: { readonly values
     if (queries.length === 0 || queries.length > 500 || !(start < end)) {
       throw invalid('1 to 500 MetricDataQueries and StartTime < EndTime are required');
     }
-    const entries = queries.flatMap((query): { id: string; value: number | undefined }[] => {
+    const entries = queries.flatMap((query): { id: string; value: number | undefined; at: number }[] => {
       const stat = query.MetricStat;
       const buckets = new Map<number, number>();
       for (const datum of stored) {
@@ -99,16 +99,19 @@ export function createCloudWatchBackend(clock: Clock, options: { readonly values
       const id = query.Id ?? '';
       const values = [...buckets].sort(([a], [b]) => b - a);
       // A query with no data still answers, once, with no values.
-      return values.length === 0 ? [{ id, value: undefined }] : values.map(([, value]) => ({ id, value }));
+      return values.length === 0
+        ? [{ id, value: undefined, at: start }]
+        : values.map(([at, value]) => ({ id, value, at }));
     });
     const offset = Number(input.NextToken ?? '0');
     const page = entries.slice(offset, offset + valuesPerPage);
     const rest = entries.slice(offset + valuesPerPage);
     const results = new Map<string, MetricDataResult>();
-    for (const { id, value } of page) {
+    for (const { id, value, at } of page) {
       const result = results.get(id) ?? { Id: id, Values: [], Timestamps: [], StatusCode: 'Complete' };
       if (value !== undefined) {
         result.Values?.push(value);
+        result.Timestamps?.push(new Date(at));
       }
       result.StatusCode = rest.some((entry) => entry.id === id) ? 'PartialData' : 'Complete';
       results.set(id, result);

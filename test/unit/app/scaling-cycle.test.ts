@@ -1,11 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { runInvocation, ScalingCycleError } from '../../../shared/app/invocation.ts';
-import {
-  createInvocationMemory,
-  runScalingCycle,
-  type ScalingDeps,
-  type ScalingSettings,
-} from '../../../shared/app/scaling-cycle.ts';
+import { runScalingCycle, type ScalingDeps, type ScalingSettings } from '../../../shared/app/scaling-cycle.ts';
+import { createInvocationMemory } from '../../../shared/app/stabilization-window.ts';
 import type { AwsGroupTarget, Fleet } from '../../../shared/domain/fleet.ts';
 import { normalizeAllocations } from '../../../shared/domain/queue-metric.ts';
 import type { QueueName } from '../../../shared/domain/queues.ts';
@@ -83,6 +79,20 @@ function setup(options: { fleets?: readonly Fleet[]; depths?: Partial<Record<Que
     fleets,
   };
   return { deps, settings, groups, metrics, depths, lines };
+}
+
+/**
+ * One published codeintel point per minute for the `minutes` before START (oldest first): 0, except `burst` jobs
+ * `burstAt` minutes ago; the newest `skipRecent` minutes are left empty.
+ */
+function publishedMinutes(
+  metrics: ReturnType<typeof createInMemoryQueueMetrics>,
+  history: { minutes: number; burstAt: number; burst: number; skipRecent?: number },
+) {
+  for (let ago = history.minutes; ago > (history.skipRecent ?? 0); ago--) {
+    const value = ago === history.burstAt ? history.burst : 0;
+    metrics.record({ series: 'codeintel', environment: 'prod', value }, START - ago * 60_000);
+  }
 }
 
 describe('runScalingCycle', () => {
@@ -171,21 +181,68 @@ describe('runScalingCycle', () => {
     expect(report.allFailed).toBe(true);
   });
 
-  it('scales in only after the published window no longer needs the capacity, the same on a cold start', async () => {
-    // Prepare: a burst published 5 minutes ago, the queue empty now
+  it('scales in only after the published window no longer needs the capacity', async () => {
+    // Prepare: ten minutes of published history with a burst 5 minutes ago, the queue empty now
     const { deps, settings, groups, metrics } = setup({ depths: { codeintel: 0 } });
     groups.addGroup({ target: GROUP, desired: 10, min: 0, max: 50 });
-    metrics.record({ series: 'codeintel', environment: 'prod', value: 95 }, START - 5 * 60_000);
+    publishedMinutes(metrics, { minutes: 10, burstAt: 5, burst: 95 });
+
+    // Act: one cycle a minute, each a fresh invocation
+    const reasons: string[] = [];
+    for (let minute = 0; minute <= 6; minute++) {
+      world.now = START + minute * 60_000;
+      const report = await runScalingCycle(deps, settings);
+      reasons.push(report.fleets[0]?.reason ?? '');
+    }
+
+    // Assess: held while the burst (5 minutes before START) is inside the 10-minute window, then down to the minimum
+    expect(reasons).toEqual([
+      'stabilizing',
+      'stabilizing',
+      'stabilizing',
+      'stabilizing',
+      'stabilizing',
+      'stabilizing',
+      'scale-in',
+    ]);
+    expect(groups.getGroup(GROUP)?.desired).toBe(1);
+  });
+
+  it('decides the same on a cold start as in a warm invocation', async () => {
+    // Prepare: a shadow fleet, so deciding changes nothing between the two runs
+    const { deps, settings, groups, metrics } = setup({
+      fleets: [{ ...FLEET, mode: 'shadow' }],
+      depths: { codeintel: 0 },
+    });
+    groups.addGroup({ target: GROUP, desired: 10, min: 0, max: 50 });
+    publishedMinutes(metrics, { minutes: 10, burstAt: 8, burst: 42 });
+    const warm = createInvocationMemory();
+    await runScalingCycle(deps, settings, warm);
+    world.now += 10_000;
 
     // Act
-    const held = await runScalingCycle(deps, settings);
-    world.now = START + 6 * 60_000;
-    const later = await runScalingCycle(deps, settings);
+    const warmDecision = await runScalingCycle(deps, settings, warm);
+    const coldDecision = await runScalingCycle(deps, settings, createInvocationMemory());
 
     // Assess
-    expect(held.fleets[0]).toMatchObject({ reason: 'stabilizing', desired: 10, action: 'none' });
-    expect(later.fleets[0]).toMatchObject({ reason: 'scale-in', desired: 1, action: 'resized' });
-    expect(groups.getGroup(GROUP)?.desired).toBe(1);
+    expect(coldDecision.fleets).toEqual(warmDecision.fleets);
+    expect(coldDecision.fleets[0]).toMatchObject({ reason: 'scale-in', desired: 5, action: 'would-resize' });
+  });
+
+  it.each([
+    ['only one minute of the window has data', { minutes: 1, burstAt: 5, burst: 0 }],
+    ['nothing was published in the last minutes', { minutes: 10, burstAt: 9, burst: 0, skipRecent: 6 }],
+  ])('holds scale-in when %s', async (_name, history) => {
+    // Prepare
+    const { deps, settings, groups, metrics } = setup({ depths: { codeintel: 0 } });
+    groups.addGroup({ target: GROUP, desired: 10, min: 0, max: 50 });
+    publishedMinutes(metrics, history);
+
+    // Act
+    const report = await runScalingCycle(deps, settings);
+
+    // Assess
+    expect(report.fleets[0]).toMatchObject({ reason: 'window-unknown', desired: 10, action: 'none' });
   });
 
   it('holds scale-in while instances boot, and when the window cannot be read', async () => {
@@ -252,7 +309,7 @@ describe('runScalingCycle', () => {
     // Prepare
     const { deps, settings, groups, metrics } = setup({ depths: { codeintel: 0 } });
     groups.addGroup({ target: GROUP, desired: 10, min: 0, max: 50 });
-    metrics.record({ series: 'codeintel', environment: 'prod', value: 95 }, START - 60_000);
+    publishedMinutes(metrics, { minutes: 10, burstAt: 1, burst: 95 });
     const memory = createInvocationMemory();
 
     // Act
@@ -323,5 +380,36 @@ describe('runInvocation', () => {
     // Assess
     await expect(run).rejects.toBeInstanceOf(ScalingCycleError);
     await expect(run).rejects.toThrow(/codeintel: demand-unknown .*SourcegraphAuthError/);
+  });
+});
+
+describe('runScalingCycle under a deadline', () => {
+  it('gives up on a hanging depth read at its read budget and still reports every fleet', async () => {
+    // Prepare: a Sourcegraph that never answers, on the real clock since deadlines are real timers
+    const { deps, settings, groups } = setup();
+    const hanging: QueueDepthSource = {
+      read: (queues, options) =>
+        new Promise((resolve) => {
+          options?.signal?.addEventListener('abort', () =>
+            resolve(
+              Object.fromEntries([...queues].map((queue) => [queue, { ok: false, reason: 'time budget ran out' }])),
+            ),
+          );
+        }),
+    };
+    const now = Date.now();
+
+    // Act
+    const report = await runScalingCycle(
+      { ...deps, depths: hanging, clock: Date.now },
+      settings,
+      createInvocationMemory(),
+      { readBy: now + 50, finishBy: now + 2_000 },
+    );
+
+    // Assess
+    expect(report.durationMs).toBeLessThan(1_500);
+    expect(report.fleets[0]).toMatchObject({ status: 'failed', reason: 'demand-unknown', desired: 2 });
+    expect(groups.resizeCalls()).toEqual([]);
   });
 });

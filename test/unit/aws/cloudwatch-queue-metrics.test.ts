@@ -125,7 +125,12 @@ describe('createCloudWatchQueueHistory', () => {
     // Prepare
     cloudWatch.on(GetMetricDataCommand).resolves({
       MetricDataResults: [
-        { Id: 'q0', Values: [4, 9], StatusCode: 'Complete' },
+        {
+          Id: 'q0',
+          Values: [4, 9],
+          Timestamps: [new Date(T0 + 300_000), new Date(T0 + 240_000)],
+          StatusCode: 'Complete',
+        },
         { Id: 'q1', Values: [], StatusCode: 'Complete' },
       ],
     });
@@ -137,7 +142,7 @@ describe('createCloudWatchQueueHistory', () => {
     // Assess
     expect(peaks).toEqual(
       new Map([
-        ['codeintel', 9],
+        ['codeintel', { peak: 9, periods: 2, newest: T0 + 300_000 }],
         ['batches', undefined],
       ]),
     );
@@ -167,15 +172,27 @@ describe('createCloudWatchQueueHistory', () => {
     // Prepare
     cloudWatch
       .on(GetMetricDataCommand)
-      .resolvesOnce({ MetricDataResults: [{ Id: 'q0', Values: [3], StatusCode: 'PartialData' }], NextToken: 'page-2' })
-      .resolvesOnce({ MetricDataResults: [{ Id: 'q0', Values: [11, 2], StatusCode: 'Complete' }] });
+      .resolvesOnce({
+        MetricDataResults: [{ Id: 'q0', Values: [3], Timestamps: [new Date(T0 + 120_000)], StatusCode: 'PartialData' }],
+        NextToken: 'page-2',
+      })
+      .resolvesOnce({
+        MetricDataResults: [
+          {
+            Id: 'q0',
+            Values: [11, 2],
+            Timestamps: [new Date(T0 + 60_000), new Date(T0)],
+            StatusCode: 'Complete',
+          },
+        ],
+      });
     const history = createCloudWatchQueueHistory(client, options);
 
     // Act
     const peaks = await history.peaks(['batches'], 'prod', T0, T0 + 600_000);
 
     // Assess
-    expect(peaks.get('batches')).toBe(11);
+    expect(peaks.get('batches')).toEqual({ peak: 11, periods: 3, newest: T0 + 120_000 });
     expect(cloudWatch).toReceiveCommandTimes(GetMetricDataCommand, 2);
     expect(cloudWatch).toReceiveNthCommandWith(GetMetricDataCommand, 2, { NextToken: 'page-2' });
   });

@@ -274,6 +274,36 @@ describe('createGraphQLTransport retries', () => {
     expect(server.requests).toHaveLength(2);
   });
 
+  it("stops at the caller's deadline, mid-request and without further attempts", async () => {
+    // Prepare: a server that never answers, a per-attempt timeout far beyond the deadline
+    server.reply('hang', 'hang', 'hang');
+    const started = Date.now();
+
+    // Act
+    const error = await caught(
+      transport({ timeoutMs: 10_000, maxAttempts: 3 }).request('Probe', DOCUMENT, {}, probe, {
+        signal: AbortSignal.timeout(100),
+      }),
+    );
+
+    // Assess
+    expect(error).toBeInstanceOf(SourcegraphTimeoutError);
+    expect(String(error)).toMatch(/time budget ran out/);
+    expect(server.requests).toHaveLength(1);
+    expect(Date.now() - started).toBeLessThan(5_000);
+  });
+
+  it('starts no attempt once the deadline has passed', async () => {
+    // Act
+    const error = await caught(
+      transport().request('Probe', DOCUMENT, {}, probe, { signal: AbortSignal.abort(new Error('spent')) }),
+    );
+
+    // Assess
+    expect(error).toBeInstanceOf(SourcegraphTimeoutError);
+    expect(server.requests).toHaveLength(0);
+  });
+
   it('retries a refused connection and reports it as unavailable', async () => {
     // Prepare
     const closed = await startLoopbackServer();

@@ -1,0 +1,89 @@
+import { toError } from '../domain/guards.ts';
+import type { PeakDemand } from '../domain/policy.ts';
+import type { SeriesName } from '../domain/queues.ts';
+import type { CallOptions } from '../ports/call-options.ts';
+import type { QueueSizeHistory, SeriesHistory } from '../ports/queue-metrics.ts';
+
+/** The metric is stored per 60-second period. */
+const PERIOD_MS = 60_000;
+/**
+ * Milliseconds: the newest datapoint read back must be at least this recent. CloudWatch can take a minute or two to
+ * show what was just written; anything older means nothing was published lately (depth unknown, function down), and
+ * a window with a hole at its end says nothing about what the hole held.
+ */
+export const MAX_HISTORY_LAG_MS = 5 * 60_000;
+/**
+ * Share of the window's minutes that must hold data. Publishing every cycle fills every minute; CloudWatch's delay
+ * may hide the newest one or two. Less than this means depth was unknown (nothing published) for a good part of the
+ * window, and the peak of what remains may be far below what the holes held.
+ */
+export const MIN_WINDOW_COVERAGE = 0.7;
+
+/**
+ * Invocation-local knowledge of the window. It only ever makes scale-in more conservative (a higher peak), and every
+ * invocation starts with an empty one, so a cold start decides as a warm one does.
+ */
+export interface InvocationMemory {
+  readonly observed: { series: SeriesName; value: number; at: number }[];
+  readonly histories: Map<number, ReadonlyMap<SeriesName, SeriesHistory | undefined> | Error>;
+}
+
+export function createInvocationMemory(): InvocationMemory {
+  return { observed: [], histories: new Map() };
+}
+
+export interface WindowRequest {
+  readonly series: SeriesName;
+  readonly windowSeconds: number;
+  /** Every series the cycle publishes: read back together in one call. */
+  readonly allSeries: readonly SeriesName[];
+  readonly environment: string;
+  readonly now: number;
+}
+
+/**
+ * The highest demand within the window: what was published (read back once per window length per invocation) and
+ * what this invocation saw itself since. Unknown unless the published history covers the window well enough to
+ * trust: most of its minutes, and recently.
+ */
+export async function windowPeak(
+  history: QueueSizeHistory,
+  memory: InvocationMemory,
+  request: WindowRequest,
+  options: CallOptions,
+): Promise<PeakDemand> {
+  const { series, windowSeconds, now } = request;
+  const windowMs = windowSeconds * 1000;
+  let histories = memory.histories.get(windowSeconds);
+  if (histories === undefined) {
+    try {
+      histories = await history.peaks(request.allSeries, request.environment, now - windowMs, now, options);
+    } catch (caught) {
+      histories = toError(caught);
+    }
+    memory.histories.set(windowSeconds, histories);
+  }
+  if (histories instanceof Error) {
+    return { known: false, reason: `reading the window back failed: ${histories.message}` };
+  }
+  const published = histories.get(series);
+  if (published === undefined) {
+    return { known: false, reason: `no ${series} datapoints published in the last ${windowSeconds}s` };
+  }
+  const minutes = Math.ceil(windowMs / PERIOD_MS);
+  const needed = Math.ceil(minutes * MIN_WINDOW_COVERAGE);
+  if (published.periods < needed) {
+    return {
+      known: false,
+      reason: `only ${published.periods} of the last ${minutes} minutes have ${series} data (need ${needed})`,
+    };
+  }
+  if (now - published.newest > MAX_HISTORY_LAG_MS) {
+    const age = Math.round((now - published.newest) / 1000);
+    return { known: false, reason: `the newest ${series} datapoint is ${age}s old: recent minutes are missing` };
+  }
+  const seen = memory.observed
+    .filter((item) => item.series === series && item.at >= now - windowMs)
+    .map((item) => item.value);
+  return { known: true, jobs: Math.max(published.peak, ...seen) };
+}
