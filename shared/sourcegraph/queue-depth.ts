@@ -74,9 +74,21 @@ export function createSourcegraphQueueDepthSource(transport: GraphQLTransport, o
   const allUnknown = (queues: readonly QueueName[], error: unknown): QueueDepths =>
     Object.fromEntries(queues.map((queue) => [queue, unknown(queue, error)]));
 
+  /**
+   * With Batch Changes switched off site-wide Sourcegraph says so instead of answering, and no batch job can be
+   * queued: that is a definite 0 (the worker's count too), not a failed read.
+   */
+  const batchesFailed = (error: unknown): DepthReading => {
+    if (batchChangesDisabled(error)) {
+      logger?.info('batch changes are disabled; batches queue depth is 0', { module: 'sourcegraph' });
+      return known(0);
+    }
+    return unknown('batches', error);
+  };
+
   async function readBatches(firstPage: FieldResult<BatchSpecPage>, call: CallOptions): Promise<DepthReading> {
     if (!firstPage.ok) {
-      return unknown('batches', firstPage.error);
+      return batchesFailed(firstPage.error);
     }
     const { totalCount, pageInfo } = firstPage.value;
     if (totalCount > maxBatchSpecs) {
@@ -165,7 +177,7 @@ export function createSourcegraphQueueDepthSource(transport: GraphQLTransport, o
     if (withBatches) {
       depths.batches = await readBatches(result.field('batchSpecs'), call);
     } else if (batchesError !== undefined) {
-      depths.batches = unknown('batches', batchesError);
+      depths.batches = batchesFailed(batchesError);
     }
     return depths;
   }
@@ -191,6 +203,17 @@ function pendingWorkspaces(node: BatchSpecNode): number {
   }
   const { queued, processing, errored } = node.workspaceResolution.workspaces.stats;
   return queued + processing + errored;
+}
+
+/** Sourcegraph's `ErrBatchChangesDisabled` text; the per-user variant ("… for non-site-admin users") does not match. */
+const BATCH_CHANGES_DISABLED = /^batch changes are disabled\. /;
+
+function batchChangesDisabled(error: unknown): boolean {
+  return (
+    error instanceof SourcegraphGraphQLError &&
+    error.errors.length > 0 &&
+    error.errors.every((entry) => BATCH_CHANGES_DISABLED.test(entry.message))
+  );
 }
 
 function onlyBatchSpecsFailed(error: unknown): boolean {

@@ -148,6 +148,24 @@ describe('createSourcegraphQueueDepthSource', () => {
     expect(calls.map((call) => call.variables.withBatches)).toEqual([true, false]);
   });
 
+  it('counts 0 batch jobs when Batch Changes is switched off site-wide, as the worker would', async () => {
+    // Prepare: Sourcegraph's ErrBatchChangesDisabled text
+    const message =
+      "batch changes are disabled. Ask a site admin to set 'batchChanges.enabled' in the site configuration to enable the feature.";
+    const override: Override = (call) =>
+      call.variables.withBatches === true ? { data: null, errors: [{ message, path: ['batchSpecs'] }] } : undefined;
+    const { source } = setup({ indexesQueued: 3 }, { override });
+
+    // Act
+    const depths = await source.read(queues('codeintel', 'batches'));
+
+    // Assess
+    expect(depths).toEqual({
+      codeintel: { ok: true, depth: 3, observedAt: NOW },
+      batches: { ok: true, depth: 0, observedAt: NOW },
+    });
+  });
+
   it('reports both unknown when an error outside batchSpecs nulls the whole result', async () => {
     // Prepare
     const override: Override = () => ({ data: null, errors: [{ message: 'boom', path: ['preciseIndexes'] }] });
