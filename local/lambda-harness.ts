@@ -4,14 +4,21 @@
  * local stack starts it as a child process with the emulators' endpoints in its environment, so the function, its
  * SDK clients and its logs are exactly what runs in the cloud. Stops after `--ticks` invocations or on SIGTERM.
  */
+import { createRequire } from 'node:module';
+import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { Context } from 'aws-lambda';
+import { isRecord } from '../shared/domain/guards.ts';
 
 const { values } = parseArgs({
   options: {
     'tick-seconds': { type: 'string', default: '60' },
     'timeout-seconds': { type: 'string', default: '60' },
     ticks: { type: 'string', default: '0' },
+    // A built bundle (dist/aws/scale.js) instead of the TypeScript source: what Lambda would run.
+    bundle: { type: 'string' },
+    // Send `{"once": true}`, a manual invocation, instead of the scheduled event.
+    once: { type: 'boolean', default: false },
   },
 });
 const tickMs = Number(values['tick-seconds']) * 1000;
@@ -25,7 +32,21 @@ process.on('SIGTERM', () => {
   process.exit(0);
 });
 
-const { handler } = await import('../functions/aws/scale.ts');
+type Handler = (event: unknown, context: Context) => Promise<unknown>;
+
+async function loadHandler(bundle: string | undefined): Promise<Handler> {
+  if (bundle === undefined) {
+    return (await import('../functions/aws/scale.ts')).handler;
+  }
+  const loaded: unknown = createRequire(import.meta.url)(resolve(bundle));
+  if (!isRecord(loaded) || typeof loaded.handler !== 'function') {
+    throw new Error(`${bundle} exports no handler`);
+  }
+  const exported = loaded.handler;
+  return async (event, context) => exported(event, context);
+}
+
+const handler = await loadHandler(values.bundle);
 
 function contextFor(invocation: number, deadline: number): Context {
   return {
@@ -44,7 +65,7 @@ function contextFor(invocation: number, deadline: number): Context {
   };
 }
 
-const scheduledEvent = { 'detail-type': 'Scheduled Event', source: 'aws.events', detail: {} };
+const event = values.once ? { once: true } : { 'detail-type': 'Scheduled Event', source: 'aws.events', detail: {} };
 const started = Date.now();
 for (let tick = 0; !stopping && (maxTicks === 0 || tick < maxTicks); tick++) {
   const at = started + tick * tickMs;
@@ -56,8 +77,13 @@ for (let tick = 0; !stopping && (maxTicks === 0 || tick < maxTicks); tick++) {
     break;
   }
   try {
-    await handler(scheduledEvent, contextFor(tick, Date.now() + timeoutMs));
-  } catch {
-    // The function logged its own failure; Lambda would record an error and the next tick runs anyway.
+    const result = await handler(event, contextFor(tick, Date.now() + timeoutMs));
+    // Lambda hands the result to the caller; here it goes to stderr so stdout stays the function's own log lines.
+    process.stderr.write(`${JSON.stringify({ harness: 'result', tick, result })}\n`);
+  } catch (error) {
+    // The function logged its own failure; Lambda records an error and the next tick runs anyway.
+    const message = error instanceof Error ? error.message : String(error);
+    process.stderr.write(`${JSON.stringify({ harness: 'error', tick, message })}\n`);
+    process.exitCode = 1;
   }
 }
