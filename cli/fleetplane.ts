@@ -1,16 +1,17 @@
 #!/usr/bin/env node
 import { readFileSync } from 'node:fs';
-import { Command, CommanderError } from 'commander';
+import { Command, CommanderError, InvalidArgumentError } from 'commander';
+import { formatSummary, runLocalDemo } from '../local/demo.ts';
 import { ConfigError } from '../shared/config/index.ts';
 import { isRecord } from '../shared/domain/guards.ts';
+import { runLocalCommand } from './local.ts';
 import { runPlanCommand } from './plan.ts';
 
 /** Errors a user can fix from the message alone: printed without a stack trace. */
 const USER_ERRORS = new Set(['ConfigError', 'AwsConfigSourceError', 'DeployPlanError', 'UsageError']);
 
-const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {
-  version: string;
-};
+const manifest: unknown = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
+const version = isRecord(manifest) && typeof manifest.version === 'string' ? manifest.version : 'unknown';
 
 export function buildCli(): Command {
   const program = new Command('fleetplane')
@@ -32,7 +33,58 @@ export function buildCli(): Command {
       }
     });
 
+  program
+    .command('start')
+    .description(
+      'run the real scale function in direct mode against the local stack with a burst-then-lull workload, ' +
+        'showing a live view, then a summary (what `npm start` runs)',
+    )
+    .option('--duration <seconds>', 'how long the run lasts', positiveInteger, 100)
+    .option('--poll <seconds>', 'seconds between scaling cycles', positiveInteger, 2)
+    .option('--boot <seconds>', 'seconds an instance takes to boot', positiveInteger, 8)
+    .option('--window <seconds>', 'scale-in stabilization window (at least 60)', positiveInteger, 60)
+    .option('--seed <n>', 'seed for job durations', positiveInteger, 1)
+    .option('--no-live', 'print progress lines instead of redrawing the view')
+    .action(
+      async (options: {
+        duration: number;
+        poll: number;
+        boot: number;
+        window: number;
+        seed: number;
+        live: boolean;
+      }) => {
+        const summary = await runLocalDemo({
+          durationSeconds: options.duration,
+          pollIntervalSeconds: options.poll,
+          bootDelaySeconds: options.boot,
+          scaleInWindowSeconds: options.window,
+          seed: options.seed,
+          interactive: options.live && process.stdout.isTTY === true,
+          write: (text) => process.stdout.write(text),
+        });
+        process.stdout.write(formatSummary(summary));
+      },
+    );
+
+  program
+    .command('local')
+    .description('start the local stack alone and print its endpoints and a ready-to-use config')
+    .option('--workload', 'also feed it the burst-then-lull workload', false)
+    .option('--seed <n>', 'seed for job durations', positiveInteger, 1)
+    .action((options: { workload: boolean; seed: number }) =>
+      runLocalCommand(options, (text) => process.stdout.write(text)),
+    );
+
   return program;
+}
+
+function positiveInteger(value: string): number {
+  const parsed = Number(value);
+  if (!Number.isInteger(parsed) || parsed <= 0) {
+    throw new InvalidArgumentError('expected a whole number above 0');
+  }
+  return parsed;
 }
 
 export async function main(argv: readonly string[]): Promise<number> {

@@ -1,0 +1,50 @@
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { LOCAL_SOURCEGRAPH_TOKEN } from '../local/sourcegraph/index.ts';
+import { startLocalStack } from '../local/stack.ts';
+import { BURST_THEN_LULL, createWorkloadDriver, seededRandom } from '../local/workload.ts';
+
+export interface LocalCommandOptions {
+  readonly workload: boolean;
+  readonly seed: number;
+}
+
+/**
+ * `fleetplane local`: the local stack alone, for manual experiments. Prints the endpoints, a ready-to-use config file
+ * and the variables that point fleetplane (or any AWS SDK) at it, then runs until interrupted.
+ */
+export async function runLocalCommand(options: LocalCommandOptions, write: (text: string) => void): Promise<void> {
+  const stack = await startLocalStack();
+  const directory = await mkdtemp(join(tmpdir(), 'fleetplane-local-'));
+  const configFile = join(directory, 'fleetplane.local.json');
+  await writeFile(configFile, `${JSON.stringify(stack.config(), null, 2)}\n`);
+  const env = { ...stack.env(), FLEETPLANE_CONFIG: configFile };
+  write(
+    [
+      'fleetplane local stack on 127.0.0.1 (Ctrl-C to stop)',
+      '',
+      `  Sourcegraph       ${stack.sourcegraph.url}  (site-admin token ${LOCAL_SOURCEGRAPH_TOKEN})`,
+      `  Auto Scaling      ${stack.autoScaling.emulator.url}`,
+      `  CloudWatch        ${stack.cloudWatch.emulator.url}`,
+      `  Secrets Manager   ${stack.secretsManager.emulator.url}`,
+      `  config            ${configFile}`,
+      '',
+      'In another shell:',
+      ...Object.entries(env).map(([key, value]) => `  export ${key}='${value}'`),
+      `  npx fleetplane plan --config ${configFile}`,
+      '',
+    ].join('\n'),
+  );
+  const driver = options.workload
+    ? createWorkloadDriver(stack.world, BURST_THEN_LULL, { startedAt: Date.now(), random: seededRandom(options.seed) })
+    : undefined;
+  const timer = setInterval(() => driver?.tick(Date.now()), 500);
+  await new Promise<void>((resolve) => {
+    process.once('SIGINT', resolve);
+    process.once('SIGTERM', resolve);
+  });
+  clearInterval(timer);
+  await stack.close();
+  write('local stack stopped\n');
+}

@@ -1,0 +1,216 @@
+import { randomBytes } from 'node:crypto';
+import type { Clock } from '../../shared/ports/clock.ts';
+import type { World } from '../world/world.ts';
+import {
+  COUNTED,
+  type GroupInstance,
+  type GroupSpec,
+  type GroupState,
+  HOLD_MESSAGES,
+  type HoldCode,
+  zonesOf,
+} from './auto-scaling-spec.ts';
+import { AwsServiceError } from './errors.ts';
+
+/**
+ * Auto Scaling groups as state, apart from the wire: sizes, instances and their lifecycle. Instances launched here
+ * live in the simulated world, which decides when they boot; the group only reports them (`Pending` until the world
+ * says running, then `InService`).
+ */
+
+export interface GroupStoreOptions {
+  readonly world: World;
+  readonly clock: Clock;
+  readonly defaultRegion: string;
+  /** Milliseconds a scaled-in instance stays listed as `Terminating`. */
+  readonly terminatingMs: number;
+}
+
+export function createGroupStore(options: GroupStoreOptions) {
+  const { world, clock, defaultRegion, terminatingMs } = options;
+  const groups = new Map<string, GroupState>();
+  let addresses = 0;
+  const keyOf = (region: string, name: string) => `${region}/${name}`;
+  /** The world's name for the group, shared with the other emulators' naming (`aws:us-east-1:executors`). */
+  const worldGroup = (group: GroupState) => `aws:${group.region}:${group.name}`;
+
+  function launch(group: GroupState): void {
+    const id = `i-0${randomBytes(8).toString('hex')}`;
+    addresses += 1;
+    // Private-DNS style host names, as EC2 gives executors their hostname (and Sourcegraph their executor name).
+    const hostname = `ip-10-0-${Math.floor(addresses / 250) % 250}-${(addresses % 250) + 4}`;
+    world.launchInstance(worldGroup(group), { id, hostname, queues: group.queues });
+    group.instances.push({
+      id,
+      availabilityZone: leastUsedZone(group),
+      launchedAt: clock(),
+      protectedFromScaleIn: false,
+    });
+  }
+
+  /** AWS spreads a group over its zones; the emulator gives each launch the zone with the fewest instances. */
+  function leastUsedZone(group: GroupState): string {
+    const zones = zonesOf(group.region);
+    const used = (zone: string) => group.instances.filter((instance) => instance.availabilityZone === zone).length;
+    return zones.reduce((best, zone) => (used(zone) < used(best) ? zone : best), zones[0] ?? `${group.region}a`);
+  }
+
+  /**
+   * Launches or terminates until the counted instances match desired. Scale-in victims are the newest unprotected
+   * instances first (so `Pending` ones go before serving ones). That is simpler than AWS's default policy (balance
+   * zones, then oldest launch template, then closest to the next billing hour), which with one launch template and
+   * zones kept balanced mostly picks by zone alone.
+   */
+  function reconcile(group: GroupState): void {
+    const counted = group.instances.filter((instance) => counts(instance));
+    for (let missing = group.desired - counted.length; missing > 0; missing--) {
+      launch(group);
+    }
+    const victims = counted
+      .filter((instance) => !instance.protectedFromScaleIn)
+      .sort((a, b) => b.launchedAt - a.launchedAt)
+      .slice(0, Math.max(0, counted.length - group.desired));
+    for (const victim of victims) {
+      victim.terminatingSince = clock();
+      // The VM goes away now: the world puts its running jobs back in the queue.
+      world.terminateInstance(victim.id);
+    }
+  }
+
+  function counts(instance: GroupInstance): boolean {
+    return instance.terminatingSince === undefined && COUNTED.test(lifecycleState(instance));
+  }
+
+  function lifecycleState(instance: GroupInstance): string {
+    if (instance.terminatingSince !== undefined) {
+      return 'Terminating';
+    }
+    if (instance.seededState !== undefined) {
+      return instance.seededState;
+    }
+    const state = world.instance(instance.id)?.state;
+    return state === 'pending' ? 'Pending' : state === 'running' ? 'InService' : 'Terminating';
+  }
+
+  /** Drops instances whose termination has run its course, as they drop out of DescribeAutoScalingGroups. */
+  function prune(group: GroupState): void {
+    const now = clock();
+    for (const instance of group.instances) {
+      // A VM the world stopped by other means leaves the same way. It is not replaced: the emulator models no health
+      // checks, so desired capacity is only restored by the next SetDesiredCapacity.
+      const stoppedAt = instance.seededState === undefined ? world.instance(instance.id)?.stoppedAt : undefined;
+      if (instance.terminatingSince === undefined && stoppedAt !== undefined) {
+        instance.terminatingSince = stoppedAt;
+      }
+    }
+    group.instances = group.instances.filter(
+      (instance) => instance.terminatingSince === undefined || now - instance.terminatingSince < terminatingMs,
+    );
+  }
+
+  function find(region: string, name: string): GroupState | undefined {
+    const group = groups.get(keyOf(region, name));
+    if (group !== undefined) {
+      prune(group);
+    }
+    return group;
+  }
+
+  return {
+    worldGroup,
+    lifecycleState,
+
+    add(spec: GroupSpec): GroupState {
+      const region = spec.region ?? defaultRegion;
+      if (!(spec.min >= 0 && spec.min <= spec.desired && spec.desired <= spec.max)) {
+        throw new RangeError(
+          `group ${spec.name}: need 0 <= min <= desired <= max, got ${spec.min}/${spec.desired}/${spec.max}`,
+        );
+      }
+      // Replacing a group takes its world instances down with it, so no executor outlives its group.
+      for (const instance of groups.get(keyOf(region, spec.name))?.instances ?? []) {
+        world.terminateInstance(instance.id);
+      }
+      const group: GroupState = {
+        name: spec.name,
+        region,
+        min: spec.min,
+        max: spec.max,
+        desired: spec.desired,
+        queues: spec.queues,
+        policies: spec.policies ?? [],
+        createdAt: clock(),
+        instances: (spec.instances ?? []).map((seed) => ({
+          id: seed.id,
+          availabilityZone: `${region}a`,
+          launchedAt: clock(),
+          seededState: seed.state,
+          protectedFromScaleIn: seed.protectedFromScaleIn ?? false,
+        })),
+        held: undefined,
+      };
+      groups.set(keyOf(region, spec.name), group);
+      if (spec.instances === undefined) {
+        reconcile(group);
+      }
+      return group;
+    },
+
+    find,
+
+    inRegion(region: string): readonly GroupState[] {
+      return [...groups.values()]
+        .filter((group) => group.region === region)
+        .map((group) => find(region, group.name) ?? group);
+    },
+
+    /** SetDesiredCapacity: the checks AWS makes, in its order, then the launches or terminations. */
+    setDesired(region: string, name: string, size: number): void {
+      const group = find(region, name);
+      if (group === undefined) {
+        throw new AwsServiceError(
+          'ValidationError',
+          `AutoScalingGroup name not found - AutoScalingGroup ${name} not found`,
+        );
+      }
+      if (size > group.max) {
+        throw new AwsServiceError(
+          'ValidationError',
+          `New SetDesiredCapacity value ${size} is above max value ${group.max} for the AutoScalingGroup.`,
+        );
+      }
+      if (size < group.min) {
+        throw new AwsServiceError(
+          'ValidationError',
+          `New SetDesiredCapacity value ${size} is below min value ${group.min} for the AutoScalingGroup.`,
+        );
+      }
+      if (group.held !== undefined && group.held.remaining > 0) {
+        const { code } = group.held;
+        group.held.remaining -= 1;
+        throw new AwsServiceError(code, HOLD_MESSAGES[code]);
+      }
+      group.desired = size;
+      reconcile(group);
+    },
+
+    hold(region: string, name: string, times: number, code: HoldCode): void {
+      const group = find(region, name);
+      if (group === undefined) {
+        throw new RangeError(`no group ${name} in ${region}`);
+      }
+      group.held = { code, remaining: times };
+    },
+
+    clear(): void {
+      for (const group of groups.values()) {
+        for (const instance of group.instances) {
+          world.terminateInstance(instance.id);
+        }
+      }
+      groups.clear();
+    },
+  };
+}
+
+export type GroupStore = ReturnType<typeof createGroupStore>;

@@ -1,0 +1,71 @@
+import type { GroupInstance, GroupState, ScalingPolicySpec } from './auto-scaling-spec.ts';
+import { zonesOf } from './auto-scaling-spec.ts';
+import type { XmlFields } from './xml.ts';
+
+/** The emulator's stand-in account: AWS's documentation account id, as LocalStack-style fakes use too. */
+export const ACCOUNT_ID = '000000000000';
+
+/** Every group launches from one template; the id is fixed so describes stay stable across restarts. */
+const launchTemplate = (group: GroupState): XmlFields => ({
+  LaunchTemplateId: 'lt-0123456789abcdef0',
+  LaunchTemplateName: `${group.name}-executor`,
+  Version: '$Latest',
+});
+
+function instanceFields(group: GroupState, instance: GroupInstance, state: string): XmlFields {
+  return {
+    InstanceId: instance.id,
+    InstanceType: 'm6i.large',
+    AvailabilityZone: instance.availabilityZone,
+    LifecycleState: state,
+    HealthStatus: 'Healthy',
+    LaunchTemplate: launchTemplate(group),
+    ProtectedFromScaleIn: instance.protectedFromScaleIn,
+  };
+}
+
+/** One `<member>` of DescribeAutoScalingGroups, with the fields the SDK model marks required plus the usual ones. */
+export function groupFields(group: GroupState, stateOf: (instance: GroupInstance) => string): XmlFields {
+  return {
+    AutoScalingGroupName: group.name,
+    AutoScalingGroupARN: `arn:aws:autoscaling:${group.region}:${ACCOUNT_ID}:autoScalingGroup:00000000-0000-0000-0000-000000000000:autoScalingGroupName/${group.name}`,
+    LaunchTemplate: launchTemplate(group),
+    MinSize: group.min,
+    MaxSize: group.max,
+    DesiredCapacity: group.desired,
+    DefaultCooldown: 300,
+    AvailabilityZones: zonesOf(group.region),
+    LoadBalancerNames: [],
+    TargetGroupARNs: [],
+    HealthCheckType: 'EC2',
+    HealthCheckGracePeriod: 300,
+    Instances: group.instances.map((instance) => instanceFields(group, instance, stateOf(instance))),
+    CreatedTime: new Date(group.createdAt),
+    SuspendedProcesses: [],
+    VPCZoneIdentifier: '',
+    EnabledMetrics: [],
+    Tags: [],
+    TerminationPolicies: ['Default'],
+    NewInstancesProtectedFromScaleIn: false,
+    ServiceLinkedRoleARN: `arn:aws:iam::${ACCOUNT_ID}:role/aws-service-role/autoscaling.amazonaws.com/AWSServiceRoleForAutoScaling`,
+    CapacityRebalance: false,
+  };
+}
+
+export interface PolicyEntry {
+  readonly group: GroupState;
+  readonly policy: ScalingPolicySpec;
+}
+
+export function policyFields({ group, policy }: PolicyEntry): XmlFields {
+  const type = policy.type ?? 'SimpleScaling';
+  return {
+    AutoScalingGroupName: group.name,
+    PolicyName: policy.name,
+    PolicyARN: `arn:aws:autoscaling:${group.region}:${ACCOUNT_ID}:scalingPolicy:00000000-0000-0000-0000-000000000000:autoScalingGroupName/${group.name}:policyName/${policy.name}`,
+    PolicyType: type,
+    ...(type === 'SimpleScaling' ? { AdjustmentType: 'ChangeInCapacity', ScalingAdjustment: 1, Cooldown: 300 } : {}),
+    Alarms: [],
+    Enabled: policy.enabled ?? true,
+  };
+}

@@ -1,0 +1,74 @@
+import type { QueueName } from '../../shared/domain/queues.ts';
+
+/** What a test or the local stack says a group is, and the state the Auto Scaling emulator keeps for it. */
+
+export type PolicyType = 'SimpleScaling' | 'StepScaling' | 'TargetTrackingScaling' | 'PredictiveScaling';
+
+export interface ScalingPolicySpec {
+  readonly name: string;
+  readonly type?: PolicyType;
+  /** Disabled policies are listed but do not act. Default true. */
+  readonly enabled?: boolean;
+}
+
+/** An instance with a lifecycle state of its own, outside the world: for describing states the world never reaches. */
+export interface SeededInstance {
+  readonly id: string;
+  /** An Auto Scaling `LifecycleState`, e.g. `Pending:Wait`, `Standby`. */
+  readonly state: string;
+  readonly protectedFromScaleIn?: boolean;
+}
+
+export interface GroupSpec {
+  readonly name: string;
+  /** Default: the emulator's region. */
+  readonly region?: string;
+  readonly min: number;
+  readonly max: number;
+  readonly desired: number;
+  /** The queues the executors on this group's instances take jobs from. */
+  readonly queues: readonly QueueName[];
+  readonly policies?: readonly ScalingPolicySpec[];
+  /** When given, the group holds exactly these and launches nothing until its desired capacity next changes. */
+  readonly instances?: readonly SeededInstance[];
+}
+
+export interface GroupInstance {
+  readonly id: string;
+  readonly availabilityZone: string;
+  readonly launchedAt: number;
+  readonly seededState?: string;
+  protectedFromScaleIn: boolean;
+  /** Epoch ms when scale-in picked it; it is listed as `Terminating` for a while, then leaves the group. */
+  terminatingSince?: number;
+}
+
+export interface GroupState {
+  readonly name: string;
+  readonly region: string;
+  readonly min: number;
+  readonly max: number;
+  desired: number;
+  readonly queues: readonly QueueName[];
+  readonly policies: readonly ScalingPolicySpec[];
+  readonly createdAt: number;
+  instances: GroupInstance[];
+  /** Resizes still to be refused with this code (`ScalingActivityInProgress`, `ResourceContention`). */
+  held: { code: HoldCode; remaining: number } | undefined;
+}
+
+export type HoldCode = 'ScalingActivityInProgress' | 'ResourceContention';
+
+export const HOLD_MESSAGES: Readonly<Record<HoldCode, string>> = {
+  ScalingActivityInProgress: 'Scaling activity is in progress and blocks this action.',
+  ResourceContention:
+    'You already have a pending update to an Auto Scaling resource (for example, a group, instance, or load balancer).',
+};
+
+/** States that count toward desired capacity: on their way in or serving. Everything else is leaving or set aside. */
+export const COUNTED = /^(Pending|InService|ReplacingRootVolume|RootVolumeReplaced)/;
+
+/** The zones a group spans; instances are spread over them. */
+export function zonesOf(region: string): readonly string[] {
+  return ['a', 'b', 'c'].map((letter) => `${region}${letter}`);
+}

@@ -1,0 +1,182 @@
+import type { Clock } from '../../shared/ports/clock.ts';
+import { type Emulator, type EmulatorRequest, type EmulatorResponse, startEmulator } from '../http/emulator.ts';
+import type { World } from '../world/world.ts';
+import { createGroupStore } from './auto-scaling-groups.ts';
+import { groupFields, type PolicyEntry, policyFields } from './auto-scaling-render.ts';
+import type { GroupSpec, GroupState, HoldCode } from './auto-scaling-spec.ts';
+import { AwsServiceError } from './errors.ts';
+import { pageOf } from './paging.ts';
+import { parseQueryParams, type QueryParams } from './query-params.ts';
+import { queryError, queryFaults, queryResponse } from './query-protocol.ts';
+import { isSigned, signedRegion } from './request-auth.ts';
+
+const NAMESPACE = 'http://autoscaling.amazonaws.com/doc/2011-01-01/';
+const VERSION = '2011-01-01';
+/** Records per page when the caller sets no MaxRecords, and the most it may ask for (DescribeAutoScalingGroups, DescribePolicies). */
+const DEFAULT_RECORDS = 50;
+const MAX_RECORDS = 100;
+
+export interface AutoScalingEmulatorOptions {
+  readonly world: World;
+  /** Default: the world's clock, so lifecycle and request log agree with the world. */
+  readonly clock?: Clock;
+  /** Region of unsigned-scope requests and of groups added without one. Default `us-east-1`. */
+  readonly region?: string;
+  /** At most this many records per page, even when MaxRecords asks for more: AWS may return short pages. */
+  readonly pageSize?: number;
+  /** Milliseconds a scaled-in instance stays listed as `Terminating`. Default 5000. */
+  readonly terminatingMs?: number;
+  readonly port?: number;
+}
+
+export interface AutoScalingInstanceView {
+  readonly id: string;
+  readonly lifecycleState: string;
+  readonly availabilityZone: string;
+  readonly protectedFromScaleIn: boolean;
+}
+
+export interface AutoScalingGroupView {
+  readonly name: string;
+  readonly region: string;
+  readonly min: number;
+  readonly max: number;
+  readonly desired: number;
+  /** The group's name in the world (`aws:<region>:<name>`), for `world.instances(group)`. */
+  readonly worldGroup: string;
+  readonly instances: readonly AutoScalingInstanceView[];
+}
+
+export type AutoScalingEmulator = Awaited<ReturnType<typeof startAutoScalingEmulator>>;
+
+export async function startAutoScalingEmulator(options: AutoScalingEmulatorOptions) {
+  const clock = options.clock ?? options.world.clock;
+  const defaultRegion = options.region ?? 'us-east-1';
+  const pageSize = options.pageSize ?? MAX_RECORDS;
+  const store = createGroupStore({
+    world: options.world,
+    clock,
+    defaultRegion,
+    terminatingMs: options.terminatingMs ?? 5_000,
+  });
+
+  const view = (group: GroupState): AutoScalingGroupView => ({
+    name: group.name,
+    region: group.region,
+    min: group.min,
+    max: group.max,
+    desired: group.desired,
+    worldGroup: store.worldGroup(group),
+    instances: group.instances.map((instance) => ({
+      id: instance.id,
+      lifecycleState: store.lifecycleState(instance),
+      availabilityZone: instance.availabilityZone,
+      protectedFromScaleIn: instance.protectedFromScaleIn,
+    })),
+  });
+
+  const records = (params: QueryParams) =>
+    Math.min(params.integer('MaxRecords', { min: 1, max: MAX_RECORDS }) ?? DEFAULT_RECORDS, pageSize);
+
+  const actions: Readonly<Record<string, (params: QueryParams, region: string) => EmulatorResponse>> = {
+    DescribeAutoScalingGroups(params, region) {
+      if (params.string('Filters.member.1.Name') !== undefined) {
+        throw new AwsServiceError('ValidationError', 'Filters are not supported by the local Auto Scaling emulator');
+      }
+      const names = params.list('AutoScalingGroupNames') ?? [];
+      // Unknown names are simply absent from the answer, as AWS answers them.
+      const groups = store.inRegion(region).filter((group) => names.length === 0 || names.includes(group.name));
+      const scope = `groups:${region}:${names.join(',')}`;
+      const page = pageOf(groups, params.string('NextToken'), records(params), scope);
+      const withInstances = params.boolean('IncludeInstances') ?? true;
+      return queryResponse(NAMESPACE, 'DescribeAutoScalingGroups', {
+        AutoScalingGroups: page.items.map((group) => {
+          const fields = groupFields(group, store.lifecycleState);
+          return withInstances ? fields : { ...fields, Instances: undefined };
+        }),
+        NextToken: page.nextToken,
+      });
+    },
+
+    DescribePolicies(params, region) {
+      const groupName = params.string('AutoScalingGroupName');
+      const names = params.list('PolicyNames') ?? [];
+      const types = params.list('PolicyTypes') ?? [];
+      const policies = store
+        .inRegion(region)
+        .filter((group) => groupName === undefined || group.name === groupName)
+        .flatMap((group) => group.policies.map((policy): PolicyEntry => ({ group, policy })))
+        .filter(({ policy }) => names.length === 0 || names.includes(policy.name))
+        .filter(({ policy }) => types.length === 0 || types.includes(policy.type ?? 'SimpleScaling'));
+      const scope = `policies:${region}:${groupName ?? ''}:${names.join(',')}:${types.join(',')}`;
+      const page = pageOf(policies, params.string('NextToken'), records(params), scope);
+      return queryResponse(NAMESPACE, 'DescribePolicies', {
+        ScalingPolicies: page.items.map(policyFields),
+        NextToken: page.nextToken,
+      });
+    },
+
+    SetDesiredCapacity(params, region) {
+      const name = params.requiredString('AutoScalingGroupName');
+      const desired = params.integer('DesiredCapacity');
+      if (desired === undefined) {
+        params.requiredString('DesiredCapacity');
+      }
+      // HonorCooldown is accepted and has no effect: the emulator models no cooldowns.
+      params.boolean('HonorCooldown');
+      store.setDesired(region, name, desired ?? 0);
+      return queryResponse(NAMESPACE, 'SetDesiredCapacity');
+    },
+  };
+
+  function handle(request: EmulatorRequest): EmulatorResponse {
+    try {
+      if (!isSigned(request.headers)) {
+        throw new AwsServiceError('MissingAuthenticationToken', 'Request is missing Authentication Token', {
+          status: 403,
+        });
+      }
+      const params = parseQueryParams(request.method === 'GET' ? request.query.toString() : request.text);
+      const action = params.action === undefined || params.version !== VERSION ? undefined : actions[params.action];
+      if (action === undefined) {
+        throw new AwsServiceError(
+          'InvalidAction',
+          `Could not find operation ${params.action ?? '(none)'} for version ${params.version ?? '(none)'}`,
+        );
+      }
+      return action(params, signedRegion(request.headers) ?? defaultRegion);
+    } catch (error) {
+      if (error instanceof AwsServiceError) {
+        return queryError(error);
+      }
+      throw error;
+    }
+  }
+
+  const emulator: Emulator = await startEmulator({
+    name: 'auto-scaling',
+    handle,
+    operationOf: (request) => parseQueryParams(request.text).action,
+    faults: queryFaults,
+    clock,
+    ...(options.port === undefined ? {} : { port: options.port }),
+  });
+
+  return {
+    emulator,
+    region: defaultRegion,
+    /** Adds (or replaces) a group; without seeded instances it launches `desired` of them into the world. */
+    addGroup: (spec: GroupSpec): AutoScalingGroupView => view(store.add(spec)),
+    group(name: string, region = defaultRegion): AutoScalingGroupView | undefined {
+      const group = store.find(region, name);
+      return group === undefined ? undefined : view(group);
+    },
+    /** The next `times` SetDesiredCapacity calls on the group fail with `code` (default `ScalingActivityInProgress`). */
+    holdScaling(name: string, times: number, hold: { readonly region?: string; readonly code?: HoldCode } = {}) {
+      store.hold(hold.region ?? defaultRegion, name, times, hold.code ?? 'ScalingActivityInProgress');
+    },
+    /** Removes every group and terminates their instances in the world. */
+    clearGroups: () => store.clear(),
+    close: () => emulator.close(),
+  };
+}

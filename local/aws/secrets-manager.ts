@@ -1,0 +1,98 @@
+import { type Clock, systemClock } from '../../shared/ports/clock.ts';
+import { type Emulator, type EmulatorRequest, type EmulatorResponse, startEmulator } from '../http/emulator.ts';
+import { AwsServiceError } from './errors.ts';
+import {
+  type JsonService,
+  jsonActionOf,
+  jsonError,
+  jsonFaults,
+  jsonResponse,
+  readJsonRequest,
+} from './json-protocol.ts';
+import { createSecretActions, stagesOf } from './secrets-actions.ts';
+import { AWSCURRENT, createSecretStore } from './secrets-store.ts';
+
+/** Secrets Manager as @aws-sdk/client-secrets-manager speaks it: awsJson1_1, errors as `{"__type", "Message"}`. */
+const SERVICE: JsonService = {
+  contentType: 'application/x-amz-json-1.1',
+  targetPrefix: 'secretsmanager',
+  queryCompatible: false,
+  messageKey: 'Message',
+  shapeNames: { MissingAuthenticationToken: 'MissingAuthenticationTokenException' },
+};
+
+export interface SecretsManagerEmulatorOptions {
+  readonly clock?: Clock;
+  /** The region in ARNs. Default `us-east-1`. */
+  readonly region?: string;
+  readonly port?: number;
+}
+
+export interface SecretVersionView {
+  readonly id: string;
+  readonly stages: readonly string[];
+  readonly createdAt: number;
+  readonly secretString: string | undefined;
+}
+
+export type SecretsManagerEmulator = Awaited<ReturnType<typeof startSecretsManagerEmulator>>;
+
+export async function startSecretsManagerEmulator(options: SecretsManagerEmulatorOptions = {}) {
+  const clock = options.clock ?? systemClock;
+  const store = createSecretStore({ region: options.region ?? 'us-east-1', clock });
+
+  const actions = createSecretActions(store, clock);
+  const known = new Set(Object.keys(actions));
+
+  function handle(request: EmulatorRequest): EmulatorResponse {
+    try {
+      const { action, body } = readJsonRequest(SERVICE, request, known);
+      const run = actions[action];
+      if (run === undefined) {
+        throw new AwsServiceError('UnknownOperationException', action);
+      }
+      return jsonResponse(SERVICE, run(body));
+    } catch (error) {
+      if (error instanceof AwsServiceError) {
+        return jsonError(SERVICE, error);
+      }
+      throw error;
+    }
+  }
+
+  const emulator: Emulator = await startEmulator({
+    name: 'secrets-manager',
+    handle,
+    operationOf: (request) => jsonActionOf(SERVICE, request),
+    faults: jsonFaults(SERVICE, 'ThrottlingException'),
+    clock,
+    ...(options.port === undefined ? {} : { port: options.port }),
+  });
+
+  return {
+    emulator,
+    /** A secret with one AWSCURRENT version holding `value`. */
+    createSecret(name: string, value: string): { readonly arn: string; readonly versionId: string } {
+      const secret = store.create(name, undefined);
+      const version = store.addVersion(secret, store.newVersionId(), { string: value }, [AWSCURRENT]);
+      return { arn: secret.arn, versionId: version.id };
+    },
+    /** Every version still held, labelled or not, oldest first. */
+    versions(name: string): readonly SecretVersionView[] {
+      return [...store.find(name).versions.values()].map((version) => ({
+        id: version.id,
+        stages: stagesOf(version),
+        createdAt: version.createdAt,
+        secretString: version.value.string,
+      }));
+    },
+    /** What DescribeSecret reports about rotation (the emulator does not invoke rotation functions itself). */
+    setRotation(name: string, rotation: { readonly enabled: boolean; readonly lambdaArn?: string }): void {
+      const secret = store.find(name);
+      secret.rotationEnabled = rotation.enabled;
+      secret.rotationLambdaArn = rotation.lambdaArn;
+    },
+    clearSecrets: () => store.clear(),
+    close: () => emulator.close(),
+  };
+}

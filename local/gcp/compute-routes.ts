@@ -1,0 +1,73 @@
+import type { EmulatorRequest } from '../http/emulator.ts';
+
+/**
+ * The Compute v1 paths the product calls, zonal and regional. Names follow Compute's own method ids
+ * (`instanceGroupManagers.resize`, `regionOperations.wait`) so fault rules and the request log read like Google's
+ * audit log.
+ */
+
+export type ScopeKind = 'zones' | 'regions';
+export type GroupAction = 'get' | 'resize' | 'listManagedInstances' | 'deleteInstances';
+
+interface Located {
+  readonly project: string;
+  readonly scopeKind: ScopeKind;
+  readonly location: string;
+}
+
+export type ComputeRoute =
+  | (Located & { readonly kind: 'group'; readonly name: string; readonly action: GroupAction })
+  | (Located & { readonly kind: 'operation'; readonly name: string; readonly wait: boolean })
+  | (Located & { readonly kind: 'autoscalers' });
+
+const PREFIX = '^/compute/v1/projects/([^/]+)/(zones|regions)/([^/]+)';
+const GROUP = new RegExp(`${PREFIX}/instanceGroupManagers/([^/]+)(?:/(resize|listManagedInstances|deleteInstances))?$`);
+const OPERATION = new RegExp(`${PREFIX}/operations/([^/]+?)(/wait)?$`);
+const AUTOSCALERS = new RegExp(`${PREFIX}/autoscalers$`);
+
+const isScopeKind = (value: string | undefined): value is ScopeKind => value === 'zones' || value === 'regions';
+
+export function routeOf(request: EmulatorRequest): ComputeRoute | undefined {
+  const located = (match: RegExpExecArray): Located | undefined => {
+    const [, project, scopeKind, location] = match;
+    return project && location && isScopeKind(scopeKind) ? { project, scopeKind, location } : undefined;
+  };
+  const group = GROUP.exec(request.path);
+  if (group !== null) {
+    const base = located(group);
+    const action = group[5] ?? 'get';
+    const method = action === 'get' ? 'GET' : 'POST';
+    if (base === undefined || group[4] === undefined || request.method !== method || !isAction(action)) {
+      return undefined;
+    }
+    return { ...base, kind: 'group', name: group[4], action };
+  }
+  const operation = OPERATION.exec(request.path);
+  if (operation !== null) {
+    const base = located(operation);
+    const wait = operation[5] !== undefined;
+    if (base === undefined || operation[4] === undefined || request.method !== (wait ? 'POST' : 'GET')) {
+      return undefined;
+    }
+    return { ...base, kind: 'operation', name: operation[4], wait };
+  }
+  const autoscalers = AUTOSCALERS.exec(request.path);
+  const base = autoscalers === null ? undefined : located(autoscalers);
+  return base !== undefined && request.method === 'GET' ? { ...base, kind: 'autoscalers' } : undefined;
+}
+
+function isAction(value: string): value is GroupAction {
+  return ['get', 'resize', 'listManagedInstances', 'deleteInstances'].includes(value);
+}
+
+export function methodId(route: ComputeRoute): string {
+  const zonal = route.scopeKind === 'zones';
+  switch (route.kind) {
+    case 'group':
+      return `${zonal ? 'instanceGroupManagers' : 'regionInstanceGroupManagers'}.${route.action}`;
+    case 'operation':
+      return `${zonal ? 'zoneOperations' : 'regionOperations'}.${route.wait ? 'wait' : 'get'}`;
+    case 'autoscalers':
+      return `${zonal ? 'autoscalers' : 'regionAutoscalers'}.list`;
+  }
+}

@@ -1,0 +1,23 @@
+import { enumOut } from './google-json.ts';
+import { type StoredSecret, type StoredVersion, VERSION_STATES } from './secret-store.ts';
+
+/** Secret Manager resources in their JSON mapping: RFC 3339 times, state as a number when the client asked for ints. */
+
+const time = (ms: number) => new Date(ms).toISOString();
+
+export const secretJson = (secret: StoredSecret) => ({
+  name: secret.name,
+  replication: { automatic: {} },
+  createTime: time(secret.createdAt),
+  etag: `"${secret.createdAt}"`,
+});
+
+export const versionJson = (secret: string, version: StoredVersion, asInt: boolean) => ({
+  name: `${secret}/versions/${version.number}`,
+  createTime: time(version.createdAt),
+  ...(version.destroyedAt === undefined ? {} : { destroyTime: time(version.destroyedAt) }),
+  state: enumOut(VERSION_STATES, version.state, asInt),
+  etag: version.etag,
+  clientSpecifiedPayloadChecksum: version.clientSpecifiedPayloadChecksum,
+  replicationStatus: { automatic: {} },
+});

@@ -1,0 +1,12 @@
+// The loopback Sourcegraph emulator of the local stack.
+export type { AccessToken, Viewer } from './auth.ts';
+export {
+  LOCAL_EXECUTOR_TOKEN,
+  LOCAL_SOURCEGRAPH_TOKEN,
+  LOCAL_SOURCEGRAPH_VERSION,
+  type SourcegraphEmulator,
+  type SourcegraphEmulatorOptions,
+  sourcegraphFaults,
+  startSourcegraphEmulator,
+} from './emulator.ts';
+export { EXECUTOR_TOKEN_KEY, REDACTED, type SiteConfigSnapshot } from './site-config.ts';

@@ -1,0 +1,161 @@
+import type { QueueName } from '../shared/domain/queues.ts';
+import type { Clock } from '../shared/ports/clock.ts';
+import {
+  type AutoScalingEmulator,
+  awsEndpointEnv,
+  type CloudWatchEmulator,
+  type SecretsManagerEmulator,
+  startAutoScalingEmulator,
+  startCloudWatchEmulator,
+  startSecretsManagerEmulator,
+} from './aws/index.ts';
+import { LOCAL_SOURCEGRAPH_TOKEN, type SourcegraphEmulator, startSourcegraphEmulator } from './sourcegraph/index.ts';
+import { createWorld, type World } from './world/world.ts';
+
+/** One executor fleet of the local stack: an Auto Scaling group and the fleet config that drives it. */
+export interface LocalFleet {
+  readonly fleet: string;
+  readonly group: string;
+  readonly queues: readonly QueueName[];
+  readonly min: number;
+  readonly max: number;
+  readonly desired: number;
+  readonly jobsPerInstance: number;
+  readonly mode: 'metrics' | 'shadow' | 'direct';
+}
+
+export const LOCAL_REGION = 'us-east-1';
+export const LOCAL_ENVIRONMENT = 'local';
+
+/** Two empty fleets, one per queue, sized like small real ones (an executor runs 4 jobs at once here). */
+export const DEFAULT_LOCAL_FLEETS: readonly LocalFleet[] = [
+  {
+    fleet: 'codeintel',
+    group: 'sourcegraph-executors-codeintel',
+    queues: ['codeintel'],
+    min: 0,
+    max: 10,
+    desired: 0,
+    jobsPerInstance: 4,
+    mode: 'direct',
+  },
+  {
+    fleet: 'batches',
+    group: 'sourcegraph-executors-batches',
+    queues: ['batches'],
+    min: 0,
+    max: 6,
+    desired: 0,
+    jobsPerInstance: 4,
+    mode: 'direct',
+  },
+];
+
+export interface LocalStackOptions {
+  readonly clock?: Clock;
+  readonly fleets?: readonly LocalFleet[];
+  readonly bootDelayMs?: number;
+  readonly jobDurationMs?: number;
+  readonly maxJobsPerExecutor?: number;
+}
+
+export interface LocalStack {
+  readonly world: World;
+  readonly fleets: readonly LocalFleet[];
+  readonly sourcegraph: SourcegraphEmulator;
+  readonly autoScaling: AutoScalingEmulator;
+  readonly cloudWatch: CloudWatchEmulator;
+  readonly secretsManager: SecretsManagerEmulator;
+  /** The variables that point the real functions and SDK clients at this stack, and nowhere else. */
+  env(): Record<string, string>;
+  /** A fleetplane config document for this stack's fleets. */
+  config(overrides?: { readonly pollIntervalSeconds?: number; readonly scaleInWindowSeconds?: number }): object;
+  close(): Promise<void>;
+}
+
+/** Sourcegraph and AWS on 127.0.0.1, sharing one simulated world of jobs, VMs and executors. */
+export async function startLocalStack(options: LocalStackOptions = {}): Promise<LocalStack> {
+  const clock = options.clock ?? Date.now;
+  const fleets = options.fleets ?? DEFAULT_LOCAL_FLEETS;
+  const world = createWorld({
+    clock,
+    bootDelayMs: options.bootDelayMs ?? 8_000,
+    jobDurationMs: options.jobDurationMs ?? 10_000,
+    maxJobsPerExecutor: options.maxJobsPerExecutor ?? 4,
+  });
+  const started: { close(): Promise<void> }[] = [];
+  try {
+    const sourcegraph = await startSourcegraphEmulator({ world, clock });
+    started.push(sourcegraph);
+    const autoScaling = await startAutoScalingEmulator({ world, clock, region: LOCAL_REGION });
+    started.push(autoScaling);
+    const cloudWatch = await startCloudWatchEmulator({ clock });
+    started.push(cloudWatch);
+    const secretsManager = await startSecretsManagerEmulator({ clock, region: LOCAL_REGION });
+    started.push(secretsManager);
+    for (const fleet of fleets) {
+      autoScaling.addGroup({
+        name: fleet.group,
+        min: fleet.min,
+        max: fleet.max,
+        desired: fleet.desired,
+        queues: fleet.queues,
+      });
+    }
+    return {
+      world,
+      fleets,
+      sourcegraph,
+      autoScaling,
+      cloudWatch,
+      secretsManager,
+      env: () => ({
+        ...awsEndpointEnv({
+          autoScaling: autoScaling.emulator,
+          cloudWatch: cloudWatch.emulator,
+          secretsManager: secretsManager.emulator,
+        }),
+        AWS_REGION: LOCAL_REGION,
+        // No instance-metadata lookups: there is no EC2 here, and nothing may leave the machine.
+        AWS_EC2_METADATA_DISABLED: 'true',
+      }),
+      config: (overrides = {}) => ({
+        environment: LOCAL_ENVIRONMENT,
+        sourcegraph: { endpoint: sourcegraph.url, token: LOCAL_SOURCEGRAPH_TOKEN, timeoutSeconds: 5 },
+        metrics: { cloudwatch: { namespace: 'sourcegraph-executor', region: LOCAL_REGION } },
+        pollIntervalSeconds: overrides.pollIntervalSeconds ?? 10,
+        invocationSeconds: 50,
+        fleets: fleets.map((fleet) => ({
+          name: fleet.fleet,
+          queues: fleet.queues,
+          mode: fleet.mode,
+          target: { cloud: 'aws', region: LOCAL_REGION, autoScalingGroup: fleet.group },
+          jobsPerInstance: fleet.jobsPerInstance,
+          minInstances: fleet.min,
+          maxInstances: fleet.max,
+          scaleInWindowSeconds: overrides.scaleInWindowSeconds ?? 600,
+        })),
+      }),
+      close: async () => {
+        await Promise.all(started.map((emulator) => emulator.close()));
+      },
+    };
+  } catch (error) {
+    await Promise.all(started.map((emulator) => emulator.close()));
+    throw error;
+  }
+}
+
+/**
+ * The environment a child process gets: the parent's, minus anything that could point an SDK or the function at a
+ * real account or instance, plus the stack's own endpoints and config.
+ */
+export function isolatedEnv(parent: NodeJS.ProcessEnv, stackEnv: Record<string, string>): Record<string, string> {
+  const kept: Record<string, string> = {};
+  for (const [key, value] of Object.entries(parent)) {
+    if (value !== undefined && !/^(AWS_|SRC_|EXECUTOR_|FLEETPLANE_|GOOGLE_|CLOUDSDK_)/.test(key)) {
+      kept[key] = value;
+    }
+  }
+  return { ...kept, ...stackEnv };
+}

@@ -1,0 +1,229 @@
+import {
+  AutoscalersClient,
+  InstanceGroupManagersClient,
+  RegionAutoscalersClient,
+  RegionInstanceGroupManagersClient,
+  RegionOperationsClient,
+  ZoneOperationsClient,
+} from '@google-cloud/compute';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { type ComputeEmulator, startComputeEmulator } from '../../local/gcp/compute.ts';
+import { gcpClientOptions } from '../../local/gcp/index.ts';
+import { createWorld, type World } from '../../local/world/world.ts';
+
+const project = 'fleetplane-test';
+const zone = 'us-central1-a';
+const region = 'europe-west1';
+const BOOT_MS = 30_000;
+const DELETE_MS = 10_000;
+
+describe('Compute emulator with the real instance group manager clients (REST)', () => {
+  let now = Date.parse('2025-03-01T12:00:00Z');
+  let world: World;
+  let compute: ComputeEmulator;
+  let zonal: InstanceGroupManagersClient;
+  let regional: RegionInstanceGroupManagersClient;
+  let zoneOps: ZoneOperationsClient;
+  let regionOps: RegionOperationsClient;
+
+  beforeEach(async () => {
+    world = createWorld({ clock: () => now, bootDelayMs: BOOT_MS });
+    compute = await startComputeEmulator({ world, deleteDelayMs: DELETE_MS });
+    const options = gcpClientOptions(compute.emulator);
+    zonal = new InstanceGroupManagersClient(options);
+    regional = new RegionInstanceGroupManagersClient(options);
+    zoneOps = new ZoneOperationsClient(options);
+    regionOps = new RegionOperationsClient(options);
+  });
+
+  afterEach(async () => {
+    await Promise.all([zonal.close(), regional.close(), zoneOps.close(), regionOps.close()]);
+    await compute.emulator.close();
+  });
+
+  const zonalGroup = { project, zone, instanceGroupManager: 'executors' };
+  const listZonal = async () => {
+    const [instances] = await zonal.listManagedInstances(zonalGroup, { autoPaginate: false });
+    return instances.map((i) => ({ name: i.name, status: i.instanceStatus, action: i.currentAction }));
+  };
+
+  it('resizes up: operation, then CREATING VMs that run after the boot delay', async () => {
+    // Prepare
+    compute.addGroup({ project, zone, name: 'executors', targetSize: 0, queues: ['batches'] });
+
+    // Act
+    const [operation] = await zonal.resize({ ...zonalGroup, size: 2 });
+    const [waited] = await zoneOps.wait({ project, zone, operation: operation.latestResponse.name ?? '' });
+    const booting = await listZonal();
+    const [duringBoot] = await zonal.get(zonalGroup);
+    now += BOOT_MS / 2;
+    const staging = await listZonal();
+    now += BOOT_MS / 2;
+    const booted = await listZonal();
+    const [afterBoot] = await zonal.get(zonalGroup);
+
+    // Assess
+    expect(operation.latestResponse).toMatchObject({
+      status: 'RUNNING',
+      operationType: 'compute.instanceGroupManagers.resize',
+    });
+    expect(waited.status).toBe('DONE');
+    expect(booting).toEqual([
+      { name: expect.stringMatching(/^executors-[a-z0-9]{4}$/), status: 'PROVISIONING', action: 'CREATING' },
+      { name: expect.stringMatching(/^executors-[a-z0-9]{4}$/), status: 'PROVISIONING', action: 'CREATING' },
+    ]);
+    expect(duringBoot).toMatchObject({
+      targetSize: 2,
+      currentActions: { creating: 2, none: 0 },
+      status: { isStable: false },
+    });
+    expect(staging.map((i) => [i.status, i.action])).toEqual([
+      ['STAGING', 'CREATING'],
+      ['STAGING', 'CREATING'],
+    ]);
+    expect(booted.map((i) => [i.status, i.action])).toEqual([
+      ['RUNNING', 'NONE'],
+      ['RUNNING', 'NONE'],
+    ]);
+    expect(afterBoot).toMatchObject({ currentActions: { creating: 0, none: 2 }, status: { isStable: true } });
+    expect(world.instances().map((i) => [i.hostname, i.state])).toEqual(booted.map((i) => [i.name, 'running']));
+  });
+
+  it('deleteInstances removes exactly the named VMs and lowers targetSize; resize down takes booting VMs first', async () => {
+    // Prepare
+    compute.addGroup({ project, zone, name: 'executors', targetSize: 3, queues: ['batches'] });
+    now += BOOT_MS;
+    const [first, second, third] = await listZonal();
+    await zonal.resize({ ...zonalGroup, size: 4 });
+    const [, , , fresh] = await listZonal();
+
+    // Act
+    await zonal.deleteInstances({
+      ...zonalGroup,
+      instanceGroupManagersDeleteInstancesRequestResource: {
+        instances: [`zones/${zone}/instances/${second?.name}`, `zones/${zone}/instances/not-a-member`],
+        skipInstancesOnValidationError: true,
+      },
+    });
+    const deleting = await listZonal();
+    await zonal.resize({ ...zonalGroup, size: 2 });
+    now += DELETE_MS;
+    const remaining = await listZonal();
+    const [group] = await zonal.get(zonalGroup);
+
+    // Assess
+    expect(deleting.find((i) => i.name === second?.name)).toMatchObject({ status: 'STOPPING', action: 'DELETING' });
+    expect(fresh?.action).toBe('CREATING');
+    expect(remaining.map((i) => i.name)).toEqual([first?.name, third?.name]);
+    expect(group?.targetSize).toBe(2);
+  });
+
+  it('refuses a non-member without skipInstancesOnValidationError and changes nothing', async () => {
+    // Prepare
+    compute.addGroup({ project, zone, name: 'executors', targetSize: 1, queues: ['batches'] });
+
+    // Act
+    const refused = await zonal
+      .deleteInstances({
+        ...zonalGroup,
+        instanceGroupManagersDeleteInstancesRequestResource: { instances: [`zones/${zone}/instances/ghost`] },
+      })
+      .catch((e: unknown) => e);
+
+    // Assess
+    expect(refused).toMatchObject({ code: 3, message: expect.stringMatching(/not a member/) });
+    expect(compute.group(project, zone, 'executors')?.targetSize()).toBe(1);
+  });
+
+  it('treats a repeated requestId as the same operation', async () => {
+    // Prepare
+    compute.addGroup({ project, zone, name: 'executors', targetSize: 1, queues: ['batches'] });
+    const requestId = '6f1c1b52-3f1e-4c43-9a7e-0c8f7a1d2b3c';
+
+    // Act
+    const [firstTry] = await zonal.resize({ ...zonalGroup, size: 5, requestId });
+    await zonal.resize({ ...zonalGroup, size: 2 });
+    const [retry] = await zonal.resize({ ...zonalGroup, size: 5, requestId });
+    const badId = await zonal.resize({ ...zonalGroup, size: 5, requestId: 'not-a-uuid' }).catch((e: unknown) => e);
+
+    // Assess
+    expect(retry.latestResponse.name).toBe(firstTry.latestResponse.name);
+    expect(compute.group(project, zone, 'executors')?.targetSize()).toBe(2);
+    expect(badId).toMatchObject({ code: 3 });
+  });
+
+  it('serves regional groups spread over zones, with region operations', async () => {
+    // Prepare
+    compute.addGroup({ project, region, name: 'executors', targetSize: 0, queues: ['codeintel'] });
+    const regionalGroup = { project, region, instanceGroupManager: 'executors' };
+
+    // Act
+    const [operation] = await regional.resize({ ...regionalGroup, size: 3 });
+    const [waited] = await regionOps.wait({ project, region, operation: operation.latestResponse.name ?? '' });
+    const [listed] = await regional.listManagedInstances(regionalGroup, { autoPaginate: false });
+    const victim = listed[0]?.instance ?? '';
+    await regional.deleteInstances({
+      ...regionalGroup,
+      regionInstanceGroupManagersDeleteInstancesRequestResource: {
+        instances: [victim.replace(/^.*\/zones\//, 'zones/')],
+      },
+    });
+    const [group] = await regional.get(regionalGroup);
+
+    // Assess
+    expect(waited.status).toBe('DONE');
+    expect(listed.map((i) => i.instance?.match(/zones\/([^/]+)\//)?.[1]).sort()).toEqual([
+      'europe-west1-a',
+      'europe-west1-b',
+      'europe-west1-c',
+    ]);
+    expect(group).toMatchObject({ targetSize: 2, currentActions: { deleting: 1, creating: 2 } });
+  });
+
+  it('lists an attached autoscaler, which then owns the size in mode ON', async () => {
+    // Prepare
+    const options = gcpClientOptions(compute.emulator);
+    const autoscalers = new AutoscalersClient(options);
+    const regionAutoscalers = new RegionAutoscalersClient(options);
+    compute.addGroup({
+      project,
+      zone,
+      name: 'executors',
+      targetSize: 1,
+      queues: ['batches'],
+      autoscaler: { mode: 'ON', minReplicas: 1, maxReplicas: 10, recommendedSize: 4 },
+    });
+
+    // Act
+    const [items] = await autoscalers.list(
+      { project, zone, filter: 'target eq .*/executors' },
+      { autoPaginate: false },
+    );
+    const [none] = await regionAutoscalers.list({ project, region }, { autoPaginate: false });
+    await zonal.resize({ ...zonalGroup, size: 2 });
+    const [group] = await zonal.get(zonalGroup);
+    await Promise.all([autoscalers.close(), regionAutoscalers.close()]);
+
+    // Assess
+    expect(items).toHaveLength(1);
+    expect(items[0]).toMatchObject({ autoscalingPolicy: { mode: 'ON' }, target: expect.stringMatching(/executors$/) });
+    expect(none).toEqual([]);
+    expect(group?.status?.autoscaler).toBe(items[0]?.selfLink);
+    expect(group?.targetSize).toBe(4);
+  });
+
+  it('answers an unknown group with 404 and retries a 503 on get', async () => {
+    // Prepare
+    compute.addGroup({ project, zone, name: 'executors', targetSize: 1, queues: ['batches'] });
+    compute.emulator.injectFault({ kind: 'error', status: 503, times: 1, operation: 'instanceGroupManagers.get' });
+
+    // Act
+    const [group] = await zonal.get(zonalGroup);
+    const missing = await zonal.get({ ...zonalGroup, instanceGroupManager: 'nope' }).catch((e: unknown) => e);
+
+    // Assess
+    expect(group?.targetSize).toBe(1);
+    expect(missing).toMatchObject({ code: 5 });
+    expect(compute.emulator.requests.map((r) => r.status)).toEqual([503, 200, 404]);
+  });
+});
