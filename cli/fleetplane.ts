@@ -39,9 +39,9 @@ export function buildCli(): Command {
       'run the real scale function in direct mode against the local stack with a burst-then-lull workload, ' +
         'showing a live view, then a summary (what `npm start` runs)',
     )
-    .option('--duration <seconds>', 'how long the run lasts', positiveInteger, 100)
+    .option('--duration <seconds>', 'how long the run lasts', positiveInteger, 130)
     .option('--poll <seconds>', 'seconds between scaling cycles', positiveInteger, 2)
-    .option('--boot <seconds>', 'seconds an instance takes to boot', positiveInteger, 8)
+    .option('--boot <seconds>', 'seconds an instance takes to boot', positiveInteger, 6)
     .option('--window <seconds>', 'scale-in stabilization window (at least 60)', positiveInteger, 60)
     .option('--seed <n>', 'seed for job durations', positiveInteger, 1)
     .option('--no-live', 'print progress lines instead of redrawing the view')

@@ -2,7 +2,7 @@ import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LOCAL_SOURCEGRAPH_TOKEN } from '../local/sourcegraph/index.ts';
-import { startLocalStack } from '../local/stack.ts';
+import { LOCAL_GCP_PROJECT, startLocalStack } from '../local/stack.ts';
 import { BURST_THEN_LULL, createWorkloadDriver, seededRandom } from '../local/workload.ts';
 
 export interface LocalCommandOptions {
@@ -28,6 +28,9 @@ export async function runLocalCommand(options: LocalCommandOptions, write: (text
       `  Auto Scaling      ${stack.autoScaling.emulator.url}`,
       `  CloudWatch        ${stack.cloudWatch.emulator.url}`,
       `  Secrets Manager   ${stack.secretsManager.emulator.url}`,
+      `  GCP Monitoring    ${stack.monitoring.emulator.url}  (project ${LOCAL_GCP_PROJECT})`,
+      `  GCP Compute       ${stack.compute.emulator.url}`,
+      `  GCP Secret Mgr    ${stack.secretManager.emulator.url}`,
       `  config            ${configFile}`,
       '',
       'In another shell:',

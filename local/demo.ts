@@ -26,6 +26,8 @@ export interface DemoSummary {
   readonly firstScaleOutSeconds: Readonly<Record<string, number | undefined>>;
   /** Seconds from the first burst until in-service instances reached the fleet's peak desired size. */
   readonly capacityReadySeconds: Readonly<Record<string, number | undefined>>;
+  /** Seconds from the first burst to the first scale-in, per fleet. */
+  readonly firstScaleInSeconds: Readonly<Record<string, number | undefined>>;
   readonly jobsCompleted: number;
   readonly jobsEnqueued: number;
   readonly jobsInterrupted: number;
@@ -53,7 +55,7 @@ const TICK_MS = 500;
  * ends with a summary. Needs no credentials and no network beyond 127.0.0.1.
  */
 export async function runLocalDemo(options: DemoOptions): Promise<DemoSummary> {
-  const stack = await startLocalStack({ bootDelayMs: options.bootDelaySeconds * 1000, jobDurationMs: 10_000 });
+  const stack = await startLocalStack({ bootDelayMs: options.bootDelaySeconds * 1000 });
   const startedAt = Date.now();
   const decisions = new Map<string, Decision>();
   const events: string[] = [];
@@ -65,6 +67,7 @@ export async function runLocalDemo(options: DemoOptions): Promise<DemoSummary> {
   });
   const burstAt = startedAt + Math.min(...BURST_THEN_LULL.map((step) => step.atSeconds)) * 1000;
   const firstScaleOut: Record<string, number | undefined> = {};
+  const firstScaleIn: Record<string, number | undefined> = {};
 
   const child = startFunction(stack, options);
   readLines(child, (line) => {
@@ -78,9 +81,8 @@ export async function runLocalDemo(options: DemoOptions): Promise<DemoSummary> {
       events.push(
         `${at.toFixed(0).padStart(4)}s  ${decision.fleet}: ${decision.current} → ${decision.desired} (${decision.reason})`,
       );
-      if ((decision.desired ?? 0) > (decision.current ?? 0) && firstScaleOut[decision.fleet] === undefined) {
-        firstScaleOut[decision.fleet] = Math.max(0, (Date.now() - burstAt) / 1000);
-      }
+      const firsts = (decision.desired ?? 0) > (decision.current ?? 0) ? firstScaleOut : firstScaleIn;
+      firsts[decision.fleet] ??= Math.max(0, (Date.now() - burstAt) / 1000);
     }
   });
   child.stderr?.on('data', (chunk: Buffer) => {
@@ -118,6 +120,7 @@ export async function runLocalDemo(options: DemoOptions): Promise<DemoSummary> {
     peakQueue: Math.max(0, ...samples.map((sample) => sample.depth)),
     firstScaleOutSeconds: firstScaleOut,
     capacityReadySeconds: capacityReady(samples, burstAt),
+    firstScaleInSeconds: firstScaleIn,
     jobsCompleted: stats.jobsCompleted,
     jobsEnqueued: stats.jobsEnqueued,
     jobsInterrupted: stats.jobsInterrupted,
@@ -216,13 +219,14 @@ export function formatSummary(summary: DemoSummary): string {
   const perFleet = (values: Readonly<Record<string, number | undefined>>) =>
     Object.entries(values)
       .map(([fleet, value]) => `${fleet} ${seconds(value)}`)
-      .join(', ') || 'no scale-out';
+      .join(', ') || 'none';
   return [
     '',
     'summary',
     `  peak queue depth          ${summary.peakQueue}`,
     `  first scale-out after     ${perFleet(summary.firstScaleOutSeconds)}`,
     `  capacity in service after ${perFleet(summary.capacityReadySeconds)}`,
+    `  first scale-in after      ${perFleet(summary.firstScaleInSeconds)}`,
     `  jobs done                 ${summary.jobsCompleted} of ${summary.jobsEnqueued} (interrupted by scale-in: ${summary.jobsInterrupted})`,
     `  instances                 ${summary.instancesLaunched} launched, ${summary.instancesTerminated} terminated`,
     `  failed invocations        ${summary.functionErrors}`,

@@ -9,6 +9,14 @@ import {
   startCloudWatchEmulator,
   startSecretsManagerEmulator,
 } from './aws/index.ts';
+import {
+  type ComputeEmulator,
+  type MonitoringEmulator,
+  type SecretManagerEmulator,
+  startComputeEmulator,
+  startMonitoringEmulator,
+  startSecretManagerEmulator,
+} from './gcp/index.ts';
 import { LOCAL_SOURCEGRAPH_TOKEN, type SourcegraphEmulator, startSourcegraphEmulator } from './sourcegraph/index.ts';
 import { createWorld, type World } from './world/world.ts';
 
@@ -25,6 +33,7 @@ export interface LocalFleet {
 }
 
 export const LOCAL_REGION = 'us-east-1';
+export const LOCAL_GCP_PROJECT = 'fleetplane-local';
 export const LOCAL_ENVIRONMENT = 'local';
 
 /** Two empty fleets, one per queue, sized like small real ones (an executor runs 4 jobs at once here). */
@@ -66,6 +75,9 @@ export interface LocalStack {
   readonly autoScaling: AutoScalingEmulator;
   readonly cloudWatch: CloudWatchEmulator;
   readonly secretsManager: SecretsManagerEmulator;
+  readonly monitoring: MonitoringEmulator;
+  readonly compute: ComputeEmulator;
+  readonly secretManager: SecretManagerEmulator;
   /** The variables that point the real functions and SDK clients at this stack, and nowhere else. */
   env(): Record<string, string>;
   /** A fleetplane config document for this stack's fleets. */
@@ -73,7 +85,7 @@ export interface LocalStack {
   close(): Promise<void>;
 }
 
-/** Sourcegraph and AWS on 127.0.0.1, sharing one simulated world of jobs, VMs and executors. */
+/** Sourcegraph, AWS and GCP on 127.0.0.1, sharing one simulated world of jobs, VMs and executors. */
 export async function startLocalStack(options: LocalStackOptions = {}): Promise<LocalStack> {
   const clock = options.clock ?? Date.now;
   const fleets = options.fleets ?? DEFAULT_LOCAL_FLEETS;
@@ -84,15 +96,18 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     maxJobsPerExecutor: options.maxJobsPerExecutor ?? 4,
   });
   const started: { close(): Promise<void> }[] = [];
+  const track = <T extends { readonly emulator: { close(): Promise<void> } }>(service: T): T => {
+    started.push(service.emulator);
+    return service;
+  };
   try {
-    const sourcegraph = await startSourcegraphEmulator({ world, clock });
-    started.push(sourcegraph);
-    const autoScaling = await startAutoScalingEmulator({ world, clock, region: LOCAL_REGION });
-    started.push(autoScaling);
-    const cloudWatch = await startCloudWatchEmulator({ clock });
-    started.push(cloudWatch);
-    const secretsManager = await startSecretsManagerEmulator({ clock, region: LOCAL_REGION });
-    started.push(secretsManager);
+    const sourcegraph = track(await startSourcegraphEmulator({ world, clock }));
+    const autoScaling = track(await startAutoScalingEmulator({ world, clock, region: LOCAL_REGION }));
+    const cloudWatch = track(await startCloudWatchEmulator({ clock }));
+    const secretsManager = track(await startSecretsManagerEmulator({ clock, region: LOCAL_REGION }));
+    const monitoring = track(await startMonitoringEmulator({ clock }));
+    const compute = track(await startComputeEmulator({ world, clock }));
+    const secretManager = track(await startSecretManagerEmulator({ clock }));
     for (const fleet of fleets) {
       autoScaling.addGroup({
         name: fleet.group,
@@ -109,6 +124,9 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       autoScaling,
       cloudWatch,
       secretsManager,
+      monitoring,
+      compute,
+      secretManager,
       env: () => ({
         ...awsEndpointEnv({
           autoScaling: autoScaling.emulator,

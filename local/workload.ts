@@ -11,13 +11,15 @@ export interface WorkloadStep {
 }
 
 /**
- * The `npm start` workload: a burst on both queues (batch jobs as the workspaces of one batch spec), a smaller second
- * wave while the fleet is still warm, then a lull long enough to watch careful scale-in.
+ * The `npm start` workload: a burst on both queues (batch jobs as the workspaces of one batch spec), a small second
+ * wave while the fleet is still warm, then a lull. Jobs are short so the queue drains within ~20 s and the rest of the
+ * run shows careful scale-in: the stabilization window is counted in whole minutes of the published metric, so
+ * scale-in starts 60-120 s after the last demand.
  */
 export const BURST_THEN_LULL: readonly WorkloadStep[] = [
-  { atSeconds: 3, queue: 'codeintel', count: 40, durationSeconds: [6, 14] },
-  { atSeconds: 6, queue: 'batches', count: 12, durationSeconds: [8, 16] },
-  { atSeconds: 40, queue: 'codeintel', count: 12, durationSeconds: [4, 10] },
+  { atSeconds: 2, queue: 'codeintel', count: 40, durationSeconds: [3, 6] },
+  { atSeconds: 3, queue: 'batches', count: 12, durationSeconds: [4, 8] },
+  { atSeconds: 8, queue: 'codeintel', count: 8, durationSeconds: [3, 6] },
 ];
 
 /** A small, seedable PRNG (mulberry32): the same seed gives the same job durations run after run. */

@@ -10,7 +10,11 @@ export interface PlanOptions {
  * One read-only cycle: every fleet decides as in `shadow` mode, so no group is resized, and the metric is written
  * only when asked. What an admin runs before trusting a config, against real endpoints or the local stack.
  */
-export function planCycle(deps: ScalingDeps, settings: ScalingSettings, options: PlanOptions): Promise<CycleReport> {
+export async function planCycle(
+  deps: ScalingDeps,
+  settings: ScalingSettings,
+  options: PlanOptions,
+): Promise<CycleReport> {
   const readOnly: ScalingDeps = {
     ...deps,
     metrics: options.publish ? deps.metrics : { publish: async () => {} },
@@ -22,5 +26,11 @@ export function planCycle(deps: ScalingDeps, settings: ScalingSettings, options:
   const fleets = settings.fleets.map((fleet) =>
     fleet.mode === 'direct' ? { ...fleet, mode: 'shadow' as const } : fleet,
   );
-  return runScalingCycle(readOnly, { ...settings, fleets });
+  const report = await runScalingCycle(readOnly, { ...settings, fleets });
+  // Report each fleet under its configured mode: "direct, would resize" is what the admin needs to read.
+  const modes = new Map(settings.fleets.map((fleet) => [fleet.name, fleet.mode]));
+  return {
+    ...report,
+    fleets: report.fleets.map((fleet) => ({ ...fleet, mode: modes.get(fleet.fleet) ?? fleet.mode })),
+  };
 }

@@ -49,7 +49,13 @@ describe('planCycle', () => {
     const report = await planCycle(deps, settings, { publish: false });
 
     // Assess
-    expect(report.fleets[0]).toMatchObject({ current: 1, desired: 6, reason: 'scale-out', action: 'would-resize' });
+    expect(report.fleets[0]).toMatchObject({
+      mode: 'direct',
+      current: 1,
+      desired: 6,
+      reason: 'scale-out',
+      action: 'would-resize',
+    });
     expect(groups.resizeCalls()).toEqual([]);
     expect(metrics.points()).toEqual([]);
   });
