@@ -3,7 +3,8 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { isRecord } from '../shared/domain/guards.ts';
 import { QUEUE_NAMES } from '../shared/domain/queues.ts';
-import { isolatedEnv, type LocalStack, startLocalStack } from './stack.ts';
+import { isolatedEnv } from './child-env.ts';
+import { type LocalStack, startLocalStack } from './stack.ts';
 import type { FleetLine } from './view.ts';
 import { renderView } from './view.ts';
 import { BURST_THEN_LULL, createWorkloadDriver, seededRandom } from './workload.ts';
@@ -136,7 +137,7 @@ function startFunction(stack: LocalStack, options: DemoOptions): ChildProcess {
     scaleInWindowSeconds: options.scaleInWindowSeconds,
   });
   return spawn(process.execPath, [HARNESS, '--tick-seconds', '60'], {
-    env: isolatedEnv(process.env, { ...stack.env(), FLEETPLANE_CONFIG: JSON.stringify(config) }),
+    env: isolatedEnv({ ...stack.env(), FLEETPLANE_CONFIG: JSON.stringify(config) }),
     stdio: ['ignore', 'pipe', 'pipe'],
   });
 }

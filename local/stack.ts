@@ -163,17 +163,3 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     throw error;
   }
 }
-
-/**
- * The environment a child process gets: the parent's, minus anything that could point an SDK or the function at a
- * real account or instance, plus the stack's own endpoints and config.
- */
-export function isolatedEnv(parent: NodeJS.ProcessEnv, stackEnv: Record<string, string>): Record<string, string> {
-  const kept: Record<string, string> = {};
-  for (const [key, value] of Object.entries(parent)) {
-    if (value !== undefined && !/^(AWS_|SRC_|EXECUTOR_|FLEETPLANE_|GOOGLE_|CLOUDSDK_)/.test(key)) {
-      kept[key] = value;
-    }
-  }
-  return { ...kept, ...stackEnv };
-}

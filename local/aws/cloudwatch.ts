@@ -1,17 +1,9 @@
 import { type Clock, systemClock } from '../../shared/ports/clock.ts';
-import { type Emulator, type EmulatorRequest, type EmulatorResponse, startEmulator } from '../http/emulator.ts';
 import { DEFAULT_MAX_DATAPOINTS, getMetricData } from './cloudwatch-get.ts';
 import type { StoredDatum } from './cloudwatch-metrics.ts';
 import { parsePutMetricData } from './cloudwatch-put.ts';
 import { AwsServiceError } from './errors.ts';
-import {
-  type JsonService,
-  jsonActionOf,
-  jsonError,
-  jsonFaults,
-  jsonResponse,
-  readJsonRequest,
-} from './json-protocol.ts';
+import { type JsonAction, type JsonService, startJsonEmulator } from './json-protocol.ts';
 
 /** CloudWatch as @aws-sdk/client-cloudwatch ≥ 3.949 speaks it: awsJson1_0, query-compatible errors. */
 const SERVICE: JsonService = {
@@ -49,7 +41,7 @@ export async function startCloudWatchEmulator(options: CloudWatchEmulatorOptions
   const pageLimit = options.datapointsPerPage ?? DEFAULT_MAX_DATAPOINTS;
   const stored: StoredDatum[] = [];
 
-  const actions: Readonly<Record<string, (body: unknown, request: EmulatorRequest) => EmulatorResponse>> = {
+  const actions: Readonly<Record<string, JsonAction>> = {
     PutMetricData(body, request) {
       if (request.body.length > MAX_PUT_BYTES) {
         throw new AwsServiceError(
@@ -59,31 +51,14 @@ export async function startCloudWatchEmulator(options: CloudWatchEmulatorOptions
         );
       }
       stored.push(...parsePutMetricData(body, clock()));
-      return jsonResponse(SERVICE, {});
+      return {};
     },
-    GetMetricData: (body) => jsonResponse(SERVICE, getMetricData(body, stored, pageLimit)),
+    GetMetricData: (body) => getMetricData(body, stored, pageLimit),
   };
-  const known = new Set(Object.keys(actions));
-
-  function handle(request: EmulatorRequest): EmulatorResponse {
-    try {
-      const { action, body } = readJsonRequest(SERVICE, request, known);
-      return (
-        actions[action]?.(body, request) ?? jsonError(SERVICE, new AwsServiceError('UnknownOperationException', action))
-      );
-    } catch (error) {
-      if (error instanceof AwsServiceError) {
-        return jsonError(SERVICE, error);
-      }
-      throw error;
-    }
-  }
-
-  const emulator: Emulator = await startEmulator({
+  const emulator = await startJsonEmulator(SERVICE, {
     name: 'cloudwatch',
-    handle,
-    operationOf: (request) => jsonActionOf(SERVICE, request),
-    faults: jsonFaults(SERVICE, 'Throttling'),
+    actions,
+    throttleCode: 'Throttling',
     clock,
     ...(options.port === undefined ? {} : { port: options.port }),
   });

@@ -1,5 +1,11 @@
 import type * as z from 'zod';
-import type { EmulatorRequest, EmulatorResponse, FaultRenderer } from '../http/emulator.ts';
+import {
+  type Emulator,
+  type EmulatorRequest,
+  type EmulatorResponse,
+  type FaultRenderer,
+  startEmulator,
+} from '../http/emulator.ts';
 import { AwsServiceError, serverFaultCode } from './errors.ts';
 import { isSigned, newRequestId } from './request-auth.ts';
 
@@ -100,4 +106,44 @@ export function parseShape<T>(schema: z.ZodType<T>, body: unknown): T {
     throw new AwsServiceError('SerializationException', `${where}: ${issue?.message ?? 'unexpected shape'}`);
   }
   return parsed.data;
+}
+
+/** An action: the parsed body in, the answer's JSON body out; refusals are thrown as `AwsServiceError`. */
+export type JsonAction = (body: unknown, request: EmulatorRequest) => unknown;
+
+export interface JsonEmulatorOptions {
+  readonly name: string;
+  readonly actions: Readonly<Record<string, JsonAction>>;
+  /** The service's rate-limit error code (`Throttling`, `ThrottlingException`). */
+  readonly throttleCode: string;
+  readonly clock: () => number;
+  readonly port?: number;
+}
+
+/** A JSON-RPC service on the common emulator server: request checks, dispatch by target, errors in its format. */
+export function startJsonEmulator(service: JsonService, options: JsonEmulatorOptions): Promise<Emulator> {
+  const known = new Set(Object.keys(options.actions));
+  const handle = (request: EmulatorRequest): EmulatorResponse => {
+    try {
+      const { action, body } = readJsonRequest(service, request, known);
+      const run = options.actions[action];
+      if (run === undefined) {
+        throw new AwsServiceError('UnknownOperationException', action);
+      }
+      return jsonResponse(service, run(body, request));
+    } catch (error) {
+      if (error instanceof AwsServiceError) {
+        return jsonError(service, error);
+      }
+      throw error;
+    }
+  };
+  return startEmulator({
+    name: options.name,
+    handle,
+    operationOf: (request) => jsonActionOf(service, request),
+    faults: jsonFaults(service, options.throttleCode),
+    clock: options.clock,
+    ...(options.port === undefined ? {} : { port: options.port }),
+  });
 }

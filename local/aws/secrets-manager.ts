@@ -1,14 +1,5 @@
 import { type Clock, systemClock } from '../../shared/ports/clock.ts';
-import { type Emulator, type EmulatorRequest, type EmulatorResponse, startEmulator } from '../http/emulator.ts';
-import { AwsServiceError } from './errors.ts';
-import {
-  type JsonService,
-  jsonActionOf,
-  jsonError,
-  jsonFaults,
-  jsonResponse,
-  readJsonRequest,
-} from './json-protocol.ts';
+import { type JsonService, startJsonEmulator } from './json-protocol.ts';
 import { createSecretActions, stagesOf } from './secrets-actions.ts';
 import { AWSCURRENT, createSecretStore } from './secrets-store.ts';
 
@@ -42,29 +33,10 @@ export async function startSecretsManagerEmulator(options: SecretsManagerEmulato
   const store = createSecretStore({ region: options.region ?? 'us-east-1', clock });
 
   const actions = createSecretActions(store, clock);
-  const known = new Set(Object.keys(actions));
-
-  function handle(request: EmulatorRequest): EmulatorResponse {
-    try {
-      const { action, body } = readJsonRequest(SERVICE, request, known);
-      const run = actions[action];
-      if (run === undefined) {
-        throw new AwsServiceError('UnknownOperationException', action);
-      }
-      return jsonResponse(SERVICE, run(body));
-    } catch (error) {
-      if (error instanceof AwsServiceError) {
-        return jsonError(SERVICE, error);
-      }
-      throw error;
-    }
-  }
-
-  const emulator: Emulator = await startEmulator({
+  const emulator = await startJsonEmulator(SERVICE, {
     name: 'secrets-manager',
-    handle,
-    operationOf: (request) => jsonActionOf(SERVICE, request),
-    faults: jsonFaults(SERVICE, 'ThrottlingException'),
+    actions,
+    throttleCode: 'ThrottlingException',
     clock,
     ...(options.port === undefined ? {} : { port: options.port }),
   });

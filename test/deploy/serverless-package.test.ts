@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as z from 'zod';
-import { isolatedEnv } from './child-env.ts';
+import { isolatedEnv } from '../../local/child-env.ts';
 import { zipEntryNames } from './zip-entries.ts';
 
 const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));

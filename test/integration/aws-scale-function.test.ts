@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -6,8 +5,9 @@ import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { LOCAL_SOURCEGRAPH_TOKEN } from '../../local/sourcegraph/index.ts';
-import { isolatedEnv, type LocalStack, startLocalStack } from '../../local/stack.ts';
+import { type LocalStack, startLocalStack } from '../../local/stack.ts';
 import { functionBuildOptions } from '../../scripts/esbuild-options.ts';
+import { jsonLines, runNode } from '../support/run-node.ts';
 
 /**
  * The built Lambda bundle, run by the harness in its own process exactly as Lambda would load it, with only
@@ -44,36 +44,10 @@ afterEach(async () => {
   await stack.close();
 });
 
-interface Invocation {
-  readonly code: number | null;
-  readonly logs: Record<string, unknown>[];
-  readonly stderr: string;
-}
-
 /** One manual invocation (`{"once": true}`) of the built bundle. */
-function invoke(env: Record<string, string>): Promise<Invocation> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [HARNESS, '--bundle', bundle, '--once', '--ticks', '1'], {
-      env: isolatedEnv(process.env, { ...stack.env(), ...env }),
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => {
-      stdout += chunk;
-    });
-    child.stderr.on('data', (chunk: Buffer) => {
-      stderr += chunk;
-    });
-    child.on('error', reject);
-    child.on('close', (code) => {
-      const logs = stdout
-        .split('\n')
-        .filter((line) => line.startsWith('{'))
-        .map((line): Record<string, unknown> => JSON.parse(line));
-      resolve({ code, logs, stderr });
-    });
-  });
+async function invoke(env: Record<string, string>) {
+  const run = await runNode(HARNESS, ['--bundle', bundle, '--once', '--ticks', '1'], { ...stack.env(), ...env });
+  return { ...run, logs: jsonLines(run.stdout) };
 }
 
 const configEnv = () => ({ FLEETPLANE_CONFIG: JSON.stringify(stack.config()) });
