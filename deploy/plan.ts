@@ -1,6 +1,7 @@
 import { parse } from 'yaml';
 import type { FleetplaneConfig } from '../shared/config/index.ts';
 import { ConfigError, type Env, parseConfigText, parseWorkerEnv } from '../shared/config/index.ts';
+import { managedFleets } from '../shared/domain/fleet.ts';
 import { allow, arnInDeployAccount, type IamStatement } from './iam.ts';
 
 /** Lambda allows 4 KB of environment variables per function, all keys and values together. */
@@ -69,6 +70,7 @@ function planWithConfig(input: PlanInput, document: NonNullable<PlanInput['confi
   // The function sees AWS_REGION (set by Lambda) and whatever we put in its environment, nothing else.
   const runtimeEnv = { AWS_REGION: input.region, SRC_ACCESS_TOKEN: shellToken };
   const config = parseConfigText(document.text, document.source, runtimeEnv);
+  checkCloudWatch(config);
   checkTimeout(config, input.timeoutSeconds);
 
   const environment: Record<string, string> = {};
@@ -110,6 +112,7 @@ function planDropIn(input: PlanInput): DeployPlan {
     }
   }
   const config = parseDropIn({ ...environment, AWS_REGION: input.region });
+  checkCloudWatch(config);
   checkTimeout(config, input.timeoutSeconds);
   checkPlaintextToken(input);
   checkEnvironmentSize(environment, false);
@@ -140,18 +143,20 @@ function metricStatements(config: FleetplaneConfig): IamStatement[] {
   const put = allow(['cloudwatch:PutMetricData'], '*', { StringEquals: { 'cloudwatch:namespace': namespace } });
   // Only a fleet that can scale in reads the published series back (its stabilization window). GetMetricData
   // supports no resource-level permissions or namespace condition.
-  const readsBack = config.fleets.some((fleet) => fleet.mode !== 'metrics' && fleet.target !== undefined);
+  const readsBack = managedFleets(config.fleets, 'aws').length > 0;
   return readsBack ? [put, allow(['cloudwatch:GetMetricData'], '*')] : [put];
 }
 
 function groupStatements(config: FleetplaneConfig): IamStatement[] {
-  const managed = config.fleets.filter((fleet) => fleet.mode !== 'metrics' && fleet.target !== undefined);
+  const managed = managedFleets(config.fleets, 'aws');
   if (managed.length === 0) {
     return [];
   }
   // Describe actions support no resource ARNs; shadow fleets need them to decide, but never resize.
   const statements = [allow(['autoscaling:DescribeAutoScalingGroups', 'autoscaling:DescribePolicies'], '*')];
-  const direct = managed.flatMap((fleet) => (fleet.mode === 'direct' && fleet.target ? [fleet.target] : []));
+  const direct = managed.flatMap((fleet) =>
+    fleet.mode === 'direct' && fleet.target?.cloud === 'aws' ? [fleet.target] : [],
+  );
   if (direct.length > 0) {
     const groups = direct.map((target) =>
       arnInDeployAccount(
@@ -199,6 +204,16 @@ function checkPlaintextToken(input: PlanInput): void {
       '(or keep the whole document in SSM with --param="configSsmParameter=<name>"), or accept the risk with ' +
       '--param="allowPlaintextToken=true"',
   );
+}
+
+/** The AWS function writes the metric to CloudWatch; a configuration without it has nothing for it to do. */
+function checkCloudWatch(config: FleetplaneConfig): void {
+  if (config.cloudwatch === undefined) {
+    throw new DeployPlanError(
+      'this configuration writes no CloudWatch metric (metrics.cloudMonitoring only, or no EXECUTOR_METRIC_AWS_NAMESPACE): ' +
+        'deploy it to GCP with infra/gcp, or add metrics.cloudwatch',
+    );
+  }
 }
 
 function checkTimeout(config: FleetplaneConfig, timeoutSeconds: number): void {

@@ -4,7 +4,7 @@ import {
   DescribeAutoScalingGroupsCommand,
   SetDesiredCapacityCommand,
 } from '@aws-sdk/client-auto-scaling';
-import { type GroupTarget, targetKey } from '../domain/fleet.ts';
+import { type AwsGroupTarget, type GroupTarget, targetKey } from '../domain/fleet.ts';
 import { silentLogger } from '../observability/logger.ts';
 import type { CallOptions } from '../ports/call-options.ts';
 import { type Clock, systemClock } from '../ports/clock.ts';
@@ -51,7 +51,7 @@ export function createAsgInstanceGroups(
     logger,
   });
 
-  async function describeRegion(region: string, targets: ReadonlyMap<string, GroupTarget>, signal?: AbortSignal) {
+  async function describeRegion(region: string, targets: ReadonlyMap<string, AwsGroupTarget>, signal?: AbortSignal) {
     const [groups, scalers] = await Promise.all([
       fetchGroups(clientFor(region), [...targets.keys()], signal),
       scalersIn(region),
@@ -70,9 +70,14 @@ export function createAsgInstanceGroups(
       targets: readonly GroupTarget[],
       options: CallOptions = {},
     ): Promise<ReadonlyMap<string, GroupDescription>> {
-      const byRegion = new Map<string, Map<string, GroupTarget>>();
+      const byRegion = new Map<string, Map<string, AwsGroupTarget>>();
+      const foreign: [string, GroupDescription][] = [];
       for (const target of targets) {
-        const names = byRegion.get(target.region) ?? new Map<string, GroupTarget>();
+        if (target.cloud !== 'aws') {
+          foreign.push([targetKey(target), { found: false, reason: 'not an EC2 Auto Scaling group' }]);
+          continue;
+        }
+        const names = byRegion.get(target.region) ?? new Map<string, AwsGroupTarget>();
         names.set(target.autoScalingGroup, target);
         byRegion.set(target.region, names);
       }
@@ -91,11 +96,14 @@ export function createAsgInstanceGroups(
           }
         }),
       );
-      return new Map(answers.flat());
+      return new Map([...answers.flat(), ...foreign]);
     },
 
     async setDesiredSize(target: GroupTarget, size: number, options: CallOptions = {}): Promise<ResizeOutcome> {
       const key = targetKey(target);
+      if (target.cloud !== 'aws') {
+        throw new CloudApiError('SetDesiredCapacity', `${key} is not an EC2 Auto Scaling group`);
+      }
       if (!Number.isInteger(size) || size < 0) {
         throw new CloudApiError('SetDesiredCapacity', `${key}: ${size} is not a valid capacity`);
       }

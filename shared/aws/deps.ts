@@ -4,7 +4,8 @@ import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import type { ScalingDeps, ScalingSettings } from '../app/scaling-cycle.ts';
-import { type Env, type FleetplaneConfig, loadConfig, type SecretSource } from '../config/index.ts';
+import { ConfigError, type Env, type FleetplaneConfig, loadConfig, type SecretSource } from '../config/index.ts';
+import { fleetsOf } from '../domain/fleet.ts';
 import { createJsonLogger, type LogLevel } from '../observability/logger.ts';
 import { type Clock, systemClock, systemSleep } from '../ports/clock.ts';
 import type { Logger } from '../ports/logger.ts';
@@ -66,7 +67,9 @@ export function createAwsDeps(config: FleetplaneConfig, options: AwsDepsOptions)
   const { clock, logger, secrets } = options;
   const cloudwatchSettings = config.cloudwatch;
   if (cloudwatchSettings === undefined) {
-    throw new Error('the AWS scale function needs CloudWatch settings');
+    throw new ConfigError(config.source, [
+      'metrics.cloudwatch: the AWS function writes the metric to CloudWatch; name it, or run where AWS_REGION is set',
+    ]);
   }
   const credentials = cloudwatchSettings.credentials;
   if (credentials !== undefined) {
@@ -128,7 +131,7 @@ export function scalingSettings(config: FleetplaneConfig): ScalingSettings {
     environment: config.environment,
     allocations: config.allocations,
     series: config.series,
-    fleets: config.fleets,
+    fleets: fleetsOf(config.fleets, 'aws'),
   };
 }
 
@@ -140,6 +143,11 @@ function tokenProvider(
     const token = source.value.reveal();
     options.secrets.add(token);
     return async () => token;
+  }
+  if (source.kind !== 'aws-secrets-manager') {
+    throw new ConfigError('token', [
+      'sourcegraph.tokenSecret: the AWS function reads its token from AWS Secrets Manager (awsSecretsManager)',
+    ]);
   }
   let cached: { token: string; readAt: number } | undefined;
   // An ARN names its region; a bare name lives in the function's own region.

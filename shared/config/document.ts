@@ -24,11 +24,29 @@ const awsTarget = z.strictObject({
     .regex(/^[^:]+$/, 'must be a group name, not an ARN'),
 });
 
+/** GCP names: project ids, zones (`us-central1-a`), regions (`us-central1`), RFC 1035 resource names. */
+const gcpProject = z.string().regex(/^[a-z][a-z0-9-]{4,28}[a-z0-9]$/, 'must be a GCP project id such as my-project');
+const gcpZone = z.string().regex(/^[a-z]+-[a-z]+\d+-[a-z]$/, 'must be a GCE zone such as us-central1-a');
+const gcpRegion = z.string().regex(/^[a-z]+-[a-z]+\d+$/, 'must be a GCE region such as us-central1');
+const gcpTarget = z
+  .strictObject({
+    cloud: z.literal('gcp'),
+    project: gcpProject,
+    zone: gcpZone.optional(),
+    region: gcpRegion.optional(),
+    instanceGroupManager: z
+      .string()
+      .regex(/^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$/, 'must be a managed instance group name'),
+  })
+  .refine((target) => (target.zone === undefined) !== (target.region === undefined), {
+    message: 'give exactly one of zone (a zonal group) or region (a regional group)',
+  });
+
 const fleet = z.strictObject({
   name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/, 'must be 1-63 letters, digits, dot, dash or underscore'),
   queues: z.array(queueName).min(1).max(QUEUE_NAMES.length),
   mode: z.enum(MODES),
-  target: z.discriminatedUnion('cloud', [awsTarget]).optional(),
+  target: z.discriminatedUnion('cloud', [awsTarget, gcpTarget]).optional(),
   jobsPerInstance: z.number().int().positive(),
   minInstances: z.number().int().nonnegative().default(0),
   maxInstances: z.number().int().positive(),
@@ -44,10 +62,17 @@ export const configDocument = z.strictObject({
     endpoint: z.url({ protocol: /^https?$/ }),
     token: z.string().min(1).optional(),
     tokenSecret: z
-      .strictObject({
-        awsSecretsManager: z.string().min(1),
-        jsonKey: z.string().min(1).optional(),
-      })
+      .union([
+        z.strictObject({ awsSecretsManager: z.string().min(1), jsonKey: z.string().min(1).optional() }),
+        z.strictObject({
+          gcpSecretManager: z
+            .string()
+            .regex(
+              /^projects\/[^/]+\/secrets\/[^/]+\/versions\/[^/]+$/,
+              'must be projects/<project>/secrets/<secret>/versions/<version or latest>',
+            ),
+        }),
+      ])
       .optional(),
     timeoutSeconds: z.number().positive().max(60).default(10),
     maxAttempts: z.number().int().min(1).max(10).default(3),
@@ -55,6 +80,10 @@ export const configDocument = z.strictObject({
     maxBatchSpecs: z.number().int().positive().max(10_000).default(1000),
     batchSpecPageSize: z.number().int().min(1).max(1000).default(100),
   }),
+  /**
+   * Where the queue-size metric goes. With neither key, CloudWatch with the worker's namespace (the AWS default);
+   * naming only `cloudMonitoring` makes a GCP-only deployment.
+   */
   metrics: z
     .strictObject({
       cloudwatch: z
@@ -62,9 +91,10 @@ export const configDocument = z.strictObject({
           namespace: z.string().min(1).max(255).default('sourcegraph-executor'),
           region: awsRegion.optional(),
         })
-        .default({ namespace: 'sourcegraph-executor' }),
+        .optional(),
+      cloudMonitoring: z.strictObject({ projectId: gcpProject }).optional(),
     })
-    .default({ cloudwatch: { namespace: 'sourcegraph-executor' } }),
+    .default({}),
   allocations: allocations.default({}),
   pollIntervalSeconds: z.number().int().min(1).max(60).default(10),
   invocationSeconds: z.number().int().min(1).max(840).default(50),

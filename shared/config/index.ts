@@ -7,5 +7,13 @@ export {
   resolveConfigSource,
 } from './load.ts';
 export { type SecretSource, SecretValue } from './secret.ts';
-export type { AwsStaticCredentials, CloudWatchSettings, Env, FleetplaneConfig, SourcegraphSettings } from './types.ts';
+export type {
+  AwsStaticCredentials,
+  CloudMonitoringSettings,
+  CloudWatchSettings,
+  Env,
+  FleetplaneConfig,
+  GcpCredentials,
+  SourcegraphSettings,
+} from './types.ts';
 export { parseWorkerEnv } from './worker-env.ts';

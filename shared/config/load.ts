@@ -1,6 +1,6 @@
 import { LineCounter, parseDocument } from 'yaml';
 import type { Fleet } from '../domain/fleet.ts';
-import { targetKey } from '../domain/fleet.ts';
+import { type GroupTarget, targetKey } from '../domain/fleet.ts';
 import { normalizeAllocations } from '../domain/queue-metric.ts';
 import { type SeriesName, seriesNameOf } from '../domain/queues.ts';
 import { type ConfigDocument, configDocument } from './document.ts';
@@ -94,16 +94,25 @@ export function parseConfigText(text: string, source: string, env: Env): Fleetpl
   const document = parsed.data;
   problems.push(...crossFieldProblems(document, env));
   const token = tokenSource(document, env, problems);
-  const region = document.metrics.cloudwatch.region ?? env.AWS_REGION;
-  if (!region) {
+  const { cloudMonitoring } = document.metrics;
+  // CloudWatch is the default destination unless the document names only Cloud Monitoring.
+  const cloudwatchDocument =
+    document.metrics.cloudwatch ?? (cloudMonitoring === undefined ? { namespace: 'sourcegraph-executor' } : undefined);
+  const region = cloudwatchDocument?.region ?? env.AWS_REGION;
+  if (document.metrics.cloudwatch !== undefined && !region) {
     problems.push('metrics.cloudwatch.region: required (no AWS_REGION in the environment to default to)');
   }
-  if (problems.length > 0 || token === undefined || region === undefined) {
+  if (problems.length > 0 || token === undefined) {
     throw new ConfigError(source, problems);
   }
 
   const fleets = document.fleets.map(toFleet);
-  const allocation = normalizeAllocations(document.allocations, { aws: true, gcp: false });
+  // A CloudWatch default that no region can serve is not a destination (a GCP function reading a shared config).
+  const cloudwatch = cloudwatchDocument && region ? { namespace: cloudwatchDocument.namespace, region } : undefined;
+  const allocation = normalizeAllocations(document.allocations, {
+    aws: cloudwatch !== undefined,
+    gcp: cloudMonitoring !== undefined,
+  });
   const s = document.sourcegraph;
   return deepFreeze({
     source,
@@ -116,7 +125,8 @@ export function parseConfigText(text: string, source: string, env: Env): Fleetpl
       maxBatchSpecs: s.maxBatchSpecs,
       batchSpecPageSize: s.batchSpecPageSize,
     },
-    cloudwatch: { namespace: document.metrics.cloudwatch.namespace, region },
+    ...(cloudwatch ? { cloudwatch } : {}),
+    ...(cloudMonitoring ? { cloudMonitoring: { projectId: cloudMonitoring.projectId } } : {}),
     allocations: allocation.allocations,
     warnings: allocation.warnings,
     series: uniqueSeries(fleets),
@@ -148,7 +158,7 @@ function crossFieldProblems(document: ConfigDocument, env: Env): string[] {
     names.set(fleet.name, index);
     if (fleet.target !== undefined && fleet.mode !== 'metrics') {
       // Two fleets resizing one group would fight each other every cycle.
-      const key = targetKey(fleet.target);
+      const key = targetKey(toTarget(fleet.target));
       const seenTarget = targets.get(key);
       if (seenTarget !== undefined) {
         problems.push(`${at}.target: group ${key} is already managed by fleets[${seenTarget}]`);
@@ -174,7 +184,9 @@ function crossFieldProblems(document: ConfigDocument, env: Env): string[] {
 function tokenSource(document: ConfigDocument, env: Env, problems: string[]): SecretSource | undefined {
   const { token, tokenSecret } = document.sourcegraph;
   if (tokenSecret !== undefined) {
-    return { kind: 'aws-secrets-manager', secretId: tokenSecret.awsSecretsManager, jsonKey: tokenSecret.jsonKey };
+    return 'gcpSecretManager' in tokenSecret
+      ? { kind: 'gcp-secret-manager', name: tokenSecret.gcpSecretManager }
+      : { kind: 'aws-secrets-manager', secretId: tokenSecret.awsSecretsManager, jsonKey: tokenSecret.jsonKey };
   }
   const value = token ?? env.SRC_ACCESS_TOKEN;
   if (value === undefined || value === '') {
@@ -192,12 +204,23 @@ function toFleet(document: ConfigDocument['fleets'][number]): Fleet {
     queues: [...document.queues].sort(),
     series: seriesNameOf(document.queues),
     mode: document.mode,
-    target: document.target,
+    ...(document.target === undefined ? {} : { target: toTarget(document.target) }),
     jobsPerInstance: document.jobsPerInstance,
     minInstances: document.minInstances,
     maxInstances: document.maxInstances,
     scaleInWindowSeconds: document.scaleInWindowSeconds,
   };
+}
+
+/** The document's target as the domain types it: a GCP group is zonal or regional, never both (checked above). */
+function toTarget(target: NonNullable<ConfigDocument['fleets'][number]['target']>): GroupTarget {
+  if (target.cloud === 'aws') {
+    return target;
+  }
+  const { project, instanceGroupManager } = target;
+  return target.zone !== undefined
+    ? { cloud: 'gcp', project, instanceGroupManager, zone: target.zone }
+    : { cloud: 'gcp', project, instanceGroupManager, region: target.region ?? '' };
 }
 
 function uniqueSeries(fleets: readonly Fleet[]): SeriesName[] {

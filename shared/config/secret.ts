@@ -31,4 +31,6 @@ export class SecretValue {
 /** Where the Sourcegraph token comes from: the value itself, or a secret store read at cold start. */
 export type SecretSource =
   | { readonly kind: 'value'; readonly value: SecretValue }
-  | { readonly kind: 'aws-secrets-manager'; readonly secretId: string; readonly jsonKey?: string };
+  | { readonly kind: 'aws-secrets-manager'; readonly secretId: string; readonly jsonKey?: string }
+  /** `projects/<p>/secrets/<s>/versions/<v>`. */
+  | { readonly kind: 'gcp-secret-manager'; readonly name: string };

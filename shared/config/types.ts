@@ -19,6 +19,17 @@ export interface CloudWatchSettings {
   readonly credentials?: AwsStaticCredentials;
 }
 
+/** The worker's `EXECUTOR_METRIC_GOOGLE_APPLICATION_CREDENTIALS_FILE` / `_FILE_CONTENT`. */
+export type GcpCredentials =
+  | { readonly kind: 'file'; readonly path: string }
+  | { readonly kind: 'content'; readonly json: SecretValue };
+
+export interface CloudMonitoringSettings {
+  readonly projectId: string;
+  /** Absent: Application Default Credentials (the function's service account). */
+  readonly credentials?: GcpCredentials;
+}
+
 export interface SourcegraphSettings {
   readonly endpoint: string;
   readonly token: SecretSource;
@@ -34,7 +45,9 @@ export interface FleetplaneConfig {
   readonly source: string;
   readonly environment: string;
   readonly sourcegraph: SourcegraphSettings;
+  /** Absent when the deployment writes no CloudWatch metric (GCP only, or no AWS region known). */
   readonly cloudwatch?: CloudWatchSettings;
+  readonly cloudMonitoring?: CloudMonitoringSettings;
   readonly allocations: Allocations;
   /** Allocation notes the worker would log (forced zeros, 100% to both clouds). */
   readonly warnings: readonly string[];

@@ -1,11 +1,12 @@
 import * as z from 'zod';
+import { isRecord } from '../domain/guards.ts';
 import { normalizeAllocations, type RawAllocations } from '../domain/queue-metric.ts';
 import { WORKER_SERIES } from '../domain/queues.ts';
 import { ConfigError } from './errors.ts';
 import { deepFreeze } from './freeze.ts';
 import { describeIssues } from './issues.ts';
 import { SecretValue } from './secret.ts';
-import type { AwsStaticCredentials, Env, FleetplaneConfig } from './types.ts';
+import type { AwsStaticCredentials, Env, FleetplaneConfig, GcpCredentials } from './types.ts';
 
 /** The same validation the worker applies to `EXECUTOR_ALLOCATIONS`: known queues, `aws`/`gcp`, fractions in [0,1]. */
 const allocationsJson = z.partialRecord(
@@ -36,27 +37,37 @@ export function parseWorkerEnv(env: Env): FleetplaneConfig {
     problems.push('SRC_ACCESS_TOKEN: required (a site-admin access token)');
   }
 
+  // Each cloud's writer is on exactly when the worker's would be: AWS with a namespace, GCP with a project.
   const namespace = get('EXECUTOR_METRIC_AWS_NAMESPACE');
-  if (namespace === undefined) {
-    // The worker silently writes nothing when this is empty; for fleetplane that would be a function doing nothing.
+  const region = get('EXECUTOR_METRIC_AWS_REGION') ?? get('AWS_REGION');
+  if (namespace !== undefined && region === undefined) {
     problems.push(
-      'EXECUTOR_METRIC_AWS_NAMESPACE: required (the worker writes no metric without it; use sourcegraph-executor)',
+      'EXECUTOR_METRIC_AWS_REGION: required with EXECUTOR_METRIC_AWS_NAMESPACE (no AWS_REGION to default to)',
     );
   }
-  const region = get('EXECUTOR_METRIC_AWS_REGION') ?? get('AWS_REGION');
-  if (region === undefined) {
-    problems.push('EXECUTOR_METRIC_AWS_REGION: required (no AWS_REGION to default to)');
+  const projectId = get('EXECUTOR_METRIC_GCP_PROJECT_ID');
+  if (namespace === undefined && projectId === undefined) {
+    // The worker silently writes nothing then; for fleetplane that would be a function doing nothing.
+    problems.push(
+      'EXECUTOR_METRIC_AWS_NAMESPACE or EXECUTOR_METRIC_GCP_PROJECT_ID: required (the worker writes no metric ' +
+        'without one; the AWS namespace is sourcegraph-executor)',
+    );
   }
 
   const credentials = staticCredentials(get, problems);
+  const gcpCredentials = googleCredentials(get, problems);
   const rawAllocations = parseAllocations(get('EXECUTOR_ALLOCATIONS'), problems);
 
-  if (problems.length > 0 || endpoint === undefined || token === undefined || namespace === undefined || !region) {
+  if (problems.length > 0 || endpoint === undefined || token === undefined) {
     throw new ConfigError(source, problems);
   }
+  const cloudwatch =
+    namespace !== undefined && region !== undefined
+      ? { namespace, region, ...(credentials ? { credentials } : {}) }
+      : undefined;
   const allocation = normalizeAllocations(rawAllocations, {
-    aws: true,
-    gcp: get('EXECUTOR_METRIC_GCP_PROJECT_ID') !== undefined,
+    aws: cloudwatch !== undefined,
+    gcp: projectId !== undefined,
   });
   return deepFreeze({
     source,
@@ -69,7 +80,10 @@ export function parseWorkerEnv(env: Env): FleetplaneConfig {
       maxBatchSpecs: 1000,
       batchSpecPageSize: 100,
     },
-    cloudwatch: { namespace, region, ...(credentials ? { credentials } : {}) },
+    ...(cloudwatch ? { cloudwatch } : {}),
+    ...(projectId
+      ? { cloudMonitoring: { projectId, ...(gcpCredentials ? { credentials: gcpCredentials } : {}) } }
+      : {}),
     allocations: allocation.allocations,
     warnings: allocation.warnings,
     series: WORKER_SERIES,
@@ -99,6 +113,36 @@ function staticCredentials(
     secretAccessKey: new SecretValue(secretAccessKey),
     ...(sessionToken ? { sessionToken: new SecretValue(sessionToken) } : {}),
   };
+}
+
+/**
+ * The worker's order: a credentials file, else the file's content (Terraform's `metric_writer_credentials_file`
+ * output, base64-decoded), else Application Default Credentials.
+ */
+function googleCredentials(get: (key: string) => string | undefined, problems: string[]): GcpCredentials | undefined {
+  const path = get('EXECUTOR_METRIC_GOOGLE_APPLICATION_CREDENTIALS_FILE');
+  if (path !== undefined) {
+    return { kind: 'file', path };
+  }
+  const content = get('EXECUTOR_METRIC_GOOGLE_APPLICATION_CREDENTIALS_FILE_CONTENT');
+  if (content === undefined) {
+    return undefined;
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(content);
+  } catch {
+    // Not quoted back: the text is a private key.
+    problems.push(
+      'EXECUTOR_METRIC_GOOGLE_APPLICATION_CREDENTIALS_FILE_CONTENT: not JSON (decode the Terraform output from base64)',
+    );
+    return undefined;
+  }
+  if (!isRecord(parsed)) {
+    problems.push('EXECUTOR_METRIC_GOOGLE_APPLICATION_CREDENTIALS_FILE_CONTENT: must be a service-account key object');
+    return undefined;
+  }
+  return { kind: 'content', json: new SecretValue(content) };
 }
 
 function parseAllocations(text: string | undefined, problems: string[]): RawAllocations {

@@ -7,17 +7,27 @@ import type { QueueName, SeriesName } from './queues.ts';
 export const MODES = ['metrics', 'direct', 'shadow'] as const;
 export type Mode = (typeof MODES)[number];
 
-/** An EC2 Auto Scaling group. GCP managed instance groups join this union in their own adapter. */
+/** An EC2 Auto Scaling group. */
 export interface AwsGroupTarget {
   readonly cloud: 'aws';
   readonly region: string;
   readonly autoScalingGroup: string;
 }
-export type GroupTarget = AwsGroupTarget;
 
-/** A stable identity for a group across fleets, adapters and logs. */
+/** A GCE managed instance group: zonal (`zone`) or regional (`region`), never both. */
+export type GcpGroupTarget = {
+  readonly cloud: 'gcp';
+  readonly project: string;
+  readonly instanceGroupManager: string;
+} & ({ readonly zone: string; readonly region?: undefined } | { readonly region: string; readonly zone?: undefined });
+
+export type GroupTarget = AwsGroupTarget | GcpGroupTarget;
+
+/** A stable identity for a group across fleets, adapters, emulators and logs. */
 export function targetKey(target: GroupTarget): string {
-  return `${target.cloud}:${target.region}:${target.autoScalingGroup}`;
+  return target.cloud === 'aws'
+    ? `aws:${target.region}:${target.autoScalingGroup}`
+    : `gcp:${target.project}:${target.zone ?? target.region}:${target.instanceGroupManager}`;
 }
 
 export interface Fleet {
@@ -33,4 +43,17 @@ export interface Fleet {
   readonly maxInstances: number;
   /** Scale-in never goes below what demand needed within this many seconds. */
   readonly scaleInWindowSeconds: number;
+}
+
+/**
+ * The fleets one cloud's function reports on: those whose group lives in that cloud, and those with no group at all.
+ * Every series is still published by every cloud's function, each with its own allocation, as the worker does.
+ */
+export function fleetsOf(fleets: readonly Fleet[], cloud: GroupTarget['cloud']): Fleet[] {
+  return fleets.filter((fleet) => fleet.target === undefined || fleet.target.cloud === cloud);
+}
+
+/** The fleets whose group one cloud's function reads and (in `direct` mode) resizes. */
+export function managedFleets(fleets: readonly Fleet[], cloud: GroupTarget['cloud']): Fleet[] {
+  return fleets.filter((fleet) => fleet.mode !== 'metrics' && fleet.target?.cloud === cloud);
 }

@@ -28,12 +28,32 @@ export interface InstanceGroupsSubject {
   holdScaling(target: GroupTarget, times: number): void;
 }
 
-export const WEST: GroupTarget = { cloud: 'aws', region: 'us-west-2', autoScalingGroup: 'executors-codeintel' };
-export const EAST: GroupTarget = { cloud: 'aws', region: 'eu-west-1', autoScalingGroup: 'executors-batches' };
-const GHOST: GroupTarget = { cloud: 'aws', region: 'us-west-2', autoScalingGroup: 'no-such-group' };
+/** Two groups in different locations, and one that does not exist. */
+export interface ContractTargets {
+  readonly west: GroupTarget;
+  readonly east: GroupTarget;
+  readonly ghost: GroupTarget;
+}
+
+export const AWS_CONTRACT_TARGETS: ContractTargets = {
+  west: { cloud: 'aws', region: 'us-west-2', autoScalingGroup: 'executors-codeintel' },
+  east: { cloud: 'aws', region: 'eu-west-1', autoScalingGroup: 'executors-batches' },
+  ghost: { cloud: 'aws', region: 'us-west-2', autoScalingGroup: 'no-such-group' },
+};
+
+export const GCP_CONTRACT_TARGETS: ContractTargets = {
+  west: { cloud: 'gcp', project: 'p1', zone: 'us-west1-a', instanceGroupManager: 'executors-codeintel' },
+  east: { cloud: 'gcp', project: 'p1', region: 'europe-west1', instanceGroupManager: 'executors-batches' },
+  ghost: { cloud: 'gcp', project: 'p1', zone: 'us-west1-a', instanceGroupManager: 'no-such-group' },
+};
 
 /** What every InstanceGroups adapter and the in-memory fake must do alike (style.md #12). */
-export function defineInstanceGroupsContract(name: string, makeSubject: () => InstanceGroupsSubject): void {
+export function defineInstanceGroupsContract(
+  name: string,
+  makeSubject: () => InstanceGroupsSubject,
+  targets: ContractTargets = AWS_CONTRACT_TARGETS,
+): void {
+  const { west: WEST, east: EAST, ghost: GHOST } = targets;
   describe(`InstanceGroups contract: ${name}`, () => {
     let subject: InstanceGroupsSubject;
     beforeEach(() => {
@@ -155,4 +175,12 @@ function found(description: GroupDescription | undefined): GroupSnapshot {
     throw new Error(`expected a found group, got ${JSON.stringify(description)}`);
   }
   return description.snapshot;
+}
+
+/** The AWS side of a contract target: AWS subjects are only ever given AWS targets. */
+export function awsTarget(target: GroupTarget): Extract<GroupTarget, { cloud: 'aws' }> {
+  if (target.cloud !== 'aws') {
+    throw new TypeError(`an AWS subject was given ${targetKey(target)}`);
+  }
+  return target;
 }

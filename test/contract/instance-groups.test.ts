@@ -2,7 +2,7 @@ import type { LifecycleState } from '@aws-sdk/client-auto-scaling';
 import { createAsgInstanceGroups } from '../../shared/aws/asg-instance-groups.ts';
 import { createInMemoryInstanceGroups } from '../../shared/fakes/index.ts';
 import type { InstanceLifecycle } from '../../shared/ports/instance-groups.ts';
-import { defineInstanceGroupsContract } from './instance-groups.contract.ts';
+import { awsTarget, defineInstanceGroupsContract } from './instance-groups.contract.ts';
 import { createAutoScalingBackend } from './support/auto-scaling-backend.ts';
 
 defineInstanceGroupsContract('in-memory fake', () => {
@@ -38,7 +38,8 @@ defineInstanceGroupsContract('ASG adapter over a stateful Auto Scaling mock', ()
   return {
     groups,
     seed: (...seeds) => {
-      for (const { target, desired, min, max, instances = [], scalingPolicies = [] } of seeds) {
+      for (const { target: anyTarget, desired, min, max, instances = [], scalingPolicies = [] } of seeds) {
+        const target = awsTarget(anyTarget);
         backend.seed({
           region: target.region,
           name: target.autoScalingGroup,
@@ -50,7 +51,8 @@ defineInstanceGroupsContract('ASG adapter over a stateful Auto Scaling mock', ()
         });
       }
     },
-    desiredOf: (target) => backend.group(target.region, target.autoScalingGroup)?.desired,
-    holdScaling: (target, times) => backend.holdScaling(target.region, target.autoScalingGroup, times),
+    desiredOf: (target) => backend.group(awsTarget(target).region, awsTarget(target).autoScalingGroup)?.desired,
+    holdScaling: (target, times) =>
+      backend.holdScaling(awsTarget(target).region, awsTarget(target).autoScalingGroup, times),
   };
 });

@@ -4,7 +4,7 @@ import { type AutoScalingEmulator, awsClientConfig, startAutoScalingEmulator } f
 import { createWorld } from '../../local/world/world.ts';
 import { createAsgInstanceGroups } from '../../shared/aws/asg-instance-groups.ts';
 import type { InstanceLifecycle } from '../../shared/ports/instance-groups.ts';
-import { defineInstanceGroupsContract } from '../contract/instance-groups.contract.ts';
+import { awsTarget, defineInstanceGroupsContract } from '../contract/instance-groups.contract.ts';
 
 /** One ASG state per lifecycle, as the contract's mock-backed run uses. */
 const ASG_STATE: Readonly<Record<InstanceLifecycle, LifecycleState>> = {
@@ -43,7 +43,8 @@ defineInstanceGroupsContract('ASG adapter over the Auto Scaling emulator (real S
     // No policy cache: the contract seeds between calls, as a real backend's state would change.
     groups: createAsgInstanceGroups(clientFor, { policyCacheMs: 0 }),
     seed: (...seeds) => {
-      for (const { target, desired, min, max, instances, scalingPolicies = [] } of seeds) {
+      for (const { target: anyTarget, desired, min, max, instances, scalingPolicies = [] } of seeds) {
+        const target = awsTarget(anyTarget);
         asg.addGroup({
           name: target.autoScalingGroup,
           region: target.region,
@@ -58,7 +59,8 @@ defineInstanceGroupsContract('ASG adapter over the Auto Scaling emulator (real S
         });
       }
     },
-    desiredOf: (target) => asg.group(target.autoScalingGroup, target.region)?.desired,
-    holdScaling: (target, times) => asg.holdScaling(target.autoScalingGroup, times, { region: target.region }),
+    desiredOf: (target) => asg.group(awsTarget(target).autoScalingGroup, awsTarget(target).region)?.desired,
+    holdScaling: (target, times) =>
+      asg.holdScaling(awsTarget(target).autoScalingGroup, times, { region: awsTarget(target).region }),
   };
 });

@@ -138,8 +138,72 @@ fleets:
       'fleets[1].name: "a" is already used by fleets[0]',
       'fleets[2].target: group aws:us-east-1:g is already managed by fleets[1]',
       expect.stringMatching(/^sourcegraph\.token: required/),
-      expect.stringMatching(/^metrics\.cloudwatch\.region: required/),
     ]);
+  });
+
+  it('reads GCP fleets, Cloud Monitoring and a Secret Manager token, without CloudWatch', () => {
+    // Prepare
+    const text = `
+sourcegraph:
+  endpoint: https://sourcegraph.example.com
+  tokenSecret: { gcpSecretManager: projects/p1/secrets/sg-token/versions/latest }
+metrics: { cloudMonitoring: { projectId: my-project } }
+fleets:
+  - { name: zonal, queues: [codeintel], mode: direct, jobsPerInstance: 20, maxInstances: 5,
+      target: { cloud: gcp, project: my-project, zone: us-central1-a, instanceGroupManager: executors } }
+  - { name: regional, queues: [batches], mode: shadow, jobsPerInstance: 20, maxInstances: 5,
+      target: { cloud: gcp, project: my-project, region: us-central1, instanceGroupManager: batches } }
+`;
+
+    // Act
+    const config = parseConfigText(text, 'test', {});
+
+    // Assess
+    expect(config.cloudwatch).toBeUndefined();
+    expect(config.cloudMonitoring).toEqual({ projectId: 'my-project' });
+    expect(config.sourcegraph.token).toEqual({
+      kind: 'gcp-secret-manager',
+      name: 'projects/p1/secrets/sg-token/versions/latest',
+    });
+    expect(config.fleets.map((fleet) => fleet.target)).toEqual([
+      { cloud: 'gcp', project: 'my-project', zone: 'us-central1-a', instanceGroupManager: 'executors' },
+      { cloud: 'gcp', project: 'my-project', region: 'us-central1', instanceGroupManager: 'batches' },
+    ]);
+    expect(config.allocations.codeintel).toEqual({ aws: 0, gcp: 1 });
+  });
+
+  it('splits allocations when both clouds are configured, and needs a region for an explicit CloudWatch', () => {
+    // Prepare
+    const both = VALID.replace(
+      'environment: prod',
+      'environment: prod\nmetrics: { cloudwatch: {}, cloudMonitoring: { projectId: my-project } }\nallocations: { codeintel: { aws: 0.25, gcp: 0.75 } }',
+    );
+
+    // Act
+    const config = parseConfigText(both, 'test', { AWS_REGION: 'us-east-1' });
+    const problems = problemsOf(() => parseConfigText(both, 'test', {}));
+
+    // Assess
+    expect(config.allocations.codeintel).toEqual({ aws: 0.25, gcp: 0.75 });
+    expect(config.allocations.batches).toEqual({ aws: 1, gcp: 1 });
+    expect(problems).toEqual([expect.stringMatching(/^metrics\.cloudwatch\.region: required/)]);
+  });
+
+  it('refuses a GCP group with both or neither of zone and region', () => {
+    // Prepare
+    const target = (location: string) =>
+      VALID.replace(
+        '{ cloud: aws, region: us-east-1, autoScalingGroup: executors-codeintel }',
+        `{ cloud: gcp, project: my-project, ${location} instanceGroupManager: executors }`,
+      );
+
+    // Act
+    const both = problemsOf(() => parseConfigText(target('zone: us-central1-a, region: us-central1,'), 'test', {}));
+    const neither = problemsOf(() => parseConfigText(target(''), 'test', {}));
+
+    // Assess
+    expect(both).toEqual([expect.stringMatching(/^fleets\[0\]\.target: give exactly one of zone .* or region/)]);
+    expect(neither).toEqual(both);
   });
 
   it('reports YAML syntax errors with their line', () => {
@@ -243,13 +307,51 @@ describe('parseWorkerEnv (drop-in mode)', () => {
     expect(problems).toEqual([
       'SRC_ENDPOINT: must be an http(s) URL',
       expect.stringMatching(/^SRC_ACCESS_TOKEN: required/),
-      expect.stringMatching(/^EXECUTOR_METRIC_AWS_NAMESPACE: required/),
-      expect.stringMatching(/^EXECUTOR_METRIC_AWS_REGION: required/),
+      expect.stringMatching(/^EXECUTOR_METRIC_AWS_NAMESPACE or EXECUTOR_METRIC_GCP_PROJECT_ID: required/),
       expect.stringMatching(/^EXECUTOR_METRIC_AWS_SECRET_ACCESS_KEY: required/),
       expect.stringMatching(/^EXECUTOR_ALLOCATIONS\.codeintel\.azure/),
       expect.stringMatching(/^EXECUTOR_ALLOCATIONS\.batches\.aws: /),
       'EXECUTOR_ALLOCATIONS.cobol: unknown key',
     ]);
+  });
+
+  it('needs a region for the AWS writer', () => {
+    // Prepare
+    const { EXECUTOR_METRIC_AWS_REGION: _, ...env } = WORKER_ENV;
+
+    // Act
+    const problems = problemsOf(() => parseWorkerEnv(env));
+
+    // Assess
+    expect(problems).toEqual([expect.stringMatching(/^EXECUTOR_METRIC_AWS_REGION: required/)]);
+  });
+
+  it("turns on the GCP writer with the worker's project and credentials variables", () => {
+    // Prepare
+    const key = JSON.stringify({ type: 'service_account', private_key: '-----BEGIN PRIVATE KEY-----abc' });
+    const env = {
+      SRC_ENDPOINT: WORKER_ENV.SRC_ENDPOINT,
+      SRC_ACCESS_TOKEN: TOKEN,
+      EXECUTOR_METRIC_GCP_PROJECT_ID: 'my-project',
+      EXECUTOR_METRIC_GOOGLE_APPLICATION_CREDENTIALS_FILE_CONTENT: key,
+    };
+
+    // Act
+    const config = parseWorkerEnv(env);
+    const fromFile = parseWorkerEnv({ ...env, EXECUTOR_METRIC_GOOGLE_APPLICATION_CREDENTIALS_FILE: '/etc/key.json' });
+    const garbled = problemsOf(() =>
+      parseWorkerEnv({ ...env, EXECUTOR_METRIC_GOOGLE_APPLICATION_CREDENTIALS_FILE_CONTENT: 'ZXlK-base64' }),
+    );
+
+    // Assess
+    expect(config.cloudwatch).toBeUndefined();
+    expect(config.cloudMonitoring?.projectId).toBe('my-project');
+    expect(config.cloudMonitoring?.credentials?.kind).toBe('content');
+    expect(JSON.stringify(config)).not.toContain('PRIVATE KEY');
+    expect(fromFile.cloudMonitoring?.credentials).toEqual({ kind: 'file', path: '/etc/key.json' });
+    expect(config.allocations).toEqual({ batches: { aws: 0, gcp: 1 }, codeintel: { aws: 0, gcp: 1 } });
+    expect(garbled).toEqual([expect.stringMatching(/FILE_CONTENT: not JSON/)]);
+    expect(garbled.join()).not.toContain('ZXlK');
   });
 
   it('rejects allocations that are not JSON', () => {
