@@ -8,7 +8,13 @@ import { runLocalCommand } from './local.ts';
 import { runPlanCommand } from './plan.ts';
 
 /** Errors a user can fix from the message alone: printed without a stack trace. */
-const USER_ERRORS = new Set(['ConfigError', 'AwsConfigSourceError', 'DeployPlanError', 'UsageError']);
+const USER_ERRORS = new Set([
+  'ConfigError',
+  'AwsConfigSourceError',
+  'DeployPlanError',
+  'UsageError',
+  'DemoFailedError',
+]);
 
 const manifest: unknown = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
 const version = isRecord(manifest) && typeof manifest.version === 'string' ? manifest.version : 'unknown';
@@ -42,7 +48,7 @@ export function buildCli(): Command {
     .option('--duration <seconds>', 'how long the run lasts', positiveInteger, 130)
     .option('--poll <seconds>', 'seconds between scaling cycles', positiveInteger, 2)
     .option('--boot <seconds>', 'seconds an instance takes to boot', positiveInteger, 6)
-    .option('--window <seconds>', 'scale-in stabilization window (at least 60)', positiveInteger, 60)
+    .option('--window <seconds>', 'scale-in stabilization window, 60 or more', positiveInteger, 60)
     .option('--seed <n>', 'seed for job durations', positiveInteger, 1)
     .option('--no-live', 'print progress lines instead of redrawing the view')
     .action(

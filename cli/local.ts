@@ -1,4 +1,4 @@
-import { mkdtemp, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LOCAL_SOURCEGRAPH_TOKEN } from '../local/sourcegraph/index.ts';
@@ -19,7 +19,10 @@ export async function runLocalCommand(options: LocalCommandOptions, write: (text
   const directory = await mkdtemp(join(tmpdir(), 'fleetplane-local-'));
   const configFile = join(directory, 'fleetplane.local.json');
   await writeFile(configFile, `${JSON.stringify(stack.config(), null, 2)}\n`);
-  const env = { ...stack.env(), FLEETPLANE_CONFIG: configFile };
+  const env = stack.env();
+  const assignments = Object.entries(env)
+    .map(([key, value]) => `${key}='${value}'`)
+    .join(' ');
   write(
     [
       'fleetplane local stack on 127.0.0.1 (Ctrl-C to stop)',
@@ -33,9 +36,8 @@ export async function runLocalCommand(options: LocalCommandOptions, write: (text
       `  GCP Secret Mgr    ${stack.secretManager.emulator.url}`,
       `  config            ${configFile}`,
       '',
-      'In another shell:',
-      ...Object.entries(env).map(([key, value]) => `  export ${key}='${value}'`),
-      `  npx fleetplane plan --config ${configFile}`,
+      'In another shell (the variables point the AWS SDK at this stack; without them plan refuses to run):',
+      `  env ${assignments} npx fleetplane plan --config ${configFile}`,
       '',
     ].join('\n'),
   );
@@ -49,5 +51,7 @@ export async function runLocalCommand(options: LocalCommandOptions, write: (text
   });
   clearInterval(timer);
   await stack.close();
+  // The config holds the local token; nothing of the run is left behind.
+  await rm(directory, { recursive: true, force: true });
   write('local stack stopped\n');
 }

@@ -10,6 +10,11 @@ export interface PlanCommandOptions {
 }
 
 /** `fleetplane plan`: one read-only cycle against the endpoints in the config, printed fleet by fleet. */
+/** A command line that cannot work as given; the message says what to change. */
+export class UsageError extends Error {
+  override readonly name = 'UsageError';
+}
+
 export async function runPlanCommand(
   options: PlanCommandOptions,
   env: Env,
@@ -21,9 +26,25 @@ export async function runPlanCommand(
     FLEETPLANE_CONFIG: options.config,
     FLEETPLANE_LOG_LEVEL: env.FLEETPLANE_LOG_LEVEL ?? 'error',
   });
+  refuseLocalSourcegraphWithRealAws(runtime.config.sourcegraph.endpoint, env);
   const report = await planCycle(runtime.deps, runtime.settings, { publish: options.publish });
   write(options.json ? `${JSON.stringify(report, null, 2)}\n` : formatPlan(report, options.publish));
   return report;
+}
+
+/**
+ * A config for the local stack names a loopback Sourcegraph, but its AWS endpoints live in the environment. Without
+ * them the SDK would describe real groups and, with --publish, write into whatever account the credential chain finds.
+ */
+function refuseLocalSourcegraphWithRealAws(endpoint: string, env: Env): void {
+  const local = /^https?:\/\/(127\.\d+\.\d+\.\d+|localhost|\[::1\])(:\d+)?(\/|$)/.test(endpoint);
+  const redirected = Object.keys(env).some((key) => key.startsWith('AWS_ENDPOINT_URL') && env[key]);
+  if (local && !redirected) {
+    throw new UsageError(
+      `the config points at a local Sourcegraph (${endpoint}) but AWS calls would go to real AWS: run plan with ` +
+        'the AWS_ENDPOINT_URL_* variables `fleetplane local` printed',
+    );
+  }
 }
 
 export function formatPlan(report: CycleReport, published: boolean): string {

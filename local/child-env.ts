@@ -1,7 +1,8 @@
 import { delimiter, dirname } from 'node:path';
 
-/** Variables that could point an SDK, the function or a deploy at something real. */
-const OUTSIDE_WORLD = /^(AWS_|SRC_|EXECUTOR_|FLEETPLANE_|GOOGLE_|CLOUDSDK_|SLS_|SERVERLESS_)/;
+/** Variables that could point an SDK, the function or a deploy at something real, or route traffic off the machine. */
+const OUTSIDE_WORLD =
+  /^(AWS_|SRC_|EXECUTOR_|FLEETPLANE_|GOOGLE_|CLOUDSDK_|SLS_|SERVERLESS_|NODE_USE_ENV_PROXY$|(HTTPS?|ALL|NO)_PROXY$)/i;
 
 /**
  * The environment for a child process that must touch nothing real: the parent's, minus AWS/GCP settings (an
@@ -16,5 +17,9 @@ export function isolatedEnv(extra: Readonly<Record<string, string>> = {}): Recor
     }
   }
   env.PATH = `${dirname(process.execPath)}${delimiter}${process.env.PATH ?? ''}`;
+  // Loopback never goes through a proxy, and no shared AWS profile or credentials file is read.
+  env.NO_PROXY = '127.0.0.1,localhost';
+  env.AWS_CONFIG_FILE = '/dev/null';
+  env.AWS_SHARED_CREDENTIALS_FILE = '/dev/null';
   return { ...env, ...extra };
 }

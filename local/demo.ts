@@ -1,6 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { parseConfigText } from '../shared/config/index.ts';
 import { isRecord } from '../shared/domain/guards.ts';
 import { QUEUE_NAMES } from '../shared/domain/queues.ts';
 import { isolatedEnv } from './child-env.ts';
@@ -34,11 +35,20 @@ export interface DemoSummary {
   readonly jobsInterrupted: number;
   readonly instancesLaunched: number;
   readonly instancesTerminated: number;
+  /** Invocations that ended in an error, and fleet decisions that failed (depth or group unavailable). */
   readonly functionErrors: number;
+  readonly failedDecisions: number;
+  readonly okDecisions: number;
+}
+
+/** The run could not do what it is for: the function never ran, or never decided anything. */
+export class DemoFailedError extends Error {
+  override readonly name = 'DemoFailedError';
 }
 
 interface Decision {
   readonly fleet: string;
+  readonly status: string;
   readonly reason: string;
   readonly detail: string;
   readonly action: string;
@@ -47,6 +57,12 @@ interface Decision {
 }
 
 const HARNESS = fileURLToPath(new URL('./lambda-harness.ts', import.meta.url));
+/**
+ * Seconds between invocations. Shorter than Lambda's minute so the stabilization window (read back once per
+ * invocation) is re-read often enough that scale-in shows within the run, whatever second of the minute it started.
+ */
+const TICK_SECONDS = 20;
+const INVOCATION_SECONDS = 15;
 /** Milliseconds between workload ticks and samples; the view redraws at the same pace. */
 const TICK_MS = 500;
 
@@ -57,11 +73,26 @@ const TICK_MS = 500;
  */
 export async function runLocalDemo(options: DemoOptions): Promise<DemoSummary> {
   const stack = await startLocalStack({ bootDelayMs: options.bootDelaySeconds * 1000 });
+  const config = stack.config({
+    pollIntervalSeconds: options.pollIntervalSeconds,
+    invocationSeconds: Math.max(INVOCATION_SECONDS, options.pollIntervalSeconds),
+    scaleInWindowSeconds: options.scaleInWindowSeconds,
+  });
+  try {
+    // The function would refuse a bad config at its cold start, after the run began; refuse it here, at once.
+    parseConfigText(JSON.stringify(config), 'npm start options', stack.env());
+  } catch (error) {
+    await stack.close();
+    throw error;
+  }
   const startedAt = Date.now();
   const decisions = new Map<string, Decision>();
   const events: string[] = [];
   const samples: { at: number; depth: number; fleets: FleetLine[] }[] = [];
   let functionErrors = 0;
+  let failedDecisions = 0;
+  let okDecisions = 0;
+  let exited: number | null | undefined;
   const workload = createWorkloadDriver(stack.world, BURST_THEN_LULL, {
     startedAt,
     random: seededRandom(options.seed),
@@ -70,11 +101,19 @@ export async function runLocalDemo(options: DemoOptions): Promise<DemoSummary> {
   const firstScaleOut: Record<string, number | undefined> = {};
   const firstScaleIn: Record<string, number | undefined> = {};
 
-  const child = startFunction(stack, options);
+  const child = startFunction(stack, config);
+  child.on('exit', (code) => {
+    exited = code;
+  });
   readLines(child, (line) => {
     const decision = parseDecision(line);
     if (decision === undefined) {
       return;
+    }
+    if (decision.status === 'failed') {
+      failedDecisions += 1;
+    } else {
+      okDecisions += 1;
     }
     decisions.set(decision.fleet, decision);
     if (decision.action === 'resized') {
@@ -92,7 +131,7 @@ export async function runLocalDemo(options: DemoOptions): Promise<DemoSummary> {
 
   try {
     let lastPrinted = 0;
-    while (Date.now() - startedAt < options.durationSeconds * 1000) {
+    while (Date.now() - startedAt < options.durationSeconds * 1000 && exited === undefined) {
       workload.tick(Date.now());
       const sample = snapshot(stack, decisions);
       samples.push({ at: Date.now(), ...sample });
@@ -116,6 +155,15 @@ export async function runLocalDemo(options: DemoOptions): Promise<DemoSummary> {
     child.kill('SIGTERM');
     await stack.close();
   }
+  if (exited !== undefined) {
+    throw new DemoFailedError(`the scale function's process exited early (code ${exited})`);
+  }
+  if (okDecisions === 0) {
+    throw new DemoFailedError(
+      `the scale function made no successful decision in ${options.durationSeconds} s ` +
+        `(${failedDecisions} failed, ${functionErrors} failed invocations); see its log lines above`,
+    );
+  }
   const stats = stack.world.stats();
   return {
     peakQueue: Math.max(0, ...samples.map((sample) => sample.depth)),
@@ -128,15 +176,14 @@ export async function runLocalDemo(options: DemoOptions): Promise<DemoSummary> {
     instancesLaunched: stats.instancesLaunched,
     instancesTerminated: stats.instancesTerminated,
     functionErrors,
+    failedDecisions,
+    okDecisions,
   };
 }
 
-function startFunction(stack: LocalStack, options: DemoOptions): ChildProcess {
-  const config = stack.config({
-    pollIntervalSeconds: options.pollIntervalSeconds,
-    scaleInWindowSeconds: options.scaleInWindowSeconds,
-  });
-  return spawn(process.execPath, [HARNESS, '--tick-seconds', '60'], {
+function startFunction(stack: LocalStack, config: object): ChildProcess {
+  const tick = String(TICK_SECONDS);
+  return spawn(process.execPath, [HARNESS, '--tick-seconds', tick, '--timeout-seconds', tick], {
     env: isolatedEnv({ ...stack.env(), FLEETPLANE_CONFIG: JSON.stringify(config) }),
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -163,6 +210,7 @@ function parseDecision(line: string): Decision | undefined {
   const count = (key: string) => (typeof parsed[key] === 'number' ? parsed[key] : undefined);
   return {
     fleet: parsed.fleet,
+    status: text('status'),
     reason: text('reason'),
     detail: text('detail'),
     action: text('action'),
@@ -230,6 +278,7 @@ export function formatSummary(summary: DemoSummary): string {
     `  first scale-in after      ${perFleet(summary.firstScaleInSeconds)}`,
     `  jobs done                 ${summary.jobsCompleted} of ${summary.jobsEnqueued} (interrupted by scale-in: ${summary.jobsInterrupted})`,
     `  instances                 ${summary.instancesLaunched} launched, ${summary.instancesTerminated} terminated`,
+    `  decisions                 ${summary.okDecisions} made, ${summary.failedDecisions} failed (no data or API)`,
     `  failed invocations        ${summary.functionErrors}`,
     '',
   ].join('\n');

@@ -81,7 +81,11 @@ export interface LocalStack {
   /** The variables that point the real functions and SDK clients at this stack, and nowhere else. */
   env(): Record<string, string>;
   /** A fleetplane config document for this stack's fleets. */
-  config(overrides?: { readonly pollIntervalSeconds?: number; readonly scaleInWindowSeconds?: number }): object;
+  config(overrides?: {
+    readonly pollIntervalSeconds?: number;
+    readonly invocationSeconds?: number;
+    readonly scaleInWindowSeconds?: number;
+  }): object;
   close(): Promise<void>;
 }
 
@@ -136,13 +140,15 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         AWS_REGION: LOCAL_REGION,
         // No instance-metadata lookups: there is no EC2 here, and nothing may leave the machine.
         AWS_EC2_METADATA_DISABLED: 'true',
+        // Any AWS service without its own emulator (SSM, say) goes to a closed loopback port, never to AWS.
+        AWS_ENDPOINT_URL: 'http://127.0.0.1:9',
       }),
       config: (overrides = {}) => ({
         environment: LOCAL_ENVIRONMENT,
         sourcegraph: { endpoint: sourcegraph.url, token: LOCAL_SOURCEGRAPH_TOKEN, timeoutSeconds: 5 },
         metrics: { cloudwatch: { namespace: 'sourcegraph-executor', region: LOCAL_REGION } },
         pollIntervalSeconds: overrides.pollIntervalSeconds ?? 10,
-        invocationSeconds: 50,
+        invocationSeconds: overrides.invocationSeconds ?? 50,
         fleets: fleets.map((fleet) => ({
           name: fleet.fleet,
           queues: fleet.queues,

@@ -3,11 +3,12 @@
  * `handler`), with its metafile next to it as `<name>.meta.json` so tests and reviewers can see what went in.
  */
 import { existsSync } from 'node:fs';
-import { mkdir, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { builtinModules } from 'node:module';
 import { basename, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { build } from 'esbuild';
-import { functionBuildOptions } from './esbuild-options.ts';
+import { type BuildOptions, build } from 'esbuild';
+import { functionBuildOptions, gcpFunctionBuildOptions, gcpPackageJson } from './esbuild-options.ts';
 
 /** Each cloud's entrypoints are bundled separately, so one cloud's SDK never ends up in the other's bundle. */
 const CLOUD_DIRECTORIES = ['aws', 'gcp'] as const;
@@ -17,6 +18,8 @@ const root = fileURLToPath(new URL('..', import.meta.url));
 interface BuiltBundle {
   readonly file: string;
   readonly bytes: number;
+  /** Packages the bundle imports but does not contain. */
+  readonly externals: ReadonlySet<string>;
 }
 
 async function entrypointsOf(directory: string): Promise<string[]> {
@@ -30,12 +33,12 @@ async function entrypointsOf(directory: string): Promise<string[]> {
     .map((name) => join(directory, name));
 }
 
-async function bundleOne(entry: string, outdir: string): Promise<BuiltBundle> {
+async function bundleOne(entry: string, outdir: string, options: Readonly<BuildOptions>): Promise<BuiltBundle> {
   const name = basename(entry, '.ts');
   const outfile = join(outdir, `${name}.js`);
   // One build per entry: each bundle gets its own metafile, and a shared chunk cannot leak between functions.
   const result = await build({
-    ...functionBuildOptions,
+    ...options,
     absWorkingDir: root,
     entryPoints: [entry],
     outfile,
@@ -43,7 +46,10 @@ async function bundleOne(entry: string, outdir: string): Promise<BuiltBundle> {
   });
   await writeFile(join(outdir, `${name}.meta.json`), `${JSON.stringify(result.metafile, null, 2)}\n`);
   const output = result.metafile.outputs[relative(root, outfile)];
-  return { file: relative(root, outfile), bytes: output?.bytes ?? 0 };
+  const externals = Object.values(result.metafile.inputs).flatMap((input) =>
+    input.imports.filter((imported) => imported.external).map((imported) => packageOf(imported.path)),
+  );
+  return { file: relative(root, outfile), bytes: output?.bytes ?? 0, externals: new Set(externals) };
 }
 
 async function buildCloud(cloud: (typeof CLOUD_DIRECTORIES)[number]): Promise<BuiltBundle[]> {
@@ -55,9 +61,44 @@ async function buildCloud(cloud: (typeof CLOUD_DIRECTORIES)[number]): Promise<Bu
   // Start clean so a deleted function leaves no stale bundle behind.
   await rm(outdir, { recursive: true, force: true });
   await mkdir(outdir, { recursive: true });
-  // The repository is `"type": "module"`; without this marker Node would load the CommonJS bundles as ESM.
-  await writeFile(join(outdir, 'package.json'), '{ "type": "commonjs" }\n');
-  return Promise.all(entries.map((entry) => bundleOne(entry, outdir)));
+  const options = cloud === 'gcp' ? gcpFunctionBuildOptions : functionBuildOptions;
+  const bundles = await Promise.all(entries.map((entry) => bundleOne(entry, outdir, options)));
+  // The repository is `"type": "module"`; without this marker Node would load the CommonJS bundles as ESM. On GCP
+  // the same file is the deployed package's manifest: the packages left out of the bundle, at the tested versions.
+  const manifest =
+    cloud === 'gcp'
+      ? gcpPackageJson(`${basename(entries[0] ?? 'scale.ts', '.ts')}.js`, await pinned(bundles))
+      : '{ "type": "commonjs" }\n';
+  await writeFile(join(outdir, 'package.json'), manifest);
+  return bundles;
+}
+
+/** `@scope/name/sub/path` → `@scope/name`; `name/sub` → `name`. */
+function packageOf(path: string): string {
+  const parts = path.split('/');
+  return path.startsWith('@') ? parts.slice(0, 2).join('/') : (parts[0] ?? path);
+}
+
+/** Each external package at the exact version installed here, which is the version the tests ran against. */
+async function pinned(bundles: readonly BuiltBundle[]): Promise<Record<string, string>> {
+  const names = [...new Set(bundles.flatMap((bundle) => [...bundle.externals]))]
+    .filter((name) => !name.startsWith('node:') && !builtinModules.includes(name))
+    .sort();
+  const versions = await Promise.all(names.map((name) => installedVersion(name)));
+  return Object.fromEntries(names.map((name, index) => [name, versions[index] ?? '']));
+}
+
+async function installedVersion(name: string): Promise<string> {
+  const manifest: unknown = JSON.parse(await readFile(join(root, 'node_modules', name, 'package.json'), 'utf8'));
+  if (
+    typeof manifest !== 'object' ||
+    manifest === null ||
+    !('version' in manifest) ||
+    typeof manifest.version !== 'string'
+  ) {
+    throw new Error(`cannot read the installed version of ${name}`);
+  }
+  return manifest.version;
 }
 
 function printTable(bundles: readonly BuiltBundle[]): void {

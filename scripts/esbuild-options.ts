@@ -23,3 +23,27 @@ export const functionBuildOptions: Readonly<BuildOptions> = {
   mainFields: ['module', 'main'],
   logLevel: 'warning',
 };
+
+/**
+ * GCP functions: our code and small libraries bundled; the Google clients and the functions-framework left to the
+ * platform, which installs the deployed package's dependencies (pinned by `npm run build` to the versions tested).
+ * The framework has to be the very copy that loads the bundle, since it looks the functions up in its own registry;
+ * the clients carry tens of MB of API descriptions (the Compute client alone ~28 MB) that no bundle should inline.
+ */
+export const gcpFunctionBuildOptions: Readonly<BuildOptions> = {
+  ...functionBuildOptions,
+  external: ['@google-cloud/*', 'google-gax', 'google-auth-library'],
+};
+
+/** The package.json deployed next to a GCP bundle: Cloud Functions installs `dependencies` from it. */
+export function gcpPackageJson(main: string, dependencies: Readonly<Record<string, string>>): string {
+  const manifest = {
+    name: 'fleetplane-gcp-functions',
+    private: true,
+    type: 'commonjs',
+    main,
+    engines: { node: '22' },
+    dependencies,
+  };
+  return `${JSON.stringify(manifest, null, 2)}\n`;
+}

@@ -93,6 +93,8 @@ export async function startEmulator(options: EmulatorOptions): Promise<Emulator>
   const requests: RecordedRequest[] = [];
   let rules: ActiveRule[] = [];
   const hanging = new Set<ServerResponse>();
+  const delays = new Set<NodeJS.Timeout>();
+  let closed = false;
 
   const faultFor = (operation: string | undefined): FaultRule | undefined => {
     for (const active of rules) {
@@ -162,7 +164,16 @@ export async function startEmulator(options: EmulatorOptions): Promise<Emulator>
       return;
     }
     if (fault?.kind === 'latency') {
-      await new Promise((resolve) => setTimeout(resolve, fault.latencyMs ?? 1_000));
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(() => {
+          delays.delete(timer);
+          resolve();
+        }, fault.latencyMs ?? 1_000);
+        delays.add(timer);
+      });
+      if (closed) {
+        return;
+      }
     }
     if (response === undefined) {
       response =
@@ -207,6 +218,12 @@ export async function startEmulator(options: EmulatorOptions): Promise<Emulator>
     port,
     requests,
     injectFault(rule) {
+      if (rule.times !== undefined && (!Number.isInteger(rule.times) || rule.times < 1)) {
+        throw new RangeError(`fault times must be a whole number of at least 1, got ${rule.times}`);
+      }
+      if (rule.fraction !== undefined && !(rule.fraction > 0 && rule.fraction <= 1)) {
+        throw new RangeError(`fault fraction must be in (0, 1], got ${rule.fraction}`);
+      }
       rules.push({ rule, remaining: rule.times ?? Number.POSITIVE_INFINITY });
     },
     clearFaults() {
@@ -216,6 +233,11 @@ export async function startEmulator(options: EmulatorOptions): Promise<Emulator>
       requests.length = 0;
     },
     close() {
+      closed = true;
+      for (const timer of delays) {
+        clearTimeout(timer);
+      }
+      delays.clear();
       for (const res of hanging) {
         res.destroy();
       }

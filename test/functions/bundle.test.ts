@@ -68,3 +68,73 @@ describe.each(awsFunctions)('dist/aws/%s.js', (name) => {
     expect(size).toBeLessThan(MAX_BUNDLE_BYTES);
   });
 });
+
+const AWS_PACKAGES = ['@aws-sdk/', '@smithy/', '@middy/'];
+
+/** Every GCP entrypoint, likewise. */
+const gcpFunctions = existsSync(join(REPO_ROOT, 'functions', 'gcp'))
+  ? readdirSync(join(REPO_ROOT, 'functions', 'gcp'))
+      .filter((name) => name.endsWith('.ts') && !name.endsWith('.d.ts') && !name.endsWith('.test.ts'))
+      .map((name) => name.slice(0, -'.ts'.length))
+      .sort()
+  : [];
+
+describe.each(gcpFunctions)('dist/gcp/%s.js', (name) => {
+  const bundle = join(REPO_ROOT, 'dist', 'gcp', `${name}.js`);
+
+  it('loads with require() and registers its functions with the functions-framework', async () => {
+    // Prepare: the framework's registry is a module singleton inside the bundle, so ask the bundle's own copy.
+    const probe = [
+      "const { getFunction } = require('@google-cloud/functions-framework/testing');",
+      'require(process.argv[1]);',
+      "process.stdout.write(['scale', 'scaleEvent'].map((n) => typeof getFunction(n)).join(','));",
+    ].join('\n');
+
+    // Act
+    const { stdout } = await run(process.execPath, ['-e', probe, bundle], {
+      cwd: REPO_ROOT,
+      env: isolatedEnv(),
+      timeout: 30_000,
+    });
+
+    // Assess
+    expect(stdout).toBe('function,function');
+  });
+
+  it('contains nothing from AWS, and leaves the Google clients to the platform at the tested versions', async () => {
+    // Act
+    const text = await readFile(join(REPO_ROOT, 'dist', 'gcp', `${name}.meta.json`), 'utf8');
+    const inputs = Object.keys(metafileSchema.parse(JSON.parse(text)).inputs);
+    const manifest = z
+      .object({ main: z.string(), dependencies: z.record(z.string(), z.string()) })
+      .parse(JSON.parse(await readFile(join(REPO_ROOT, 'dist', 'gcp', 'package.json'), 'utf8')));
+    const installed = async (name: string) =>
+      z
+        .object({ version: z.string() })
+        .parse(JSON.parse(await readFile(join(REPO_ROOT, 'node_modules', name, 'package.json'), 'utf8'))).version;
+
+    // Assess
+    expect(inputs.filter((input) => AWS_PACKAGES.some((aws) => input.includes(aws)))).toEqual([]);
+    expect(inputs.filter((input) => input.includes('node_modules/@google-cloud/'))).toEqual([]);
+    expect(Object.keys(manifest.dependencies).sort()).toEqual([
+      '@google-cloud/compute',
+      '@google-cloud/functions-framework',
+      '@google-cloud/monitoring',
+      '@google-cloud/secret-manager',
+      'google-auth-library',
+    ]);
+    for (const [dependency, version] of Object.entries(manifest.dependencies)) {
+      expect(version).toBe(await installed(dependency));
+    }
+    expect(manifest.main).toBe('scale.js');
+  });
+
+  it(`stays under ${MAX_BUNDLE_BYTES / 1024 / 1024} MB`, async () => {
+    // Act
+    const { size } = await stat(bundle);
+    console.log(`dist/gcp/${name}.js: ${(size / 1024).toFixed(1)} KB`);
+
+    // Assess
+    expect(size).toBeLessThan(MAX_BUNDLE_BYTES);
+  });
+});

@@ -57,6 +57,18 @@ describe('fleetplane plan against the local stack', () => {
     expect(stack.cloudWatch.datums()).toEqual([]);
   });
 
+  it('refuses a config for a local Sourcegraph when AWS calls would go to real AWS', async () => {
+    // Prepare
+    const config = await configFile();
+
+    // Act
+    const run = await fleetplane(['plan', '--config', config]);
+
+    // Assess
+    expect(run.code).toBe(2);
+    expect(run.stderr).toMatch(/AWS calls would go to real AWS/);
+  });
+
   it('writes the metric, and only the metric, with --publish', async () => {
     // Prepare
     stack.world.enqueue('codeintel', 3);
@@ -123,6 +135,17 @@ describe('fleetplane start (npm start)', () => {
     expect(run.stderr).not.toMatch(STACK_TRACE);
     expect(run.stdout).toMatch(/first scale-out after\s+codeintel \d+\.\d s, batches \d+\.\d s/);
     expect(run.stdout).toMatch(/jobs done\s+\d+ of 60 \(interrupted by scale-in: 0\)/);
+    expect(run.stdout).toMatch(/decisions\s+[1-9]\d* made, 0 failed/);
     expect(run.stdout).toMatch(/failed invocations\s+0/);
   }, 60_000);
+
+  it('refuses options the function would refuse, before starting anything', async () => {
+    // Act
+    const run = await fleetplane(['start', '--window', '5']);
+
+    // Assess
+    expect(run.code).toBe(2);
+    expect(run.stderr).toMatch(/scaleInWindowSeconds: /);
+    expect(run.stderr).not.toMatch(STACK_TRACE);
+  });
 });

@@ -1,0 +1,42 @@
+import { cloudEvent, http } from '@google-cloud/functions-framework';
+import { once } from '../../shared/app/once.ts';
+import { invokeScale } from '../../shared/app/scale-invocation.ts';
+import { isRecord, toError } from '../../shared/domain/guards.ts';
+import { createGcpScaleRuntime } from '../../shared/gcp/deps.ts';
+import { createJsonLogger } from '../../shared/observability/logger.ts';
+
+// Config and clients once per instance; started at load so a bad config fails the first request loudly.
+const runtime = once(() => createGcpScaleRuntime(process.env));
+runtime().catch(() => {});
+
+/** Seconds the platform lets one request run: the function's configured timeout (infra/gcp sets both). */
+const timeoutMs = () => Number(process.env.FLEETPLANE_TIMEOUT_SECONDS ?? '60') * 1000;
+
+async function scale(manual: boolean) {
+  try {
+    return await invokeScale(await runtime(), { once: manual, remainingMs: timeoutMs() });
+  } catch (caught) {
+    const error = toError(caught);
+    const log = runtime.value()?.deps.logger ?? createJsonLogger({ bindings: { service: 'fleetplane' } });
+    log.error('invocation failed', { error });
+    throw error;
+  }
+}
+
+/** Cloud Scheduler (HTTP, OIDC checked by the platform) every minute; a body of `{"once": true}` runs one cycle. */
+http('scale', async (request, response) => {
+  try {
+    response.status(200).json(await scale(isRecord(request.body) && request.body.once === true));
+  } catch (error) {
+    // Scheduler records the failure; the message names fleets and reasons, never a secret.
+    response
+      .status(500)
+      .type('application/problem+json')
+      .json({ title: 'scale invocation failed', status: 500, detail: toError(error).message });
+  }
+});
+
+/** The same, triggered by a Pub/Sub message (Cloud Scheduler's Pub/Sub target). */
+cloudEvent('scaleEvent', async () => {
+  await scale(false);
+});

@@ -1,0 +1,47 @@
+# terraform apply -var-file=example.tfvars
+# Copy this file, change the project, groups and Sourcegraph URL, and keep the token in Secret Manager:
+#   printf %s "$SRC_ACCESS_TOKEN" | gcloud secrets create fleetplane-sourcegraph-token --data-file=-
+
+project_id = "my-executors-project"
+region     = "us-central1"
+
+# Mounted as SRC_ACCESS_TOKEN. Alternatively name it in the document (sourcegraph.tokenSecret.gcpSecretManager:
+# projects/my-executors-project/secrets/fleetplane-sourcegraph-token/versions/latest) and leave this unset.
+sourcegraph_token_secret = "fleetplane-sourcegraph-token"
+
+# The same document the function reads (schema: shared/config/document.ts). The service account's permissions are
+# derived from it: the metric project, and which groups it may read (shadow, direct) and resize (direct).
+config_document = <<-EOT
+  # Must equal metrics_environment_label in Sourcegraph's executor Terraform.
+  environment: prod
+  sourcegraph:
+    endpoint: https://sourcegraph.example.com
+  metrics:
+    cloudMonitoring:
+      projectId: my-executors-project
+  fleets:
+    # Resized directly. Remove the module's google_compute_autoscaler (or set its mode to OFF) first: two
+    # controllers fight.
+    - name: codeintel
+      queues: [codeintel]
+      mode: direct
+      target:
+        cloud: gcp
+        project: my-executors-project
+        zone: us-central1-a
+        instanceGroupManager: sourcegraph-executors-codeintel
+      jobsPerInstance: 2 # the executor's maximum_num_jobs
+      minInstances: 1
+      maxInstances: 10
+    # A regional group, decided and logged as would-resize, never touched.
+    - name: batches
+      queues: [batches]
+      mode: shadow
+      target:
+        cloud: gcp
+        project: my-executors-project
+        region: us-central1
+        instanceGroupManager: sourcegraph-executors-batches
+      jobsPerInstance: 2
+      maxInstances: 5
+EOT

@@ -1,0 +1,182 @@
+import { readFile } from 'node:fs/promises';
+import {
+  AutoscalersClient,
+  InstanceGroupManagersClient,
+  RegionAutoscalersClient,
+  RegionInstanceGroupManagersClient,
+  RegionOperationsClient,
+  ZoneOperationsClient,
+} from '@google-cloud/compute';
+import { MetricServiceClient } from '@google-cloud/monitoring';
+import { SecretManagerServiceClient } from '@google-cloud/secret-manager';
+import type { ScalingDeps, ScalingSettings } from '../app/scaling-cycle.ts';
+import { ConfigError, type Env, type FleetplaneConfig, loadConfig, type SecretSource } from '../config/index.ts';
+import { type Fleet, fleetsOf, type GcpGroupTarget, targetKey } from '../domain/fleet.ts';
+import { createJsonLogger, type LogLevel } from '../observability/logger.ts';
+import { type Clock, systemClock, systemSleep } from '../ports/clock.ts';
+import type { Logger } from '../ports/logger.ts';
+import { createGraphQLTransport, createSourcegraphQueueDepthSource } from '../sourcegraph/index.ts';
+import { credentialOptions, endpointOverride } from './client-options.ts';
+import { createMigInstanceGroups, type GroupBounds } from './mig-instance-groups.ts';
+import { createCloudMonitoringMetricsSink, createCloudMonitoringQueueHistory } from './monitoring-queue-metrics.ts';
+import { readSecretVersion } from './secrets.ts';
+
+/** Milliseconds a token read from Secret Manager is reused: a rotated token is picked up within this time. */
+const TOKEN_CACHE_MS = 5 * 60_000;
+/** REST over HTTP/1.1 for every client: no gRPC stack in the bundle, and what the local emulators speak. */
+const REST = { fallback: true } as const;
+
+export interface GcpScaleRuntime {
+  readonly config: FleetplaneConfig;
+  readonly deps: ScalingDeps;
+  readonly settings: ScalingSettings;
+}
+
+/**
+ * The GCP composition root: reads the config once, builds every client once (per instance) and wires the adapters.
+ * Secrets are registered with the logger as they are read, so no log line can carry them.
+ */
+export async function createGcpScaleRuntime(env: Env, clock: Clock = systemClock): Promise<GcpScaleRuntime> {
+  const secrets = new Set<string>();
+  const logger = createJsonLogger({
+    level: logLevel(env.FLEETPLANE_LOG_LEVEL),
+    bindings: { service: 'fleetplane', function: 'scale' },
+    secrets: () => [...secrets],
+  });
+  const config = await loadConfig(env, {
+    readFile: (path) => readFile(path, 'utf8'),
+    readSsmParameter: async (name) => {
+      throw new ConfigError(`ssm:${name}`, [
+        'FLEETPLANE_CONFIG_SSM_PARAMETER: SSM Parameter Store is AWS-only; on GCP mount the config from Secret Manager as FLEETPLANE_CONFIG (a value or a file path)',
+      ]);
+    },
+  });
+  for (const warning of config.warnings) {
+    logger.warn('allocation', { warning });
+  }
+  return { config, deps: createGcpDeps(config, { env, clock, logger, secrets }), settings: gcpScalingSettings(config) };
+}
+
+export interface GcpDepsOptions {
+  readonly env: Env;
+  readonly clock: Clock;
+  readonly logger: Logger;
+  /** Receives every secret value read, for log scrubbing. */
+  readonly secrets: Set<string>;
+}
+
+export function createGcpDeps(config: FleetplaneConfig, options: GcpDepsOptions): ScalingDeps {
+  const { env, clock, logger, secrets } = options;
+  const monitoringSettings = config.cloudMonitoring;
+  if (monitoringSettings === undefined) {
+    throw new ConfigError(config.source, [
+      'metrics.cloudMonitoring: the GCP function writes the metric to Cloud Monitoring; name its project (EXECUTOR_METRIC_GCP_PROJECT_ID)',
+    ]);
+  }
+  const { projectId } = monitoringSettings;
+  // The metric may be written with the worker's own credentials; the override's PassThroughClient replaces them.
+  const monitoring = new MetricServiceClient({
+    ...REST,
+    projectId,
+    ...credentialOptions(monitoringSettings.credentials, secrets),
+    ...endpointOverride(env, 'monitoring'),
+  });
+  // Instance groups are read and resized as the function's own service account (ADC), never with the metric key.
+  const compute = { ...REST, ...endpointOverride(env, 'compute') };
+  const groups = createMigInstanceGroups(
+    {
+      zonal: new InstanceGroupManagersClient(compute),
+      regional: new RegionInstanceGroupManagersClient(compute),
+      zoneOperations: new ZoneOperationsClient(compute),
+      regionOperations: new RegionOperationsClient(compute),
+      autoscalers: new AutoscalersClient(compute),
+      regionAutoscalers: new RegionAutoscalersClient(compute),
+    },
+    { logger: logger.child({ module: 'compute' }), clock, bounds: fleetBounds(fleetsOf(config.fleets, 'gcp')) },
+  );
+
+  const transport = createGraphQLTransport({
+    endpoint: config.sourcegraph.endpoint,
+    token: tokenProvider(config.sourcegraph.token, { env, clock, secrets }),
+    sleep: systemSleep,
+    random: Math.random,
+    clock,
+    timeoutMs: config.sourcegraph.timeoutMs,
+    maxAttempts: config.sourcegraph.maxAttempts,
+    logger: logger.child({ module: 'sourcegraph' }),
+  });
+  return {
+    depths: createSourcegraphQueueDepthSource(transport, {
+      clock,
+      maxBatchSpecs: config.sourcegraph.maxBatchSpecs,
+      batchSpecPageSize: config.sourcegraph.batchSpecPageSize,
+      logger: logger.child({ module: 'sourcegraph' }),
+    }),
+    metrics: createCloudMonitoringMetricsSink(monitoring, { projectId, clock }),
+    history: createCloudMonitoringQueueHistory(monitoring, { projectId }),
+    groups,
+    clock,
+    logger,
+  };
+}
+
+export function gcpScalingSettings(config: FleetplaneConfig): ScalingSettings {
+  return {
+    cloud: 'gcp',
+    environment: config.environment,
+    allocations: config.allocations,
+    series: config.series,
+    fleets: fleetsOf(config.fleets, 'gcp'),
+  };
+}
+
+/**
+ * A MIG has no bounds of its own, so the configured fleet's stand in: reported as the group's and enforced on resize,
+ * as an ASG's MinSize/MaxSize would be. Fleets sharing a group get the widest of their bounds.
+ */
+function fleetBounds(fleets: readonly Fleet[]): (target: GcpGroupTarget) => GroupBounds | undefined {
+  const byKey = new Map<string, GroupBounds>();
+  for (const fleet of fleets) {
+    if (fleet.target?.cloud !== 'gcp') {
+      continue;
+    }
+    const key = targetKey(fleet.target);
+    const seen = byKey.get(key);
+    byKey.set(key, {
+      min: Math.min(seen?.min ?? fleet.minInstances, fleet.minInstances),
+      max: Math.max(seen?.max ?? fleet.maxInstances, fleet.maxInstances),
+    });
+  }
+  return (target) => byKey.get(targetKey(target));
+}
+
+function tokenProvider(
+  source: SecretSource,
+  options: { env: Env; clock: Clock; secrets: Set<string> },
+): () => Promise<string> {
+  if (source.kind === 'value') {
+    const token = source.value.reveal();
+    options.secrets.add(token);
+    return async () => token;
+  }
+  if (source.kind !== 'gcp-secret-manager') {
+    throw new ConfigError('token', [
+      'sourcegraph.tokenSecret: the GCP function reads its token from Secret Manager (gcpSecretManager), not AWS Secrets Manager',
+    ]);
+  }
+  // ADC: the function's service account holds secretAccessor on this one secret.
+  const client = new SecretManagerServiceClient({ ...REST, ...endpointOverride(options.env, 'secret-manager') });
+  let cached: { token: string; readAt: number } | undefined;
+  return async () => {
+    if (cached === undefined || options.clock() - cached.readAt > TOKEN_CACHE_MS) {
+      const token = (await readSecretVersion(client, source.name)).trim();
+      options.secrets.add(token);
+      cached = { token, readAt: options.clock() };
+    }
+    return cached.token;
+  };
+}
+
+function logLevel(value: string | undefined): LogLevel {
+  return value === 'debug' || value === 'warn' || value === 'error' ? value : 'info';
+}

@@ -1,0 +1,109 @@
+import type { MetricServiceClient, protos } from '@google-cloud/monitoring';
+import type { SeriesName } from '../domain/queues.ts';
+import type { CallOptions } from '../ports/call-options.ts';
+import { MetricsReadError } from '../ports/errors.ts';
+import type { QueueSizeHistory, SeriesHistory } from '../ports/queue-metrics.ts';
+import { quoted } from './filter-value.ts';
+import { describeGoogleError, isTransientGoogleError } from './google-errors.ts';
+import { PERIOD_MS, projectName, QUEUE_SIZE_METRIC_TYPE } from './monitoring-series.ts';
+
+export interface CloudMonitoringHistoryOptions {
+  readonly projectId: string;
+}
+
+type TimeSeries = protos.google.monitoring.v3.ITimeSeries;
+
+/**
+ * Reads raw points (view FULL, no aggregation) and buckets them by epoch-aligned 60 s periods here. Server-side
+ * alignment would anchor periods at the window's end, so the same point would fall in different periods from one
+ * read to the next; local buckets are stable, and cost nothing at one point per series every few seconds.
+ */
+export function createCloudMonitoringQueueHistory(client: MetricServiceClient, options: CloudMonitoringHistoryOptions) {
+  const name = projectName(options.projectId);
+  return {
+    async peaks(
+      series: readonly SeriesName[],
+      environment: string,
+      from: number,
+      to: number,
+      callOptions: CallOptions = {},
+    ): Promise<ReadonlyMap<SeriesName, SeriesHistory | undefined>> {
+      if (!Number.isFinite(from) || !Number.isFinite(to) || from >= to) {
+        throw new MetricsReadError('listTimeSeries', `invalid window [${from}, ${to}]`);
+      }
+      const wanted = new Set(series);
+      // One request for every series of the environment: filters take only `=` and `AND`, so asking per queue name
+      // would cost one request per series.
+      const filter = [
+        `metric.type = ${quoted(QUEUE_SIZE_METRIC_TYPE)}`,
+        `resource.type = "global"`,
+        `metric.labels.environment = ${quoted(environment)}`,
+      ].join(' AND ');
+      // The API's interval is (start, end] in whole seconds of point time; points carry whole seconds, so starting
+      // one second before `from` takes in a point stamped exactly at `from`.
+      const interval = {
+        startTime: { seconds: Math.ceil(from / 1000) - 1 },
+        endTime: { seconds: Math.floor(to / 1000) },
+      };
+      let found: TimeSeries[];
+      try {
+        callOptions.signal?.throwIfAborted();
+        // autoPaginate follows nextPageToken to the end: a peak read from part of the pages could be too low.
+        [found] = await client.listTimeSeries(
+          { name, filter, interval, view: 'FULL' },
+          { autoPaginate: true, signal: callOptions.signal },
+        );
+      } catch (error) {
+        throw new MetricsReadError('listTimeSeries', describeGoogleError(error), {
+          cause: error,
+          retryable: isTransientGoogleError(error, callOptions.signal),
+        });
+      }
+      const byPeriod = new Map<string, Map<number, number>>([...wanted].map((s) => [s, new Map()]));
+      for (const timeSeries of found) {
+        const periods = byPeriod.get(timeSeries.metric?.labels?.queueName ?? '');
+        for (const point of periods === undefined ? [] : (timeSeries.points ?? [])) {
+          const at = pointTime(point);
+          const value = pointValue(point);
+          if (at === undefined || value === undefined) {
+            // An unreadable point could be the peak: failing the read holds scale-in, guessing could allow it.
+            throw new MetricsReadError(
+              'listTimeSeries',
+              `unreadable point in series ${timeSeries.metric?.labels?.queueName}`,
+            );
+          }
+          if (at < from || at > to) {
+            continue;
+          }
+          const period = Math.floor(at / PERIOD_MS) * PERIOD_MS;
+          periods?.set(period, Math.max(periods.get(period) ?? value, value));
+        }
+      }
+      return new Map([...wanted].map((s): [SeriesName, SeriesHistory | undefined] => [s, summarize(byPeriod.get(s))]));
+    },
+  } satisfies QueueSizeHistory;
+}
+
+type Point = protos.google.monitoring.v3.IPoint;
+
+/** Epoch ms of the point's end time; gax hands int64 seconds over as a string, a number or a Long. */
+function pointTime(point: Point): number | undefined {
+  const end = point.interval?.endTime;
+  const seconds = Number(String(end?.seconds ?? ''));
+  return end === undefined || end === null || !Number.isFinite(seconds)
+    ? undefined
+    : seconds * 1000 + (end.nanos ?? 0) / 1e6;
+}
+
+function pointValue(point: Point): number | undefined {
+  const { int64Value, doubleValue } = point.value ?? {};
+  const value = int64Value !== undefined && int64Value !== null ? Number(String(int64Value)) : doubleValue;
+  return typeof value === 'number' && Number.isFinite(value) ? value : undefined;
+}
+
+function summarize(byPeriod: ReadonlyMap<number, number> | undefined): SeriesHistory | undefined {
+  if (byPeriod === undefined || byPeriod.size === 0) {
+    return undefined;
+  }
+  return { peak: Math.max(...byPeriod.values()), periods: byPeriod.size, newest: Math.max(...byPeriod.keys()) };
+}

@@ -1,0 +1,76 @@
+/**
+ * The source archive infra/gcp uploads is `npm run build`'s dist/gcp: the bundle and a package.json whose
+ * dependencies (the Google clients and the functions-framework, pinned) the cloud build installs. The framework it
+ * installs serves the function, so the bundle must register its functions with that very copy. This test lays the
+ * archive out as the platform would after its install (the dependencies resolvable from the package), and loads it
+ * with the framework's own loader, as the platform does.
+ */
+import { execFile } from 'node:child_process';
+import { copyFile, mkdtemp, readFile, rm, symlink } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { isolatedEnv } from '../../local/child-env.ts';
+
+const run = promisify(execFile);
+const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
+const BUILD_TIMEOUT_MS = 180_000;
+/** The framework's own loader, by file path: the package's `exports` do not expose it. */
+const LOADER = join(REPO_ROOT, 'node_modules', '@google-cloud', 'functions-framework', 'build', 'src', 'loader.js');
+
+let packageDir: string;
+
+/** Loads the package like the serving framework and reports the signature type it found, or "missing". */
+async function loadAsPlatform(target: string, signatureType: 'http' | 'cloudevent'): Promise<string> {
+  const probe = `require(process.argv[1]).getUserFunction(process.argv[2], process.argv[3], process.argv[4])
+    .then((found) => { process.stdout.write(found ? found.signatureType : 'missing'); process.exit(0); })`;
+  const { stdout } = await run(process.execPath, ['-e', probe, LOADER, packageDir, target, signatureType], {
+    env: isolatedEnv(),
+    timeout: 60_000,
+  });
+  return stdout;
+}
+
+beforeAll(async () => {
+  // Prepare: build, then lay out what the cloud build would have after installing the package's dependencies.
+  await run(process.execPath, ['scripts/build.ts'], { cwd: REPO_ROOT, env: isolatedEnv(), timeout: BUILD_TIMEOUT_MS });
+  packageDir = await mkdtemp(join(tmpdir(), 'fleetplane-gcp-package-'));
+  for (const file of ['package.json', 'scale.js']) {
+    await copyFile(join(REPO_ROOT, 'dist', 'gcp', file), join(packageDir, file));
+  }
+  await symlink(join(REPO_ROOT, 'node_modules'), join(packageDir, 'node_modules'), 'dir');
+}, BUILD_TIMEOUT_MS + 10_000);
+
+afterAll(async () => {
+  await rm(packageDir, { recursive: true, force: true });
+});
+
+describe('the GCP source archive', () => {
+  it('is dist/gcp as built, without source maps or metafiles', async () => {
+    // Act
+    const mainTf = await readFile(join(REPO_ROOT, 'infra', 'gcp', 'main.tf'), 'utf8');
+    const archive = /data "archive_file" "source" \{([\s\S]*?)\n\}/.exec(mainTf)?.[1] ?? '';
+
+    // Assess
+    expect(archive).toMatch(/source_dir\s*= local\.bundle_dir/);
+    expect(archive).toMatch(/excludes\s*= \["scale\.js\.map", "scale\.meta\.json"\]/);
+  });
+
+  it('serves entry point scale (HTTP, Cloud Scheduler) with the framework the platform installs', async () => {
+    // Act
+    const found = await loadAsPlatform('scale', 'http');
+
+    // Assess
+    expect(found).toBe('http');
+  });
+
+  it('serves entry point scaleEvent (CloudEvent, Pub/Sub) the same way', async () => {
+    // Act: the platform sets FUNCTION_SIGNATURE_TYPE=cloudevent for an event-triggered function.
+    const found = await loadAsPlatform('scaleEvent', 'cloudevent');
+
+    // Assess
+    expect(found).toBe('cloudevent');
+  });
+});
