@@ -5,8 +5,9 @@
 import { existsSync } from 'node:fs';
 import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { builtinModules } from 'node:module';
-import { basename, join, relative } from 'node:path';
+import { basename, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
 import { type BuildOptions, build } from 'esbuild';
 import { functionBuildOptions, gcpFunctionBuildOptions, gcpPackageJson } from './esbuild-options.ts';
 
@@ -14,6 +15,9 @@ import { functionBuildOptions, gcpFunctionBuildOptions, gcpPackageJson } from '.
 const CLOUD_DIRECTORIES = ['aws', 'gcp'] as const;
 
 const root = fileURLToPath(new URL('..', import.meta.url));
+/** `--out <dir>`: where `<cloud>/<name>.js` go (default dist/), so parallel test files never share a build. */
+const { values: flags } = parseArgs({ options: { out: { type: 'string', default: join(root, 'dist') } } });
+const outRoot = resolve(flags.out);
 
 interface BuiltBundle {
   readonly file: string;
@@ -57,7 +61,7 @@ async function buildCloud(cloud: (typeof CLOUD_DIRECTORIES)[number]): Promise<Bu
   if (entries.length === 0) {
     return [];
   }
-  const outdir = join(root, 'dist', cloud);
+  const outdir = join(outRoot, cloud);
   // Start clean so a deleted function leaves no stale bundle behind.
   await rm(outdir, { recursive: true, force: true });
   await mkdir(outdir, { recursive: true });

@@ -6,9 +6,9 @@
  * with the framework's own loader, as the platform does.
  */
 import { execFile } from 'node:child_process';
-import { copyFile, mkdtemp, readFile, rm, symlink } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, symlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -34,17 +34,19 @@ async function loadAsPlatform(target: string, signatureType: 'http' | 'cloudeven
 }
 
 beforeAll(async () => {
-  // Prepare: build, then lay out what the cloud build would have after installing the package's dependencies.
-  await run(process.execPath, ['scripts/build.ts'], { cwd: REPO_ROOT, env: isolatedEnv(), timeout: BUILD_TIMEOUT_MS });
-  packageDir = await mkdtemp(join(tmpdir(), 'fleetplane-gcp-package-'));
-  for (const file of ['package.json', 'scale.js']) {
-    await copyFile(join(REPO_ROOT, 'dist', 'gcp', file), join(packageDir, file));
-  }
+  // Prepare: build, then give it what the cloud build would have after installing the package's dependencies.
+  const out = await mkdtemp(join(tmpdir(), 'fleetplane-gcp-build-'));
+  await run(process.execPath, ['scripts/build.ts', '--out', out], {
+    cwd: REPO_ROOT,
+    env: isolatedEnv(),
+    timeout: BUILD_TIMEOUT_MS,
+  });
+  packageDir = join(out, 'gcp');
   await symlink(join(REPO_ROOT, 'node_modules'), join(packageDir, 'node_modules'), 'dir');
 }, BUILD_TIMEOUT_MS + 10_000);
 
 afterAll(async () => {
-  await rm(packageDir, { recursive: true, force: true });
+  await rm(dirname(packageDir), { recursive: true, force: true });
 });
 
 describe('the GCP source archive', () => {

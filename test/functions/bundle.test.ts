@@ -1,15 +1,19 @@
 import { execFile } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import { existsSync, readdirSync } from 'node:fs';
-import { readFile, stat } from 'node:fs/promises';
+import { readFile, rm, stat, symlink } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as z from 'zod';
 import { isolatedEnv } from '../../local/child-env.ts';
 
 const run = promisify(execFile);
 const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
+/** This file's own build: other test files build too, and must not replace files under its feet. */
+const OUT = join(tmpdir(), `fleetplane-bundle-test-${randomUUID()}`);
 const BUILD_TIMEOUT_MS = 120_000;
 /** Upper bound for one AWS bundle: ~1 MB today, most of it zod, yaml and the SDK clients; growth should be a decision. */
 const MAX_BUNDLE_BYTES = 1.5 * 1024 * 1024;
@@ -25,16 +29,28 @@ const metafileSchema = z.object({ inputs: z.record(z.string(), z.unknown()) });
 
 beforeAll(async () => {
   // Prepare: one build for the whole file; the checks below only read its output.
-  await run(process.execPath, ['scripts/build.ts'], { cwd: REPO_ROOT, env: isolatedEnv(), timeout: BUILD_TIMEOUT_MS });
+  await run(process.execPath, ['scripts/build.ts', '--out', OUT], {
+    cwd: REPO_ROOT,
+    env: isolatedEnv(),
+    timeout: BUILD_TIMEOUT_MS,
+  });
+  if (existsSync(join(OUT, 'gcp'))) {
+    // What the cloud build's install gives the GCP package: its dependencies resolvable next to it.
+    await symlink(join(REPO_ROOT, 'node_modules'), join(OUT, 'gcp', 'node_modules'), 'dir');
+  }
 }, BUILD_TIMEOUT_MS + 10_000);
 
+afterAll(async () => {
+  await rm(OUT, { recursive: true, force: true });
+});
+
 describe.each(awsFunctions)('dist/aws/%s.js', (name) => {
-  const bundle = join(REPO_ROOT, 'dist', 'aws', `${name}.js`);
+  const bundle = join(OUT, 'aws', `${name}.js`);
 
   it('exists with its metafile', () => {
     // Assess
     expect(existsSync(bundle)).toBe(true);
-    expect(existsSync(join(REPO_ROOT, 'dist', 'aws', `${name}.meta.json`))).toBe(true);
+    expect(existsSync(join(OUT, 'aws', `${name}.meta.json`))).toBe(true);
   });
 
   it('loads with require() and exports a handler function', async () => {
@@ -50,7 +66,7 @@ describe.each(awsFunctions)('dist/aws/%s.js', (name) => {
 
   it('bundles the AWS SDK and nothing from Google Cloud', async () => {
     // Act
-    const text = await readFile(join(REPO_ROOT, 'dist', 'aws', `${name}.meta.json`), 'utf8');
+    const text = await readFile(join(OUT, 'aws', `${name}.meta.json`), 'utf8');
     const metafile = metafileSchema.parse(JSON.parse(text));
     const inputs = Object.keys(metafile.inputs);
 
@@ -80,7 +96,7 @@ const gcpFunctions = existsSync(join(REPO_ROOT, 'functions', 'gcp'))
   : [];
 
 describe.each(gcpFunctions)('dist/gcp/%s.js', (name) => {
-  const bundle = join(REPO_ROOT, 'dist', 'gcp', `${name}.js`);
+  const bundle = join(OUT, 'gcp', `${name}.js`);
 
   it('loads with require() and registers its functions with the functions-framework', async () => {
     // Prepare: the framework's registry is a module singleton inside the bundle, so ask the bundle's own copy.
@@ -103,11 +119,11 @@ describe.each(gcpFunctions)('dist/gcp/%s.js', (name) => {
 
   it('contains nothing from AWS, and leaves the Google clients to the platform at the tested versions', async () => {
     // Act
-    const text = await readFile(join(REPO_ROOT, 'dist', 'gcp', `${name}.meta.json`), 'utf8');
+    const text = await readFile(join(OUT, 'gcp', `${name}.meta.json`), 'utf8');
     const inputs = Object.keys(metafileSchema.parse(JSON.parse(text)).inputs);
     const manifest = z
       .object({ main: z.string(), dependencies: z.record(z.string(), z.string()) })
-      .parse(JSON.parse(await readFile(join(REPO_ROOT, 'dist', 'gcp', 'package.json'), 'utf8')));
+      .parse(JSON.parse(await readFile(join(OUT, 'gcp', 'package.json'), 'utf8')));
     const installed = async (name: string) =>
       z
         .object({ version: z.string() })

@@ -1,0 +1,188 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtemp, rm, symlink } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { isolatedEnv } from '../../local/child-env.ts';
+import { LOCAL_SOURCEGRAPH_TOKEN } from '../../local/sourcegraph/index.ts';
+import { LOCAL_GCP_PROJECT, type LocalStack, startLocalStack } from '../../local/stack.ts';
+import { isRecord } from '../../shared/domain/guards.ts';
+import { runNode } from '../support/run-node.ts';
+
+/**
+ * The built GCP bundle served by the real functions-framework (its own CLI, as Cloud Functions runs it), with the
+ * official Google clients in REST mode pointed at the local stack's emulators.
+ */
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+const FRAMEWORK = join(ROOT, 'node_modules/@google-cloud/functions-framework/build/src/main.js');
+const ZONE = 'us-central1-a';
+const GROUP = 'executors-codeintel';
+let out: string;
+let stack: LocalStack;
+let server: ChildProcess | undefined;
+let serverLog = '';
+
+beforeAll(async () => {
+  out = await mkdtemp(join(tmpdir(), 'fleetplane-gcp-function-'));
+  const build = await runNode(join(ROOT, 'scripts/build.ts'), ['--out', out]);
+  expect(build.code).toBe(0);
+  // What Cloud Functions' install gives the package: its pinned dependencies next to it.
+  await symlink(join(ROOT, 'node_modules'), join(out, 'gcp', 'node_modules'), 'dir');
+}, 180_000);
+
+afterAll(async () => {
+  await rm(out, { recursive: true, force: true });
+});
+
+beforeEach(async () => {
+  stack = await startLocalStack({ bootDelayMs: 60_000 });
+  stack.compute.addGroup({ project: LOCAL_GCP_PROJECT, zone: ZONE, name: GROUP, targetSize: 1, queues: ['codeintel'] });
+});
+
+afterEach(async () => {
+  server?.kill('SIGKILL');
+  server = undefined;
+  serverLog = '';
+  await stack.close();
+});
+
+const config = () => ({
+  environment: 'local',
+  sourcegraph: { endpoint: stack.sourcegraph.url },
+  metrics: { cloudMonitoring: { projectId: LOCAL_GCP_PROJECT } },
+  pollIntervalSeconds: 2,
+  invocationSeconds: 4,
+  fleets: [
+    {
+      name: 'codeintel',
+      queues: ['codeintel'],
+      mode: 'direct',
+      target: { cloud: 'gcp', project: LOCAL_GCP_PROJECT, zone: ZONE, instanceGroupManager: GROUP },
+      jobsPerInstance: 4,
+      maxInstances: 10,
+    },
+  ],
+});
+
+async function freePort(): Promise<number> {
+  const probe = createServer();
+  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
+  const address = probe.address();
+  await new Promise((resolve) => probe.close(resolve));
+  if (address === null || typeof address === 'string') {
+    throw new Error('no port');
+  }
+  return address.port;
+}
+
+/** Starts `functions-framework --target=scale` on the built package and waits until it answers. */
+async function serve(): Promise<string> {
+  const port = await freePort();
+  server = spawn(
+    process.execPath,
+    [FRAMEWORK, '--target=scale', '--signature-type=http', `--source=${join(out, 'gcp')}`, `--port=${port}`],
+    {
+      env: isolatedEnv({
+        FLEETPLANE_CONFIG: JSON.stringify(config()),
+        SRC_ACCESS_TOKEN: LOCAL_SOURCEGRAPH_TOKEN,
+        FLEETPLANE_GCP_MONITORING_ENDPOINT: stack.monitoring.emulator.url,
+        FLEETPLANE_GCP_COMPUTE_ENDPOINT: stack.compute.emulator.url,
+        FLEETPLANE_GCP_SECRET_MANAGER_ENDPOINT: stack.secretManager.emulator.url,
+        FLEETPLANE_TIMEOUT_SECONDS: '20',
+      }),
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
+  server.stdout?.on('data', (chunk: Buffer) => {
+    serverLog += chunk;
+  });
+  server.stderr?.on('data', (chunk: Buffer) => {
+    serverLog += chunk;
+  });
+  // Any HTTP request would run the function, so readiness is the framework's own banner.
+  for (let attempt = 0; attempt < 300 && !/URL: http/.test(serverLog); attempt++) {
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  if (!/URL: http/.test(serverLog)) {
+    throw new Error(`functions-framework did not start:\n${serverLog}`);
+  }
+  return `http://127.0.0.1:${port}/`;
+}
+
+const post = (url: string, body: unknown) =>
+  fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+
+describe('the built GCP scale function in the functions-framework server', () => {
+  it('publishes the worker-identical series and resizes the managed instance group', async () => {
+    // Prepare
+    stack.world.enqueue('codeintel', 30);
+    const url = await serve();
+
+    // Act
+    const response = await post(url, { once: true });
+    const summary: unknown = await response.json();
+
+    // Assess
+    expect(response.status, serverLog).toBe(200);
+    expect(summary).toMatchObject({
+      cycles: 1,
+      published: ['codeintel'],
+      fleets: [{ fleet: 'codeintel', status: 'ok', action: 'resized', reason: 'scale-out', current: 1, desired: 8 }],
+    });
+    expect(stack.compute.group(LOCAL_GCP_PROJECT, ZONE, GROUP)?.targetSize()).toBe(8);
+    expect(stack.monitoring.series()).toEqual([
+      expect.objectContaining({
+        metric: {
+          type: 'custom.googleapis.com/executors/queue/size',
+          labels: { queueName: 'codeintel', environment: 'local' },
+        },
+        resource: { type: 'global', labels: { project_id: LOCAL_GCP_PROJECT } },
+        metricKind: 'GAUGE',
+        valueType: 'INT64',
+        points: [expect.objectContaining({ value: { type: 'INT64', value: 30n } })],
+      }),
+    ]);
+    expect(serverLog).not.toContain(LOCAL_SOURCEGRAPH_TOKEN);
+  });
+
+  it('polls until its invocation budget is spent when Cloud Scheduler calls it', async () => {
+    // Prepare
+    stack.world.enqueue('codeintel', 4);
+    const url = await serve();
+
+    // Act: a scheduler tick (no body); invocationSeconds is 4 and polls are 2 s apart
+    const response = await post(url, {});
+    const summary: unknown = await response.json();
+
+    // Assess
+    expect(response.status, serverLog).toBe(200);
+    expect(summary).toMatchObject({ cycles: expect.any(Number) });
+    expect(isRecord(summary) && Number(summary.cycles)).toBeGreaterThanOrEqual(2);
+    expect(stack.monitoring.series()[0]?.points.length).toBe(1);
+  });
+
+  it('answers 500 with a problem document and changes nothing when Sourcegraph keeps failing', async () => {
+    // Prepare
+    stack.world.enqueue('codeintel', 30);
+    stack.sourcegraph.emulator.injectFault({ kind: 'error', status: 503 });
+    const url = await serve();
+
+    // Act
+    const response = await post(url, { once: true });
+    const problem: unknown = await response.json();
+
+    // Assess
+    expect(response.status).toBe(500);
+    expect(response.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+    expect(problem).toMatchObject({
+      title: 'scale invocation failed',
+      status: 500,
+      detail: expect.stringMatching(/codeintel: demand-unknown/),
+    });
+    expect(stack.compute.group(LOCAL_GCP_PROJECT, ZONE, GROUP)?.targetSize()).toBe(1);
+    expect(stack.monitoring.series()).toEqual([]);
+  });
+});
