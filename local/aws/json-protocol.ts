@@ -23,6 +23,8 @@ export interface JsonService {
   readonly shapeNames?: Readonly<Record<string, string>>;
   /** The key of the error text: CloudWatch writes `message`, Secrets Manager `Message`. */
   readonly messageKey: 'message' | 'Message';
+  /** The service's own code for an internal fault, where it is not `InternalFailure`. */
+  readonly internalErrorCode?: string;
 }
 
 export function jsonResponse(service: JsonService, body: unknown): EmulatorResponse {
@@ -48,7 +50,14 @@ export function jsonError(service: JsonService, error: AwsServiceError): Emulato
 export function jsonFaults(service: JsonService, throttleCode: string): FaultRenderer {
   return {
     serverError: (status) =>
-      jsonError(service, new AwsServiceError(serverFaultCode(status), 'An internal error occurred.', { status })),
+      jsonError(
+        service,
+        new AwsServiceError(
+          status === 503 ? serverFaultCode(status) : (service.internalErrorCode ?? serverFaultCode(status)),
+          'An internal error occurred.',
+          { status },
+        ),
+      ),
     throttled: () => jsonError(service, new AwsServiceError(throttleCode, 'Rate exceeded')),
   };
 }

@@ -9,6 +9,7 @@ const SERVICE: JsonService = {
   targetPrefix: 'secretsmanager',
   queryCompatible: false,
   messageKey: 'Message',
+  internalErrorCode: 'InternalServiceError',
   shapeNames: { MissingAuthenticationToken: 'MissingAuthenticationTokenException' },
 };
 

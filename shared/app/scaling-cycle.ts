@@ -115,8 +115,10 @@ export async function runScalingCycle(
     }
   }
 
-  const published = await publish(cycle, [...values.values()]);
-  const fleets = await decideFleets(cycle, values, published);
+  // Publishing and resizing do not depend on each other: a slow metrics endpoint must not hold up scale-out.
+  const publishing = publish(cycle, [...values.values()]);
+  const fleets = await decideFleets(cycle, values, publishing);
+  const published = await publishing;
   const allFailed =
     fleets.length > 0
       ? fleets.every((fleet) => fleet.status === 'failed')
@@ -152,25 +154,27 @@ async function publish(cycle: Cycle, values: readonly SeriesValue[]): Promise<Pu
 async function decideFleets(
   cycle: Cycle,
   values: ReadonlyMap<SeriesName, SeriesValue>,
-  published: PublishOutcome,
+  publishing: Promise<PublishOutcome>,
 ): Promise<FleetOutcome[]> {
   const managed = cycle.settings.fleets.flatMap((fleet) =>
     fleet.mode !== 'metrics' && fleet.target !== undefined ? [fleet.target] : [],
   );
   const groups = await describeGroups(cycle, managed);
 
-  const outcomes: FleetOutcome[] = [];
+  const managedOutcomes = new Map<string, FleetOutcome>();
   for (const fleet of cycle.settings.fleets) {
-    const value = values.get(fleet.series);
-    const outcome =
-      fleet.mode === 'metrics' || fleet.target === undefined
-        ? metricsOnlyOutcome(fleet, value, published)
-        : await manageFleet(cycle, fleet, fleet.target, value, groups);
+    if (fleet.mode !== 'metrics' && fleet.target !== undefined) {
+      managedOutcomes.set(fleet.name, await manageFleet(cycle, fleet, fleet.target, values.get(fleet.series), groups));
+    }
+  }
+  // Only metrics-only fleets wait for the publish: their outcome is whether it worked.
+  const published = await publishing;
+  return cycle.settings.fleets.map((fleet) => {
+    const outcome = managedOutcomes.get(fleet.name) ?? metricsOnlyOutcome(fleet, values.get(fleet.series), published);
     const level = outcome.status === 'failed' ? 'error' : outcome.competingScalers?.length ? 'warn' : 'info';
     cycle.log[level]('fleet decision', { ...outcome });
-    outcomes.push(outcome);
-  }
-  return outcomes;
+    return outcome;
+  });
 }
 
 function metricsOnlyOutcome(fleet: Fleet, value: SeriesValue | undefined, published: PublishOutcome): FleetOutcome {

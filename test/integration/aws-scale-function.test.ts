@@ -45,8 +45,9 @@ afterEach(async () => {
 });
 
 /** One manual invocation (`{"once": true}`) of the built bundle. */
-async function invoke(env: Record<string, string>) {
-  const run = await runNode(HARNESS, ['--bundle', bundle, '--once', '--ticks', '1'], { ...stack.env(), ...env });
+async function invoke(env: Record<string, string>, timeoutSeconds = 60) {
+  const args = ['--bundle', bundle, '--once', '--ticks', '1', '--timeout-seconds', String(timeoutSeconds)];
+  const run = await runNode(HARNESS, args, { ...stack.env(), ...env });
   return { ...run, logs: jsonLines(run.stdout) };
 }
 
@@ -167,5 +168,23 @@ describe('the built AWS scale function against the local stack', () => {
       expect.objectContaining({ fleet: 'batches', status: 'deferred', action: 'deferred' }),
     ]);
     expect(run.logs).toContainEqual(expect.objectContaining({ message: 'publishing queue size failed' }));
+  });
+
+  it('still resizes when CloudWatch never answers, and ends before the platform timeout', async () => {
+    // Prepare: PutMetricData hangs; the invocation may run 12 s, as if the Lambda timeout were 12 s
+    stack.world.enqueue('codeintel', 20);
+    stack.cloudWatch.emulator.injectFault({ kind: 'timeout', operation: 'PutMetricData' });
+    const started = Date.now();
+
+    // Act
+    const run = await invoke(configEnv(), 12);
+
+    // Assess
+    expect(Date.now() - started).toBeLessThan(12_000);
+    expect(run.code).toBe(0);
+    expect(stack.autoScaling.group('sourcegraph-executors-codeintel')?.desired).toBe(5);
+    expect(run.logs).toContainEqual(
+      expect.objectContaining({ message: 'publishing queue size failed', series: ['codeintel', 'batches'] }),
+    );
   });
 });
