@@ -1,22 +1,2 @@
-/**
- * CRC32C (Castagnoli), the checksum Secret Manager returns as `payload.dataCrc32c` and verifies when a client sends
- * one. `node:zlib`'s `crc32` is the IEEE polynomial, a different checksum, so it cannot stand in.
- */
-
-const POLYNOMIAL = 0x82f63b78; // Castagnoli, bit-reversed
-
-const TABLE = Uint32Array.from({ length: 256 }, (_, byte) => {
-  let crc = byte;
-  for (let bit = 0; bit < 8; bit += 1) {
-    crc = crc & 1 ? (crc >>> 1) ^ POLYNOMIAL : crc >>> 1;
-  }
-  return crc >>> 0;
-});
-
-export function crc32c(data: Uint8Array): number {
-  let crc = 0xffffffff;
-  for (const byte of data) {
-    crc = (TABLE[(crc ^ byte) & 0xff] ?? 0) ^ (crc >>> 8);
-  }
-  return (crc ^ 0xffffffff) >>> 0;
-}
+/** The emulator checks and returns the same CRC32C the product's Secret Manager reader verifies. */
+export { crc32c } from '../../shared/gcp/crc32c.ts';

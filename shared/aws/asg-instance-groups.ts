@@ -4,6 +4,7 @@ import {
   DescribeAutoScalingGroupsCommand,
   SetDesiredCapacityCommand,
 } from '@aws-sdk/client-auto-scaling';
+import { chunk } from '../domain/chunk.ts';
 import { type AwsGroupTarget, type GroupTarget, targetKey } from '../domain/fleet.ts';
 import { silentLogger } from '../observability/logger.ts';
 import type { CallOptions } from '../ports/call-options.ts';
@@ -14,7 +15,6 @@ import type { NarrowLogger } from '../ports/logger.ts';
 import { asgLifecycle, knownAsgLifecycle } from './asg-lifecycle.ts';
 import { createPolicyLookup } from './asg-policies.ts';
 import { awsErrorName, describeAwsError, isServerFault, isThrottlingError, isTransientAwsError } from './aws-errors.ts';
-import { chunk } from './chunk.ts';
 
 /** DescribeAutoScalingGroups accepts at most 100 names per request and returns at most 100 records per page. */
 const MAX_NAMES_PER_DESCRIBE = 100;

@@ -7,12 +7,12 @@ import {
   type MetricDatum,
   PutMetricDataCommand,
 } from '@aws-sdk/client-cloudwatch';
+import { chunk } from '../domain/chunk.ts';
 import type { SeriesName } from '../domain/queues.ts';
 import type { CallOptions } from '../ports/call-options.ts';
 import { MetricsPublishError, MetricsReadError } from '../ports/errors.ts';
 import type { QueueMetricsSink, QueueSizeHistory, QueueSizePoint, SeriesHistory } from '../ports/queue-metrics.ts';
 import { describeAwsError, isTransientAwsError } from './aws-errors.ts';
-import { chunk } from './chunk.ts';
 
 /** The worker's metric (cmd/worker/internal/executorqueue/aws_reporter.go): the Terraform alarms match it by name. */
 export const QUEUE_SIZE_METRIC_NAME = 'src_executors_queue_size';

@@ -5,17 +5,15 @@ import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import type { ScalingDeps, ScalingSettings } from '../app/scaling-cycle.ts';
 import { ConfigError, type Env, type FleetplaneConfig, loadConfig, type SecretSource } from '../config/index.ts';
+import { tokenReader } from '../config/secret-cache.ts';
 import { fleetsOf } from '../domain/fleet.ts';
-import { createJsonLogger, type LogLevel } from '../observability/logger.ts';
-import { type Clock, systemClock, systemSleep } from '../ports/clock.ts';
+import { createFunctionLogger } from '../observability/function-logger.ts';
+import { type Clock, systemClock } from '../ports/clock.ts';
 import type { Logger } from '../ports/logger.ts';
-import { createGraphQLTransport, createSourcegraphQueueDepthSource } from '../sourcegraph/index.ts';
+import { queueDepthSourceFor } from '../sourcegraph/index.ts';
 import { createAsgInstanceGroups } from './asg-instance-groups.ts';
 import { createCloudWatchMetricsSink, createCloudWatchQueueHistory } from './cloudwatch-queue-metrics.ts';
 import { readSecretString, readSsmParameter } from './parameters.ts';
-
-/** Milliseconds a token read from Secrets Manager is reused: a rotated token is picked up within this time. */
-const TOKEN_CACHE_MS = 5 * 60_000;
 
 /**
  * The SDK waits forever for a silent socket by default, and its `requestTimeout` only logs a warning unless
@@ -38,12 +36,7 @@ export interface AwsScaleRuntime {
  * adapters. Secrets are registered with the logger as they are read, so no log line can carry them.
  */
 export async function createAwsScaleRuntime(env: Env, clock: Clock = systemClock): Promise<AwsScaleRuntime> {
-  const secrets = new Set<string>();
-  const logger = createJsonLogger({
-    level: logLevel(env.FLEETPLANE_LOG_LEVEL),
-    bindings: { service: 'fleetplane', function: 'scale' },
-    secrets: () => [...secrets],
-  });
+  const { logger, secrets } = createFunctionLogger(env, 'scale');
   const homeRegion = env.AWS_REGION ?? env.AWS_DEFAULT_REGION;
   const config = await loadConfig(env, {
     readFile: (path) => readFile(path, 'utf8'),
@@ -100,23 +93,13 @@ export function createAwsDeps(config: FleetplaneConfig, options: AwsDepsOptions)
     return client;
   };
 
-  const transport = createGraphQLTransport({
-    endpoint: config.sourcegraph.endpoint,
-    token: tokenProvider(config.sourcegraph.token, { env: options.env, clock, secrets }),
-    sleep: systemSleep,
-    random: Math.random,
+  const token = tokenReader(config.sourcegraph.token, {
     clock,
-    timeoutMs: config.sourcegraph.timeoutMs,
-    maxAttempts: config.sourcegraph.maxAttempts,
-    logger: logger.child({ module: 'sourcegraph' }),
+    secrets,
+    readStore: awsSecretReader(config.sourcegraph.token, options.env),
   });
   return {
-    depths: createSourcegraphQueueDepthSource(transport, {
-      clock,
-      maxBatchSpecs: config.sourcegraph.maxBatchSpecs,
-      batchSpecPageSize: config.sourcegraph.batchSpecPageSize,
-      logger: logger.child({ module: 'sourcegraph' }),
-    }),
+    depths: queueDepthSourceFor(config.sourcegraph, { token, clock, logger }),
     metrics: createCloudWatchMetricsSink(cloudwatch, { namespace: cloudwatchSettings.namespace }),
     history: createCloudWatchQueueHistory(cloudwatch, { namespace: cloudwatchSettings.namespace }),
     groups: createAsgInstanceGroups(autoScalingIn, { logger: logger.child({ module: 'auto-scaling' }), clock }),
@@ -135,34 +118,18 @@ export function scalingSettings(config: FleetplaneConfig): ScalingSettings {
   };
 }
 
-function tokenProvider(
-  source: SecretSource,
-  options: { env: Env; clock: Clock; secrets: Set<string> },
-): () => Promise<string> {
+/** Reads the token from AWS Secrets Manager; a token from another store cannot be read by this function. */
+function awsSecretReader(source: SecretSource, env: Env): () => Promise<string> {
   if (source.kind === 'value') {
-    const token = source.value.reveal();
-    options.secrets.add(token);
-    return async () => token;
+    return async () => source.value.reveal();
   }
   if (source.kind !== 'aws-secrets-manager') {
     throw new ConfigError('token', [
       'sourcegraph.tokenSecret: the AWS function reads its token from AWS Secrets Manager (awsSecretsManager)',
     ]);
   }
-  let cached: { token: string; readAt: number } | undefined;
   // An ARN names its region; a bare name lives in the function's own region.
-  const region = /^arn:[^:]+:secretsmanager:([^:]+):/.exec(source.secretId)?.[1] ?? options.env.AWS_REGION;
+  const region = /^arn:[^:]+:secretsmanager:([^:]+):/.exec(source.secretId)?.[1] ?? env.AWS_REGION;
   const client = new SecretsManagerClient({ ...AWS_CLIENT_DEFAULTS, region });
-  return async () => {
-    if (cached === undefined || options.clock() - cached.readAt > TOKEN_CACHE_MS) {
-      const token = await readSecretString(client, source.secretId, source.jsonKey);
-      options.secrets.add(token);
-      cached = { token, readAt: options.clock() };
-    }
-    return cached.token;
-  };
-}
-
-function logLevel(value: string | undefined): LogLevel {
-  return value === 'debug' || value === 'warn' || value === 'error' ? value : 'info';
+  return () => readSecretString(client, source.secretId, source.jsonKey);
 }

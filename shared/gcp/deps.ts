@@ -11,18 +11,17 @@ import { MetricServiceClient } from '@google-cloud/monitoring';
 import { SecretManagerServiceClient } from '@google-cloud/secret-manager';
 import type { ScalingDeps, ScalingSettings } from '../app/scaling-cycle.ts';
 import { ConfigError, type Env, type FleetplaneConfig, loadConfig, type SecretSource } from '../config/index.ts';
+import { tokenReader } from '../config/secret-cache.ts';
 import { type Fleet, fleetsOf, type GcpGroupTarget, targetKey } from '../domain/fleet.ts';
-import { createJsonLogger, type LogLevel } from '../observability/logger.ts';
-import { type Clock, systemClock, systemSleep } from '../ports/clock.ts';
+import { createFunctionLogger } from '../observability/function-logger.ts';
+import { type Clock, systemClock } from '../ports/clock.ts';
 import type { Logger } from '../ports/logger.ts';
-import { createGraphQLTransport, createSourcegraphQueueDepthSource } from '../sourcegraph/index.ts';
+import { queueDepthSourceFor } from '../sourcegraph/index.ts';
 import { credentialOptions, endpointOverride } from './client-options.ts';
 import { createMigInstanceGroups, type GroupBounds } from './mig-instance-groups.ts';
 import { createCloudMonitoringMetricsSink, createCloudMonitoringQueueHistory } from './monitoring-queue-metrics.ts';
 import { readSecretVersion } from './secrets.ts';
 
-/** Milliseconds a token read from Secret Manager is reused: a rotated token is picked up within this time. */
-const TOKEN_CACHE_MS = 5 * 60_000;
 /** REST over HTTP/1.1 for every client: no gRPC stack in the bundle, and what the local emulators speak. */
 const REST = { fallback: true } as const;
 
@@ -37,12 +36,7 @@ export interface GcpScaleRuntime {
  * Secrets are registered with the logger as they are read, so no log line can carry them.
  */
 export async function createGcpScaleRuntime(env: Env, clock: Clock = systemClock): Promise<GcpScaleRuntime> {
-  const secrets = new Set<string>();
-  const logger = createJsonLogger({
-    level: logLevel(env.FLEETPLANE_LOG_LEVEL),
-    bindings: { service: 'fleetplane', function: 'scale' },
-    secrets: () => [...secrets],
-  });
+  const { logger, secrets } = createFunctionLogger(env, 'scale');
   const config = await loadConfig(env, {
     readFile: (path) => readFile(path, 'utf8'),
     readSsmParameter: async (name) => {
@@ -95,23 +89,13 @@ export function createGcpDeps(config: FleetplaneConfig, options: GcpDepsOptions)
     { logger: logger.child({ module: 'compute' }), clock, bounds: fleetBounds(fleetsOf(config.fleets, 'gcp')) },
   );
 
-  const transport = createGraphQLTransport({
-    endpoint: config.sourcegraph.endpoint,
-    token: tokenProvider(config.sourcegraph.token, { env, clock, secrets }),
-    sleep: systemSleep,
-    random: Math.random,
+  const token = tokenReader(config.sourcegraph.token, {
     clock,
-    timeoutMs: config.sourcegraph.timeoutMs,
-    maxAttempts: config.sourcegraph.maxAttempts,
-    logger: logger.child({ module: 'sourcegraph' }),
+    secrets,
+    readStore: gcpSecretReader(config.sourcegraph.token, env),
   });
   return {
-    depths: createSourcegraphQueueDepthSource(transport, {
-      clock,
-      maxBatchSpecs: config.sourcegraph.maxBatchSpecs,
-      batchSpecPageSize: config.sourcegraph.batchSpecPageSize,
-      logger: logger.child({ module: 'sourcegraph' }),
-    }),
+    depths: queueDepthSourceFor(config.sourcegraph, { token, clock, logger }),
     metrics: createCloudMonitoringMetricsSink(monitoring, { projectId, clock }),
     history: createCloudMonitoringQueueHistory(monitoring, { projectId }),
     groups,
@@ -150,14 +134,10 @@ function fleetBounds(fleets: readonly Fleet[]): (target: GcpGroupTarget) => Grou
   return (target) => byKey.get(targetKey(target));
 }
 
-function tokenProvider(
-  source: SecretSource,
-  options: { env: Env; clock: Clock; secrets: Set<string> },
-): () => Promise<string> {
+/** Reads the token from Secret Manager; a token from another store cannot be read by this function. */
+function gcpSecretReader(source: SecretSource, env: Env): () => Promise<string> {
   if (source.kind === 'value') {
-    const token = source.value.reveal();
-    options.secrets.add(token);
-    return async () => token;
+    return async () => source.value.reveal();
   }
   if (source.kind !== 'gcp-secret-manager') {
     throw new ConfigError('token', [
@@ -165,18 +145,6 @@ function tokenProvider(
     ]);
   }
   // ADC: the function's service account holds secretAccessor on this one secret.
-  const client = new SecretManagerServiceClient({ ...REST, ...endpointOverride(options.env, 'secret-manager') });
-  let cached: { token: string; readAt: number } | undefined;
-  return async () => {
-    if (cached === undefined || options.clock() - cached.readAt > TOKEN_CACHE_MS) {
-      const token = (await readSecretVersion(client, source.name)).trim();
-      options.secrets.add(token);
-      cached = { token, readAt: options.clock() };
-    }
-    return cached.token;
-  };
-}
-
-function logLevel(value: string | undefined): LogLevel {
-  return value === 'debug' || value === 'warn' || value === 'error' ? value : 'info';
+  const client = new SecretManagerServiceClient({ ...REST, ...endpointOverride(env, 'secret-manager') });
+  return () => readSecretVersion(client, source.name);
 }

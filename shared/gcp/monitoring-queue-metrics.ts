@@ -1,9 +1,9 @@
 import type { MetricServiceClient, protos } from '@google-cloud/monitoring';
+import { chunk } from '../domain/chunk.ts';
 import type { CallOptions } from '../ports/call-options.ts';
 import type { Clock } from '../ports/clock.ts';
 import { MetricsPublishError } from '../ports/errors.ts';
 import type { QueueMetricsSink, QueueSizePoint } from '../ports/queue-metrics.ts';
-import { chunk } from './chunk.ts';
 import { describeGoogleError, isTransientGoogleError } from './google-errors.ts';
 import { tooFrequentOnly } from './monitoring-rejections.ts';
 import { MAX_SERIES_PER_REQUEST, projectName, QUEUE_SIZE_METRIC_TYPE } from './monitoring-series.ts';

@@ -11,6 +11,7 @@ export {
   SourcegraphTimeoutError,
   SourcegraphUnavailableError,
 } from './errors.ts';
+export { queueDepthSourceFor } from './from-settings.ts';
 export { ALL_OPERATIONS, BATCH_SPECS_PAGE, type GraphQLOperation, QUEUE_DEPTH } from './operations.ts';
 export { createSourcegraphQueueDepthSource, type SourcegraphQueueDepthOptions } from './queue-depth.ts';
 export {

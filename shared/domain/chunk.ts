@@ -1,4 +1,4 @@
-/** Splits `items` into consecutive runs of at most `size`: cloud APIs cap items per request. */
+/** Splits `items` into consecutive runs of at most `size`: cloud APIs cap the items of one request. */
 export function chunk<T>(items: readonly T[], size: number): T[][] {
   if (!Number.isInteger(size) || size < 1) {
     throw new RangeError(`chunk size must be a positive integer, got ${size}`);

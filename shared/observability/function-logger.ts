@@ -1,0 +1,22 @@
+import type { Env } from '../config/types.ts';
+import type { Logger } from '../ports/logger.ts';
+import { createJsonLogger, LOG_LEVELS, type LogLevel } from './logger.ts';
+
+export interface FunctionLogger {
+  readonly logger: Logger;
+  /** Every secret value read at run time goes here, and is scrubbed from every line from then on. */
+  readonly secrets: Set<string>;
+}
+
+/** The logger a function's composition root starts with: JSON lines, level from `FLEETPLANE_LOG_LEVEL`. */
+export function createFunctionLogger(env: Env, name: string): FunctionLogger {
+  const secrets = new Set<string>();
+  const requested = env.FLEETPLANE_LOG_LEVEL;
+  const level: LogLevel = LOG_LEVELS.find((candidate) => candidate === requested) ?? 'info';
+  const logger = createJsonLogger({
+    level,
+    bindings: { service: 'fleetplane', function: name },
+    secrets: () => [...secrets],
+  });
+  return { logger, secrets };
+}
