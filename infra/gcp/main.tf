@@ -87,15 +87,37 @@ resource "google_project_service" "required" {
 
 # The function's identity. It gets no predefined broad role: only the custom roles and secret grants below.
 resource "google_service_account" "runtime" {
+  # On a fresh project the IAM API is enabled in the same apply.
+  depends_on = [google_project_service.required]
+
   project      = var.project_id
   account_id   = var.runtime_service_account_id
   display_name = "fleetplane scale function"
   description  = "Runs ${var.function_name}: writes and reads the executor queue-size metric, reads and resizes the configured instance groups."
 }
 
+# Cloud Build builds the function as this account. Projects created since 2024 default to the Compute Engine account,
+# which organisations that block automatic role grants leave without any role, so the first build would fail.
+resource "google_service_account" "build" {
+  depends_on = [google_project_service.required]
+
+  project      = var.project_id
+  account_id   = "${var.function_name}-build"
+  display_name = "fleetplane function build"
+  description  = "Builds ${var.function_name} from its uploaded source archive."
+}
+
+resource "google_project_iam_member" "build" {
+  project = var.project_id
+  role    = "roles/cloudbuild.builds.builder"
+  member  = "serviceAccount:${google_service_account.build.email}"
+}
+
 # Cloud Scheduler signs its OIDC token as this account. It holds one grant: roles/run.invoker on this function's
 # Cloud Run service, so a leaked token cannot invoke anything else.
 resource "google_service_account" "invoker" {
+  depends_on = [google_project_service.required]
+
   project      = var.project_id
   account_id   = var.invoker_service_account_id
   display_name = "fleetplane scheduler invoker"
@@ -109,6 +131,8 @@ resource "google_service_account" "invoker" {
 # custom.googleapis.com series auto-creates its descriptor with timeSeries.create alone (Sourcegraph's own
 # metric-writer role holds only that permission).
 resource "google_project_iam_custom_role" "metrics" {
+  depends_on = [google_project_service.required]
+
   project     = local.metrics_project
   role_id     = "${var.custom_role_prefix}MetricsWriter"
   title       = "fleetplane queue-size metric writer"
@@ -322,7 +346,7 @@ resource "google_cloudfunctions2_function" "scale" {
   build_config {
     runtime         = "nodejs22"
     entry_point     = "scale"
-    service_account = var.build_service_account
+    service_account = coalesce(var.build_service_account, google_service_account.build.id)
 
     source {
       storage_source {

@@ -151,7 +151,7 @@ variable "invoker_service_account_id" {
 }
 
 variable "build_service_account" {
-  description = "Optional service account (projects/<p>/serviceAccounts/<email>) Cloud Build uses to build the function. Null: the project's default build service account."
+  description = "Optional service account (projects/<p>/serviceAccounts/<email>) Cloud Build uses to build the function. Null: a dedicated one created here, with roles/cloudbuild.builds.builder."
   type        = string
   default     = null
 }

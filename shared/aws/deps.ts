@@ -97,6 +97,7 @@ export function createAwsDeps(config: FleetplaneConfig, options: AwsDepsOptions)
     clock,
     secrets,
     readStore: awsSecretReader(config.sourcegraph.token, options.env),
+    onStale: (error) => logger.warn('token refresh failed; using the cached token', { error }),
   });
   return {
     depths: queueDepthSourceFor(config.sourcegraph, { token, clock, logger }),

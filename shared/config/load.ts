@@ -99,18 +99,16 @@ export function parseConfigText(text: string, source: string, env: Env): Fleetpl
   const cloudwatchDocument =
     document.metrics.cloudwatch ?? (cloudMonitoring === undefined ? { namespace: 'sourcegraph-executor' } : undefined);
   const region = cloudwatchDocument?.region ?? env.AWS_REGION;
-  if (document.metrics.cloudwatch !== undefined && !region) {
-    problems.push('metrics.cloudwatch.region: required (no AWS_REGION in the environment to default to)');
-  }
   if (problems.length > 0 || token === undefined) {
     throw new ConfigError(source, problems);
   }
 
   const fleets = document.fleets.map(toFleet);
-  // A CloudWatch default that no region can serve is not a destination (a GCP function reading a shared config).
+  // Without a region (a GCP function reading a document it shares with AWS) there is no CloudWatch writer here; the AWS
+  // side, which always has one, still counts as configured so both functions split allocations the same way.
   const cloudwatch = cloudwatchDocument && region ? { namespace: cloudwatchDocument.namespace, region } : undefined;
   const allocation = normalizeAllocations(document.allocations, {
-    aws: cloudwatch !== undefined,
+    aws: cloudwatchDocument !== undefined,
     gcp: cloudMonitoring !== undefined,
   });
   const s = document.sourcegraph;
@@ -188,7 +186,8 @@ function tokenSource(document: ConfigDocument, env: Env, problems: string[]): Se
       ? { kind: 'gcp-secret-manager', name: tokenSecret.gcpSecretManager }
       : { kind: 'aws-secrets-manager', secretId: tokenSecret.awsSecretsManager, jsonKey: tokenSecret.jsonKey };
   }
-  const value = token ?? env.SRC_ACCESS_TOKEN;
+  // A secret mounted from a file usually ends in a newline, which is not part of the token.
+  const value = (token ?? env.SRC_ACCESS_TOKEN)?.replace(/\r?\n$/, '');
   if (value === undefined || value === '') {
     return undefined;
   }

@@ -93,6 +93,7 @@ export function createGcpDeps(config: FleetplaneConfig, options: GcpDepsOptions)
     clock,
     secrets,
     readStore: gcpSecretReader(config.sourcegraph.token, env),
+    onStale: (error) => logger.warn('token refresh failed; using the cached token', { error }),
   });
   return {
     depths: queueDepthSourceFor(config.sourcegraph, { token, clock, logger }),

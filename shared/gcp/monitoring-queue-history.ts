@@ -89,7 +89,9 @@ type Point = protos.google.monitoring.v3.IPoint;
 /** Epoch ms of the point's end time; gax hands int64 seconds over as a string, a number or a Long. */
 function pointTime(point: Point): number | undefined {
   const end = point.interval?.endTime;
-  const seconds = Number(String(end?.seconds ?? ''));
+  // A missing or empty value must stay unreadable: Number('') is 0, which would date the point to 1970.
+  const raw = end?.seconds === undefined || end.seconds === null ? '' : String(end.seconds);
+  const seconds = raw.trim() === '' ? Number.NaN : Number(raw);
   return end === undefined || end === null || !Number.isFinite(seconds)
     ? undefined
     : seconds * 1000 + (end.nanos ?? 0) / 1e6;
@@ -97,7 +99,8 @@ function pointTime(point: Point): number | undefined {
 
 function pointValue(point: Point): number | undefined {
   const { int64Value, doubleValue } = point.value ?? {};
-  const value = int64Value !== undefined && int64Value !== null ? Number(String(int64Value)) : doubleValue;
+  const text = int64Value === undefined || int64Value === null ? undefined : String(int64Value).trim();
+  const value = text === undefined ? doubleValue : text === '' ? Number.NaN : Number(text);
   return typeof value === 'number' && Number.isFinite(value) ? value : undefined;
 }
 

@@ -172,21 +172,24 @@ fleets:
     expect(config.allocations.codeintel).toEqual({ aws: 0, gcp: 1 });
   });
 
-  it('splits allocations when both clouds are configured, and needs a region for an explicit CloudWatch', () => {
+  it('splits allocations the same way on both clouds when one document serves both', () => {
     // Prepare
     const both = VALID.replace(
       'environment: prod',
       'environment: prod\nmetrics: { cloudwatch: {}, cloudMonitoring: { projectId: my-project } }\nallocations: { codeintel: { aws: 0.25, gcp: 0.75 } }',
     );
 
-    // Act
-    const config = parseConfigText(both, 'test', { AWS_REGION: 'us-east-1' });
-    const problems = problemsOf(() => parseConfigText(both, 'test', {}));
+    // Act: on Lambda (AWS_REGION set) and on Cloud Functions (no AWS region at all)
+    const onAws = parseConfigText(both, 'test', { AWS_REGION: 'us-east-1' });
+    const onGcp = parseConfigText(both, 'test', {});
 
     // Assess
-    expect(config.allocations.codeintel).toEqual({ aws: 0.25, gcp: 0.75 });
-    expect(config.allocations.batches).toEqual({ aws: 1, gcp: 1 });
-    expect(problems).toEqual([expect.stringMatching(/^metrics\.cloudwatch\.region: required/)]);
+    expect(onAws.allocations.codeintel).toEqual({ aws: 0.25, gcp: 0.75 });
+    expect(onAws.allocations.batches).toEqual({ aws: 1, gcp: 1 });
+    expect(onGcp.allocations).toEqual(onAws.allocations);
+    expect(onAws.cloudwatch).toEqual({ namespace: 'sourcegraph-executor', region: 'us-east-1' });
+    expect(onGcp.cloudwatch).toBeUndefined();
+    expect(onGcp.cloudMonitoring).toEqual({ projectId: 'my-project' });
   });
 
   it('refuses a GCP group with both or neither of zone and region', () => {
@@ -224,6 +227,21 @@ fleets:
     expect(JSON.stringify(config)).not.toContain(TOKEN);
     expect(String(config.sourcegraph.token.kind === 'value' && config.sourcegraph.token.value)).toBe('[redacted]');
     expect(config.sourcegraph.token).toEqual({ kind: 'value', value: expect.any(SecretValue) });
+  });
+
+  it('drops the trailing newline of a token mounted from a file, and still refuses white space inside it', () => {
+    // Prepare
+    const withoutToken = VALID.replace(`token: ${TOKEN}`, '');
+
+    // Act
+    const mounted = parseConfigText(withoutToken, 'test', { AWS_REGION: 'us-east-1', SRC_ACCESS_TOKEN: `${TOKEN}\n` });
+    const broken = problemsOf(() =>
+      parseConfigText(withoutToken, 'test', { AWS_REGION: 'us-east-1', SRC_ACCESS_TOKEN: `${TOKEN} x` }),
+    );
+
+    // Assess
+    expect(mounted.sourcegraph.token.kind === 'value' && mounted.sourcegraph.token.value.reveal()).toBe(TOKEN);
+    expect(broken).toEqual([expect.stringMatching(/white space/)]);
   });
 
   it('takes the token from a Secrets Manager reference or from SRC_ACCESS_TOKEN', () => {
