@@ -71,6 +71,15 @@ function resize(group: GroupState, query: URLSearchParams): EmulatorResponse | u
   if (!Number.isInteger(size) || size < 0) {
     return invalidField('size', raw, 'Must be greater than or equal to 0.');
   }
+  // Compute refuses to resize a group an autoscaler drives: one owner per group.
+  const mode = group.autoscaler?.mode;
+  if (mode === 'ON' || mode === 'ONLY_SCALE_OUT') {
+    return computeError(
+      412,
+      'conditionNotMet',
+      `Resize is not allowed while the group is autoscaled (mode ${mode}): remove the autoscaler or set autoscaling policy mode to OFF.`,
+    );
+  }
   // DONE means scheduled, not finished: the MIG picks victims or launches VMs, and listManagedInstances shows progress.
   group.targetSize = size;
   return undefined;

@@ -180,7 +180,7 @@ describe('Compute emulator with the real instance group manager clients (REST)',
     expect(group).toMatchObject({ targetSize: 2, currentActions: { deleting: 1, creating: 2 } });
   });
 
-  it('lists an attached autoscaler, which then owns the size in mode ON', async () => {
+  it('lists an attached autoscaler, which owns the size in mode ON and refuses a resize', async () => {
     // Prepare
     const options = gcpClientOptions(compute.emulator);
     const autoscalers = new AutoscalersClient(options);
@@ -200,7 +200,8 @@ describe('Compute emulator with the real instance group manager clients (REST)',
       { autoPaginate: false },
     );
     const [none] = await regionAutoscalers.list({ project, region }, { autoPaginate: false });
-    await zonal.resize({ ...zonalGroup, size: 2 });
+    const resize = zonal.resize({ ...zonalGroup, size: 2 });
+    await expect(resize).rejects.toThrow(/autoscaled.*mode ON.*set autoscaling policy mode to OFF/);
     const [group] = await zonal.get(zonalGroup);
     await Promise.all([autoscalers.close(), regionAutoscalers.close()]);
 
