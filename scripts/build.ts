@@ -9,7 +9,8 @@ import { basename, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { type BuildOptions, build } from 'esbuild';
-import { functionBuildOptions, gcpFunctionBuildOptions, gcpPackageJson } from './esbuild-options.ts';
+import { functionBuildOptions, GCP_PACKAGE_NAME, gcpFunctionBuildOptions, gcpPackageJson } from './esbuild-options.ts';
+import { lockfileSubset, parseLockfile } from './lockfile-subset.ts';
 
 /** Each cloud's entrypoints are bundled separately, so one cloud's SDK never ends up in the other's bundle. */
 const CLOUD_DIRECTORIES = ['aws', 'gcp'] as const;
@@ -69,11 +70,19 @@ async function buildCloud(cloud: (typeof CLOUD_DIRECTORIES)[number]): Promise<Bu
   const bundles = await Promise.all(entries.map((entry) => bundleOne(entry, outdir, options)));
   // The repository is `"type": "module"`; without this marker Node would load the CommonJS bundles as ESM. On GCP
   // the same file is the deployed package's manifest: the packages left out of the bundle, at the tested versions.
-  const manifest =
-    cloud === 'gcp'
-      ? gcpPackageJson(`${basename(entries[0] ?? 'scale.ts', '.ts')}.js`, await pinned(bundles))
-      : '{ "type": "commonjs" }\n';
-  await writeFile(join(outdir, 'package.json'), manifest);
+  if (cloud !== 'gcp') {
+    await writeFile(join(outdir, 'package.json'), '{ "type": "commonjs" }\n');
+    return bundles;
+  }
+  const dependencies = await pinned(bundles);
+  await writeFile(
+    join(outdir, 'package.json'),
+    gcpPackageJson(`${basename(entries[0] ?? 'scale.ts', '.ts')}.js`, dependencies),
+  );
+  // With a lockfile the cloud build runs `npm ci`: the whole tree at the versions tested, not the newest that day.
+  const rootLock = parseLockfile(await readFile(join(root, 'package-lock.json'), 'utf8'));
+  const lock = lockfileSubset(rootLock, { name: GCP_PACKAGE_NAME, dependencies });
+  await writeFile(join(outdir, 'package-lock.json'), `${JSON.stringify(lock, null, 2)}\n`);
   return bundles;
 }
 

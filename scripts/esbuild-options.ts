@@ -35,10 +35,12 @@ export const gcpFunctionBuildOptions: Readonly<BuildOptions> = {
   external: ['@google-cloud/*', 'google-gax', 'google-auth-library'],
 };
 
+export const GCP_PACKAGE_NAME = 'fleetplane-gcp-functions';
+
 /** The package.json deployed next to a GCP bundle: Cloud Functions installs `dependencies` from it. */
 export function gcpPackageJson(main: string, dependencies: Readonly<Record<string, string>>): string {
   const manifest = {
-    name: 'fleetplane-gcp-functions',
+    name: GCP_PACKAGE_NAME,
     private: true,
     type: 'commonjs',
     main,

@@ -9,6 +9,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as z from 'zod';
 import { isolatedEnv } from '../../local/child-env.ts';
+import { parseLockfile, resolveIn } from '../../scripts/lockfile-subset.ts';
 
 const run = promisify(execFile);
 const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -143,6 +144,29 @@ describe.each(gcpFunctions)('dist/gcp/%s.js', (name) => {
       expect(version).toBe(await installed(dependency));
     }
     expect(manifest.main).toBe('scale.js');
+  });
+
+  it('ships a lockfile that pins the whole tree the dependencies need, from the repository lockfile', async () => {
+    // Act
+    const lock = parseLockfile(await readFile(join(OUT, 'gcp', 'package-lock.json'), 'utf8'));
+    const manifest = z
+      .object({ dependencies: z.record(z.string(), z.string()) })
+      .parse(JSON.parse(await readFile(join(OUT, 'gcp', 'package.json'), 'utf8')));
+    const repository = parseLockfile(await readFile(join(REPO_ROOT, 'package-lock.json'), 'utf8'));
+    const unresolved = Object.entries(lock.packages).flatMap(([path, entry]) =>
+      Object.keys(entry.dependencies ?? {})
+        .filter((dependency) => resolveIn(lock.packages, path, dependency) === undefined)
+        .map((dependency) => `${path || '(root)'} → ${dependency}`),
+    );
+
+    // Assess
+    expect(lock.packages['']).toMatchObject({ dependencies: manifest.dependencies });
+    expect(unresolved).toEqual([]);
+    for (const [path, entry] of Object.entries(lock.packages)) {
+      if (path !== '') {
+        expect(entry.version).toBe(repository.packages[path]?.version);
+      }
+    }
   });
 
   it(`stays under ${MAX_BUNDLE_BYTES / 1024 / 1024} MB`, async () => {
