@@ -6,7 +6,7 @@ import { type GroupEnv, type GroupState, type ManagedVm, reconcile, startDeletin
 import { isValidRequestId, type Operations } from './compute-operations.ts';
 import type { ComputeRoute } from './compute-routes.ts';
 import { autoscalerJson, groupJson, groupPath, managedInstanceJson, scopePath } from './compute-views.ts';
-import { json, readJson } from './google-json.ts';
+import { json, readJson, tokenOffset } from './google-json.ts';
 
 export interface ComputeContext {
   readonly env: GroupEnv;
@@ -136,7 +136,10 @@ function listManagedInstances(context: ComputeContext, group: GroupState, query:
     return json(200, { managedInstances: all });
   }
   const size = Math.min(Number(query.get('maxResults') ?? MAX_RESULTS) || MAX_RESULTS, MAX_RESULTS);
-  const offset = Number(query.get('pageToken') ?? 0) || 0;
+  const offset = tokenOffset(query.get('pageToken'), 'plain');
+  if (offset === undefined) {
+    return invalidField('pageToken', query.get('pageToken'), 'The page token is not valid.');
+  }
   const next = offset + size;
   return json(200, {
     managedInstances: all.slice(offset, next),

@@ -81,3 +81,15 @@ export function enumIn<T extends string>(names: readonly (T | undefined)[], raw:
   }
   return undefined;
 }
+
+/**
+ * The offset a page token stands for: 0 for none, undefined for a token this emulator never issued, which the real
+ * APIs refuse with INVALID_ARGUMENT rather than answer with an empty page.
+ */
+export function tokenOffset(token: string | null, encoding: 'plain' | 'base64url'): number | undefined {
+  if (token === null || token === '') {
+    return 0;
+  }
+  const text = encoding === 'base64url' ? Buffer.from(token, 'base64url').toString() : token;
+  return /^\d+$/.test(text) ? Number(text) : undefined;
+}

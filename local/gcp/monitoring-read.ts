@@ -1,5 +1,5 @@
 import type { EmulatorResponse } from '../http/emulator.ts';
-import { enumIn, enumOut, GoogleStatus, googleError, json } from './google-json.ts';
+import { enumIn, enumOut, GoogleStatus, googleError, json, tokenOffset } from './google-json.ts';
 import { matches, parseFilter } from './monitoring-filter.ts';
 import {
   ALIGNERS,
@@ -76,7 +76,11 @@ export function listTimeSeries(
     }
     selected.push(render(series, aligner, headersOnly ? [] : points.toReversed(), asInt));
   }
-  return json(200, page(selected, query, headersOnly));
+  const offset = tokenOffset(query.get('pageToken'), 'base64url');
+  if (offset === undefined) {
+    return googleError(GoogleStatus.InvalidArgument, 'The page token is not valid.');
+  }
+  return json(200, page(selected, query, headersOnly, offset));
 }
 
 function render(series: StoredSeries, aligner: Aligner, points: readonly StoredPoint[], asInt: boolean) {
@@ -146,10 +150,10 @@ function page<T extends { points: readonly unknown[] }>(
   series: readonly T[],
   query: URLSearchParams,
   headersOnly: boolean,
+  offset: number,
 ) {
   const requested = Number(query.get('pageSize') ?? 0);
   const size = requested > 0 ? Math.min(requested, MAX_PAGE_SIZE) : MAX_PAGE_SIZE;
-  const offset = Number(Buffer.from(query.get('pageToken') ?? '', 'base64url').toString() || 0);
   // A page holds whole series: as many as fit in `size` points (series, for HEADERS), and always at least one.
   let used = 0;
   let next = offset;

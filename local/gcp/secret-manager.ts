@@ -7,6 +7,7 @@ import {
   json,
   notFoundRoute,
   readJson,
+  tokenOffset,
   wantsIntEnums,
 } from './google-json.ts';
 import { secretRouteOf } from './secret-routes.ts';
@@ -146,7 +147,10 @@ export async function startSecretManagerEmulator(
     // Newest first, as Secret Manager lists them.
     const all = parent.value.versions.filter((v) => wanted === undefined || v.state === wanted).toReversed();
     const size = Math.min(Number(query.get('pageSize') ?? 0) || 25_000, 25_000);
-    const offset = Number(query.get('pageToken') ?? 0) || 0;
+    const offset = tokenOffset(query.get('pageToken'), 'plain');
+    if (offset === undefined) {
+      return googleError(GoogleStatus.InvalidArgument, 'The page token is not valid.');
+    }
     return json(200, {
       versions: all.slice(offset, offset + size).map((v) => versionJson(secretPath, v, asInt)),
       totalSize: all.length,

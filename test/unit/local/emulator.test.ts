@@ -127,3 +127,25 @@ describe('startEmulator', () => {
     expect(await response.text()).toMatch(/test emulator bug: Error: oops/);
   });
 });
+
+describe('GCP emulators and page tokens', () => {
+  it('refuse a page token they never issued, as the real APIs do, instead of answering an empty page', async () => {
+    // Prepare
+    const { startMonitoringEmulator, startSecretManagerEmulator } = await import('../../../local/gcp/index.ts');
+    const monitoring = await startMonitoringEmulator();
+    const secrets = await startSecretManagerEmulator();
+    secrets.createSecret('p1', 's1', 'value');
+
+    // Act
+    const series = await fetch(
+      `${monitoring.emulator.url}/v3/projects/p1/timeSeries?filter=${encodeURIComponent('metric.type = "custom.googleapis.com/x"')}&interval.endTime=2026-01-01T00:00:00Z&pageToken=garbage`,
+    );
+    const versions = await fetch(`${secrets.emulator.url}/v1/projects/p1/secrets/s1/versions?pageToken=garbage`);
+    await Promise.all([monitoring.emulator.close(), secrets.emulator.close()]);
+
+    // Assess
+    expect(series.status).toBe(400);
+    expect(versions.status).toBe(400);
+    expect(await versions.json()).toMatchObject({ error: { status: 'INVALID_ARGUMENT' } });
+  });
+});
