@@ -1,6 +1,7 @@
 import type { Fleet, GroupTarget } from '../domain/fleet.ts';
 import { targetKey } from '../domain/fleet.ts';
 import { toError } from '../domain/guards.ts';
+import { mapLimit } from '../domain/map-limit.ts';
 import { type CapacityDecision, type Demand, decideCapacity, Reason } from '../domain/policy.ts';
 import { type Allocations, type Cloud, type SeriesValue, seriesValue } from '../domain/queue-metric.ts';
 import { type QueueName, queuesOf, type SeriesName } from '../domain/queues.ts';
@@ -84,6 +85,9 @@ interface Cycle {
   readonly signal: AbortSignal | undefined;
 }
 
+/** Fleets decided and resized at once: enough for a large deployment, few enough for the clouds' API rate limits. */
+const FLEET_CONCURRENCY = 10;
+
 /** One cycle: read depth once, publish every series in one batch, then decide and act per fleet. */
 export async function runScalingCycle(
   deps: ScalingDeps,
@@ -157,16 +161,17 @@ async function decideFleets(
   publishing: Promise<PublishOutcome>,
 ): Promise<FleetOutcome[]> {
   const managed = cycle.settings.fleets.flatMap((fleet) =>
-    fleet.mode !== 'metrics' && fleet.target !== undefined ? [fleet.target] : [],
+    fleet.mode !== 'metrics' && fleet.target !== undefined ? [{ fleet, target: fleet.target }] : [],
   );
-  const groups = await describeGroups(cycle, managed);
-
-  const managedOutcomes = new Map<string, FleetOutcome>();
-  for (const fleet of cycle.settings.fleets) {
-    if (fleet.mode !== 'metrics' && fleet.target !== undefined) {
-      managedOutcomes.set(fleet.name, await manageFleet(cycle, fleet, fleet.target, values.get(fleet.series), groups));
-    }
-  }
+  const groups = await describeGroups(
+    cycle,
+    managed.map(({ target }) => target),
+  );
+  // Fleets are independent: deciding and resizing them concurrently keeps a cycle of many fleets near one round trip.
+  const decided = await mapLimit(managed, FLEET_CONCURRENCY, ({ fleet, target }) =>
+    manageFleet(cycle, fleet, target, values.get(fleet.series), groups),
+  );
+  const managedOutcomes = new Map(decided.map((outcome) => [outcome.fleet, outcome]));
   // Only metrics-only fleets wait for the publish: their outcome is whether it worked.
   const published = await publishing;
   return cycle.settings.fleets.map((fleet) => {

@@ -25,7 +25,8 @@ export const MIN_WINDOW_COVERAGE = 0.7;
  */
 export interface InvocationMemory {
   readonly observed: { series: SeriesName; value: number; at: number }[];
-  readonly histories: Map<number, ReadonlyMap<SeriesName, SeriesHistory | undefined> | Error>;
+  /** One read per window length, shared by fleets deciding at the same time. */
+  readonly histories: Map<number, Promise<ReadonlyMap<SeriesName, SeriesHistory | undefined> | Error>>;
 }
 
 export function createInvocationMemory(): InvocationMemory {
@@ -54,15 +55,12 @@ export async function windowPeak(
 ): Promise<PeakDemand> {
   const { series, windowSeconds, now } = request;
   const windowMs = windowSeconds * 1000;
-  let histories = memory.histories.get(windowSeconds);
-  if (histories === undefined) {
-    try {
-      histories = await history.peaks(request.allSeries, request.environment, now - windowMs, now, options);
-    } catch (caught) {
-      histories = toError(caught);
-    }
-    memory.histories.set(windowSeconds, histories);
+  let reading = memory.histories.get(windowSeconds);
+  if (reading === undefined) {
+    reading = history.peaks(request.allSeries, request.environment, now - windowMs, now, options).catch(toError);
+    memory.histories.set(windowSeconds, reading);
   }
+  const histories = await reading;
   if (histories instanceof Error) {
     return { known: false, reason: `reading the window back failed: ${histories.message}` };
   }

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { type GcpGroupTarget, type GroupTarget, targetKey } from '../domain/fleet.ts';
+import { mapLimit } from '../domain/map-limit.ts';
 import { silentLogger } from '../observability/logger.ts';
 import type { CallOptions } from '../ports/call-options.ts';
 import { type Clock, systemClock } from '../ports/clock.ts';
@@ -7,7 +8,6 @@ import { CloudApiError } from '../ports/errors.ts';
 import type { GroupDescription, InstanceGroups, ResizeOutcome } from '../ports/instance-groups.ts';
 import type { NarrowLogger } from '../ports/logger.ts';
 import { describeGoogleError, isNotFound, isTransientGoogleError } from './google-errors.ts';
-import { mapLimit } from './map-limit.ts';
 import { competingAutoscalers } from './mig-autoscalers.ts';
 import { getGroup, listInstances, locationOf, type MigClients, startResize } from './mig-calls.ts';
 import { knownMigLifecycle, migLifecycle, migState } from './mig-lifecycle.ts';

@@ -413,3 +413,40 @@ describe('runScalingCycle under a deadline', () => {
     expect(groups.resizeCalls()).toEqual([]);
   });
 });
+
+describe('runScalingCycle with many fleets', () => {
+  it('decides and resizes fleets concurrently, at most 10 at a time, reading the window back once', async () => {
+    // Prepare: 30 fleets, each on its own group, every one a scale-in candidate with a slow resize
+    const { deps, settings, groups, metrics } = setup({ depths: { codeintel: 0 } });
+    const targets = Array.from(
+      { length: 30 },
+      (_, index): AwsGroupTarget => ({ ...GROUP, autoScalingGroup: `g${index}` }),
+    );
+    for (const target of targets) {
+      groups.addGroup({ target, desired: 3, min: 0, max: 10 });
+    }
+    publishedMinutes(metrics, { minutes: 10, burstAt: 5, burst: 0 });
+    let inFlight = 0;
+    let mostInFlight = 0;
+    const slowGroups = {
+      describe: groups.describe,
+      setDesiredSize: async (target: AwsGroupTarget, size: number) => {
+        inFlight += 1;
+        mostInFlight = Math.max(mostInFlight, inFlight);
+        await new Promise((resolve) => setTimeout(resolve, 5));
+        inFlight -= 1;
+        return groups.setDesiredSize(target, size);
+      },
+    };
+    const fleets = targets.map((target, index) => ({ ...FLEET, name: `f${index}`, target }));
+
+    // Act
+    const report = await runScalingCycle({ ...deps, groups: slowGroups }, { ...settings, fleets });
+
+    // Assess
+    expect(report.fleets.map((fleet) => fleet.action)).toEqual(fleets.map(() => 'resized'));
+    expect(report.fleets.map((fleet) => fleet.fleet)).toEqual(fleets.map((fleet) => fleet.name));
+    expect(mostInFlight).toBe(10);
+    expect(metrics.calls.peaks).toBe(1);
+  });
+});

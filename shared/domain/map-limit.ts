@@ -1,6 +1,6 @@
 /**
- * `Promise.all(items.map(run))` with at most `limit` calls in flight: describing many groups at once must not
- * trip Compute's per-minute read quota. Results keep the order of `items`.
+ * `Promise.all(items.map(run))` with at most `limit` calls in flight: many groups at once, without tripping a cloud
+ * API's rate limits. Results keep the order of `items`.
  */
 export async function mapLimit<T, R>(items: readonly T[], limit: number, run: (item: T) => Promise<R>): Promise<R[]> {
   const results: R[] = new Array(items.length);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { mapLimit } from '../../../shared/gcp/map-limit.ts';
+import { mapLimit } from '../../../shared/domain/map-limit.ts';
 
 describe('mapLimit', () => {
   it('keeps the order of the input and never runs more than the limit at once', async () => {
