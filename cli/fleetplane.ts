@@ -4,17 +4,12 @@ import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { formatSummary, runLocalDemo } from '../local/demo.ts';
 import { ConfigError } from '../shared/config/index.ts';
 import { isRecord } from '../shared/domain/guards.ts';
+import { SecretSourceError } from '../shared/ports/errors.ts';
 import { runLocalCommand } from './local.ts';
 import { runPlanCommand } from './plan.ts';
 
 /** Errors a user can fix from the message alone: printed without a stack trace. */
-const USER_ERRORS = new Set([
-  'ConfigError',
-  'AwsConfigSourceError',
-  'DeployPlanError',
-  'UsageError',
-  'DemoFailedError',
-]);
+const USER_ERRORS = new Set(['ConfigError', 'DeployPlanError', 'UsageError', 'DemoFailedError']);
 
 const manifest: unknown = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
 const version = isRecord(manifest) && typeof manifest.version === 'string' ? manifest.version : 'unknown';
@@ -102,7 +97,11 @@ export async function main(argv: readonly string[]): Promise<number> {
       // Commander already printed the message and the help.
       return error.exitCode;
     }
-    if (error instanceof Error && (USER_ERRORS.has(error.name) || error instanceof ConfigError)) {
+    if (
+      error instanceof ConfigError ||
+      error instanceof SecretSourceError ||
+      (error instanceof Error && USER_ERRORS.has(error.name))
+    ) {
       process.stderr.write(`fleetplane: ${error.message}\n`);
       return 2;
     }

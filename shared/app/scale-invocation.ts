@@ -6,9 +6,14 @@ import { summarizeInvocation } from './summary.ts';
 /** Milliseconds kept free before the platform's own timeout, so the last cycle's logs are flushed. */
 export const SAFETY_MARGIN_MS = 5_000;
 
-/** What a cloud's composition root hands its scale entrypoint. */
-export interface ScaleRuntime {
-  readonly config: { readonly invocationSeconds: number; readonly pollIntervalSeconds: number };
+/** What a cloud's composition root hands its scale entrypoint (`C`: the config it was built from). */
+export interface ScaleRuntime<
+  C extends { readonly invocationSeconds: number; readonly pollIntervalSeconds: number } = {
+    readonly invocationSeconds: number;
+    readonly pollIntervalSeconds: number;
+  },
+> {
+  readonly config: C;
   readonly deps: ScalingDeps;
   readonly settings: ScalingSettings;
 }

@@ -11,7 +11,13 @@ import { chunk } from '../domain/chunk.ts';
 import type { SeriesName } from '../domain/queues.ts';
 import type { CallOptions } from '../ports/call-options.ts';
 import { MetricsPublishError, MetricsReadError } from '../ports/errors.ts';
-import type { QueueMetricsSink, QueueSizeHistory, QueueSizePoint, SeriesHistory } from '../ports/queue-metrics.ts';
+import {
+  historyOfPeriods,
+  type QueueMetricsSink,
+  type QueueSizeHistory,
+  type QueueSizePoint,
+  type SeriesHistory,
+} from '../ports/queue-metrics.ts';
 import { describeAwsError, isTransientAwsError } from './aws-errors.ts';
 
 /** The worker's metric (cmd/worker/internal/executorqueue/aws_reporter.go): the Terraform alarms match it by name. */
@@ -194,12 +200,5 @@ async function readBatch(
       retryable: !incomplete.some((id) => status.get(id) === 'Forbidden'),
     });
   }
-  return new Map([...periods].map(([id, byPeriod]) => [id, summarize(byPeriod)]));
-}
-
-function summarize(byPeriod: ReadonlyMap<number, number>): SeriesHistory | undefined {
-  if (byPeriod.size === 0) {
-    return undefined;
-  }
-  return { peak: Math.max(...byPeriod.values()), periods: byPeriod.size, newest: Math.max(...byPeriod.keys()) };
+  return new Map([...periods].map(([id, byPeriod]) => [id, historyOfPeriods(byPeriod)]));
 }

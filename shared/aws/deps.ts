@@ -3,6 +3,7 @@ import { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SSMClient } from '@aws-sdk/client-ssm';
+import type { ScaleRuntime } from '../app/scale-invocation.ts';
 import type { ScalingDeps, ScalingSettings } from '../app/scaling-cycle.ts';
 import { ConfigError, type Env, type FleetplaneConfig, loadConfig, type SecretSource } from '../config/index.ts';
 import { tokenReader } from '../config/secret-cache.ts';
@@ -25,11 +26,7 @@ const AWS_CLIENT_DEFAULTS = {
   requestHandler: { connectionTimeout: 3_000, requestTimeout: 10_000, throwOnRequestTimeout: true },
 } as const;
 
-export interface AwsScaleRuntime {
-  readonly config: FleetplaneConfig;
-  readonly deps: ScalingDeps;
-  readonly settings: ScalingSettings;
-}
+export type AwsScaleRuntime = ScaleRuntime<FleetplaneConfig>;
 
 /**
  * The AWS composition root: reads the config once, builds every SDK client once (per cold start) and wires the

@@ -1,24 +1,12 @@
 import { GetSecretValueCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { GetParameterCommand, type SSMClient } from '@aws-sdk/client-ssm';
 import { isRecord } from '../domain/guards.ts';
+import { SecretSourceError } from '../ports/errors.ts';
 import { describeAwsError, isTransientAwsError } from './aws-errors.ts';
 
-/**
- * A configuration value could not be read from SSM Parameter Store or Secrets Manager. The message names the source
- * (parameter name, secret id, JSON key) and never the value, so it is safe to log.
- */
-export class AwsConfigSourceError extends Error {
+/** SSM Parameter Store or Secrets Manager could not be read; see `SecretSourceError`. */
+export class AwsConfigSourceError extends SecretSourceError {
   override readonly name = 'AwsConfigSourceError';
-  /** e.g. `ssm:/fleetplane/token` or `secretsmanager:fleetplane/sourcegraph#token`. */
-  readonly source: string;
-  /** Throttling or a server fault: reading again later may succeed. */
-  readonly retryable: boolean;
-
-  constructor(source: string, message: string, options: { cause?: unknown; retryable?: boolean } = {}) {
-    super(`${source}: ${message}`, { cause: options.cause });
-    this.source = source;
-    this.retryable = options.retryable ?? false;
-  }
 }
 
 /** A SecureString is decrypted (WithDecryption), so the same call serves plain and secret parameters. */

@@ -9,6 +9,7 @@ import {
 } from '@google-cloud/compute';
 import { MetricServiceClient } from '@google-cloud/monitoring';
 import { SecretManagerServiceClient } from '@google-cloud/secret-manager';
+import type { ScaleRuntime } from '../app/scale-invocation.ts';
 import type { ScalingDeps, ScalingSettings } from '../app/scaling-cycle.ts';
 import { ConfigError, type Env, type FleetplaneConfig, loadConfig, type SecretSource } from '../config/index.ts';
 import { tokenReader } from '../config/secret-cache.ts';
@@ -25,11 +26,7 @@ import { readSecretVersion } from './secrets.ts';
 /** REST over HTTP/1.1 for every client: no gRPC stack in the bundle, and what the local emulators speak. */
 const REST = { fallback: true } as const;
 
-export interface GcpScaleRuntime {
-  readonly config: FleetplaneConfig;
-  readonly deps: ScalingDeps;
-  readonly settings: ScalingSettings;
-}
+export type GcpScaleRuntime = ScaleRuntime<FleetplaneConfig>;
 
 /**
  * The GCP composition root: reads the config once, builds every client once (per instance) and wires the adapters.

@@ -2,7 +2,7 @@ import type { MetricServiceClient, protos } from '@google-cloud/monitoring';
 import type { SeriesName } from '../domain/queues.ts';
 import type { CallOptions } from '../ports/call-options.ts';
 import { MetricsReadError } from '../ports/errors.ts';
-import type { QueueSizeHistory, SeriesHistory } from '../ports/queue-metrics.ts';
+import { historyOfPeriods, type QueueSizeHistory, type SeriesHistory } from '../ports/queue-metrics.ts';
 import { quoted } from './filter-value.ts';
 import { describeGoogleError, isTransientGoogleError } from './google-errors.ts';
 import { PERIOD_MS, projectName, QUEUE_SIZE_METRIC_TYPE } from './monitoring-series.ts';
@@ -79,7 +79,9 @@ export function createCloudMonitoringQueueHistory(client: MetricServiceClient, o
           periods?.set(period, Math.max(periods.get(period) ?? value, value));
         }
       }
-      return new Map([...wanted].map((s): [SeriesName, SeriesHistory | undefined] => [s, summarize(byPeriod.get(s))]));
+      return new Map(
+        [...wanted].map((s): [SeriesName, SeriesHistory | undefined] => [s, historyOfPeriods(byPeriod.get(s))]),
+      );
     },
   } satisfies QueueSizeHistory;
 }
@@ -102,11 +104,4 @@ function pointValue(point: Point): number | undefined {
   const text = int64Value === undefined || int64Value === null ? undefined : String(int64Value).trim();
   const value = text === undefined ? doubleValue : text === '' ? Number.NaN : Number(text);
   return typeof value === 'number' && Number.isFinite(value) ? value : undefined;
-}
-
-function summarize(byPeriod: ReadonlyMap<number, number> | undefined): SeriesHistory | undefined {
-  if (byPeriod === undefined || byPeriod.size === 0) {
-    return undefined;
-  }
-  return { peak: Math.max(...byPeriod.values()), periods: byPeriod.size, newest: Math.max(...byPeriod.keys()) };
 }

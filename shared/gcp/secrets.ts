@@ -1,23 +1,11 @@
 import type { SecretManagerServiceClient } from '@google-cloud/secret-manager';
+import { SecretSourceError } from '../ports/errors.ts';
 import { crc32c } from './crc32c.ts';
 import { describeGoogleError, isTransientGoogleError } from './google-errors.ts';
 
-/**
- * A Secret Manager version could not be read. The message names the version and never the value, so it is safe to
- * log; the cause is the gax error, whose message names the resource only.
- */
-export class GcpSecretReadError extends Error {
+/** A Secret Manager version could not be read; see `SecretSourceError` (the cause is the gax error). */
+export class GcpSecretReadError extends SecretSourceError {
   override readonly name = 'GcpSecretReadError';
-  /** e.g. `secretmanager:projects/p/secrets/sourcegraph-token/versions/latest`. */
-  readonly source: string;
-  /** Throttling or a server fault: reading again later may succeed. */
-  readonly retryable: boolean;
-
-  constructor(source: string, message: string, options: { cause?: unknown; retryable?: boolean } = {}) {
-    super(`${source}: ${message}`, { cause: options.cause });
-    this.source = source;
-    this.retryable = options.retryable ?? false;
-  }
 }
 
 /** `fatal`: a payload that is not UTF-8 fails instead of reaching Sourcegraph with replacement characters. */

@@ -11,6 +11,24 @@ export class CloudApiError extends Error {
   }
 }
 
+/**
+ * A configuration value or secret could not be read from a cloud store. The message names the source (parameter,
+ * secret, version, JSON key) and never the value, so it is safe to log. Each cloud's adapter names its own subclass.
+ */
+export class SecretSourceError extends Error {
+  override readonly name: string = 'SecretSourceError';
+  /** e.g. `ssm:/fleetplane/config` or `secretmanager:projects/p/secrets/s/versions/latest`. */
+  readonly source: string;
+  /** Throttling or a server fault: reading again later may succeed. */
+  readonly retryable: boolean;
+
+  constructor(source: string, message: string, options: { cause?: unknown; retryable?: boolean } = {}) {
+    super(`${source}: ${message}`, { cause: options.cause });
+    this.source = source;
+    this.retryable = options.retryable ?? false;
+  }
+}
+
 /** Publishing the queue-size metric failed; nothing else in the cycle depends on it having succeeded. */
 export class MetricsPublishError extends CloudApiError {
   override readonly name = 'MetricsPublishError';

@@ -24,6 +24,14 @@ export interface SeriesHistory {
   readonly newest: number;
 }
 
+/** A series' history from its maximum per 60-second period (period start in epoch ms → value); none when empty. */
+export function historyOfPeriods(byPeriod: ReadonlyMap<number, number> | undefined): SeriesHistory | undefined {
+  if (byPeriod === undefined || byPeriod.size === 0) {
+    return undefined;
+  }
+  return { peak: Math.max(...byPeriod.values()), periods: byPeriod.size, newest: Math.max(...byPeriod.keys()) };
+}
+
 /**
  * Reads back what was published between `from` and `to` (epoch ms), per series. A series with no datapoint in that
  * span maps to `undefined`. Throws `MetricsReadError` when the read fails or is incomplete.
