@@ -8,18 +8,13 @@ import { CloudWatchClient, GetMetricDataCommand, PutMetricDataCommand } from '@a
 import type { Context } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
-import { type FetchServer, serveOverLoopback } from '../support/fetch-server.ts';
-import { fakeSourcegraph } from '../unit/sourcegraph/fake-sourcegraph.ts';
+import { type SourcegraphEmulator, startSourcegraphEmulator } from '../../local/sourcegraph/index.ts';
+import { createWorld } from '../../local/world/world.ts';
 
 const TOKEN = 'sgp_smoke_0123456789abcdef0123456789abcdef';
 const cloudwatch = mockClient(CloudWatchClient);
 const autoScaling = mockClient(AutoScalingClient);
-const sourcegraphState = {
-  siteAdmin: true as boolean | null,
-  indexesQueued: 95,
-  specs: [{ state: 'PROCESSING', stats: { queued: 4, processing: 2, errored: 1 } }],
-};
-let sourcegraph: FetchServer;
+let sourcegraph: SourcegraphEmulator;
 let logged: string[];
 
 const context = {
@@ -37,8 +32,12 @@ async function importHandler(env: Record<string, string>) {
 }
 
 beforeAll(async () => {
-  const fake = fakeSourcegraph(sourcegraphState);
-  sourcegraph = await serveOverLoopback((url, init) => fake.fetch(url, init), TOKEN);
+  // 95 codeintel jobs; one batch spec with 6 queued and 1 errored workspace execution. No executors: nothing moves.
+  const world = createWorld({ clock: Date.now });
+  world.enqueue('codeintel', 95);
+  world.enqueue('batches', 6, { batchSpec: 'spec-1' });
+  world.enqueue('batches', 1, { batchSpec: 'spec-1', state: 'errored' });
+  sourcegraph = await startSourcegraphEmulator({ world, tokens: [{ token: TOKEN, siteAdmin: true }] });
 });
 
 afterAll(async () => {
@@ -113,7 +112,7 @@ describe('AWS scale function', () => {
         },
       ],
     });
-    expect(sourcegraph.requests.length).toBeLessThanOrEqual(2);
+    expect(sourcegraph.emulator.requests.length).toBeLessThanOrEqual(2);
     expect(autoScaling.calls()).toHaveLength(0);
   });
 
