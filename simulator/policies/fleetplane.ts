@@ -1,0 +1,149 @@
+import { ScalingCycleError } from '../../shared/app/invocation.ts';
+import { invokeScale, type ScaleRuntime } from '../../shared/app/scale-invocation.ts';
+import { type FleetplaneConfig, parseConfigText } from '../../shared/config/index.ts';
+import type { AwsGroupTarget } from '../../shared/domain/fleet.ts';
+import { QUEUE_NAMES, type QueueName } from '../../shared/domain/queues.ts';
+import type { QueueDepths } from '../../shared/domain/readings.ts';
+import { createInMemoryInstanceGroups } from '../../shared/fakes/in-memory-instance-groups.ts';
+import { createInMemoryQueueMetrics } from '../../shared/fakes/in-memory-queue-metrics.ts';
+import { silentLogger } from '../../shared/observability/logger.ts';
+import type { InstanceGroups } from '../../shared/ports/instance-groups.ts';
+import { createSimTask } from '../coroutine.ts';
+import type { PolicyModel, Scenario, SimWorld } from '../model.ts';
+
+/**
+ * fleetplane itself: the real scale invocation (`invokeScale`: the polling loop, the scaling cycle, the capacity
+ * policy, the stabilization window read back from the published metric) on simulated time, with the in-memory
+ * instance groups and queue metrics standing in for ASG and CloudWatch. Nothing of the policy is re-implemented
+ * here; this file only wires the simulated world to the ports.
+ */
+
+export interface FleetplaneOptions {
+  /** Seconds between scheduled invocations (serverless.yml: `rate(1 minute)`). */
+  readonly scheduleSeconds: number;
+  /** The function's timeout in seconds (serverless.yml: 60). */
+  readonly timeoutSeconds: number;
+  /** Overrides of the config document's own defaults, e.g. `{ scaleInWindowSeconds: 300 }`. */
+  readonly fleet: Readonly<Record<string, unknown>>;
+  readonly config: Readonly<Record<string, unknown>>;
+}
+
+export const FLEETPLANE_DEFAULTS: FleetplaneOptions = {
+  scheduleSeconds: 60,
+  timeoutSeconds: 60,
+  fleet: {},
+  config: {},
+};
+
+/** Simulated epoch: a whole minute, so the metric's 60-second periods line up with the trace's minutes. */
+const EPOCH_MS = Date.UTC(2026, 0, 1);
+const TARGET: AwsGroupTarget = { cloud: 'aws', region: 'us-east-1', autoScalingGroup: 'simulated-executors' };
+
+export function createFleetplanePolicy(options: Partial<FleetplaneOptions> = {}): PolicyModel {
+  const settings = { ...FLEETPLANE_DEFAULTS, ...options };
+  return {
+    name: 'fleetplane',
+    description:
+      'fleetplane direct mode: the real scale invocation every minute, polling every pollIntervalSeconds, ' +
+      'scale-in after the stabilization window (config defaults)',
+    start(world, scenario) {
+      const runtime = simulatedRuntime(world, scenario, settings);
+      const task = createSimTask(world);
+      const invoke = async () => {
+        try {
+          await invokeScale(runtime, {
+            once: false,
+            remainingMs: settings.timeoutSeconds * 1000,
+            sleep: task.sleep,
+          });
+        } catch (error) {
+          // A cycle in which every fleet failed is a reported outcome of the real function, not a simulator fault.
+          if (!(error instanceof ScalingCycleError)) {
+            throw error;
+          }
+        }
+      };
+      const schedule = (at: number) =>
+        world.at(at, () => {
+          schedule(at + settings.scheduleSeconds * 1000);
+          return task.start(invoke);
+        });
+      schedule(0);
+    },
+  };
+}
+
+function simulatedRuntime(world: SimWorld, scenario: Scenario, options: FleetplaneOptions): ScaleRuntime {
+  const clock = () => EPOCH_MS + world.now();
+  const config = simulatedConfig(scenario, options);
+  const fake = createInMemoryInstanceGroups(
+    [{ target: TARGET, desired: world.desired(), min: scenario.minInstances, max: scenario.maxInstances }],
+    { clock, onResize: (_target, _from, to) => world.setDesired(to) },
+  );
+  // The fake keeps desired sizes; the world owns the instances, so each describe sees them as they are now.
+  const groups: InstanceGroups = {
+    describe(targets, callOptions) {
+      fake.setInstances(
+        TARGET,
+        world.instances().map((instance) => ({
+          id: instance.id,
+          lifecycle: instance.state === 'booting' ? 'booting' : 'in-service',
+          state: instance.state,
+        })),
+      );
+      return fake.describe(targets, callOptions);
+    },
+    setDesiredSize: (target, size, callOptions) => fake.setDesiredSize(target, size, callOptions),
+  };
+  const metrics = createInMemoryQueueMetrics({ clock });
+  return {
+    config,
+    settings: {
+      cloud: 'aws',
+      environment: config.environment,
+      allocations: config.allocations,
+      series: config.series,
+      fleets: config.fleets,
+    },
+    deps: {
+      depths: {
+        async read(queues) {
+          const observedAt = clock();
+          const depths: Partial<Record<QueueName, { ok: true; depth: number; observedAt: number }>> = {};
+          for (const queue of queues) {
+            depths[queue] = { ok: true, depth: world.queueDepth(queue), observedAt };
+          }
+          return depths satisfies QueueDepths;
+        },
+      },
+      metrics,
+      history: metrics,
+      groups,
+      clock,
+      logger: silentLogger,
+    },
+  };
+}
+
+/** The fleet as an admin would configure it, parsed by the product's own config parser with its own defaults. */
+function simulatedConfig(scenario: Scenario, options: FleetplaneOptions): FleetplaneConfig {
+  const document = {
+    environment: 'simulated',
+    sourcegraph: { endpoint: 'http://127.0.0.1:9', token: 'simulated' },
+    metrics: { cloudwatch: { region: TARGET.region } },
+    ...options.config,
+    fleets: [
+      {
+        name: 'simulated',
+        queues: [...QUEUE_NAMES],
+        mode: 'direct',
+        target: TARGET,
+        jobsPerInstance: scenario.jobsPerInstance,
+        minInstances: scenario.minInstances,
+        maxInstances: scenario.maxInstances,
+        ...options.fleet,
+      },
+    ],
+  };
+  return parseConfigText(JSON.stringify(document), 'simulator', {});
+}

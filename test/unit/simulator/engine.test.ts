@@ -1,0 +1,166 @@
+import { describe, expect, it } from 'vitest';
+import { findBursts } from '../../../simulator/bursts.ts';
+import { simulatePolicy } from '../../../simulator/engine.ts';
+import { EventQueue } from '../../../simulator/event-queue.ts';
+import type { PolicyModel, Scenario, SimWorld, Trace, TraceJob } from '../../../simulator/model.ts';
+import { percentile } from '../../../simulator/stats.ts';
+
+const scenario: Scenario = {
+  bootSeconds: 60,
+  maxJobsPerInstance: 2,
+  jobsPerInstance: 2,
+  minInstances: 0,
+  maxInstances: 10,
+  tailSeconds: 600,
+  sampleSeconds: 60,
+  seed: 7,
+};
+
+const trace = (jobs: readonly TraceJob[], durationS = 3600): Trace => ({ name: 'test', jobs, durationS });
+const jobsAt = (arrivalS: number, count: number, durationS: number): TraceJob[] =>
+  Array.from({ length: count }, () => ({ arrivalS, queue: 'codeintel', durationS }));
+
+/** A policy that sets the desired size at fixed moments and records what it saw. */
+function scripted(steps: readonly { readonly atS: number; readonly size: number }[], seen: string[] = []): PolicyModel {
+  return {
+    name: 'scripted',
+    description: 'sets sizes at fixed times',
+    start(world: SimWorld) {
+      for (const step of steps) {
+        world.at(step.atS * 1000, () => {
+          seen.push(`${world.now() / 1000}s depth=${world.queueDepth()} queued=${world.queuedJobs()}`);
+          world.setDesired(step.size);
+        });
+      }
+    },
+  };
+}
+
+describe('event queue', () => {
+  it('pops by time, then phase, then insertion order', () => {
+    const queue = new EventQueue();
+    const order: string[] = [];
+    queue.push(20, 0, () => void order.push('b'));
+    queue.push(10, 1, () => void order.push('a-policy'));
+    queue.push(10, 0, () => void order.push('a-world-1'));
+    queue.push(10, 0, () => void order.push('a-world-2'));
+    queue.push(5, 2, () => void order.push('first'));
+    for (let event = queue.pop(); event !== undefined; event = queue.pop()) {
+      void event.action();
+    }
+    expect(order).toEqual(['first', 'a-world-1', 'a-world-2', 'a-policy', 'b']);
+  });
+
+  it('stays ordered over many random pushes', () => {
+    const queue = new EventQueue();
+    let state = 1;
+    for (let index = 0; index < 1000; index++) {
+      state = (state * 48271) % 2147483647;
+      queue.push(state % 500, state % 3, () => {});
+    }
+    let last = { at: -1, phase: -1, seq: -1 };
+    for (let event = queue.pop(); event !== undefined; event = queue.pop()) {
+      const ordered =
+        event.at > last.at ||
+        (event.at === last.at && (event.phase > last.phase || (event.phase === last.phase && event.seq > last.seq)));
+      expect(ordered).toBe(true);
+      last = event;
+    }
+  });
+});
+
+describe('simulatePolicy', () => {
+  it('runs jobs on booted instances only, up to the slots of each, and times the waits', async () => {
+    // 4 jobs arrive at 0; 2 instances launched at 0 boot until 60 s and run 2 jobs each for 100 s.
+    const result = await simulatePolicy(trace(jobsAt(0, 4, 100)), scenario, scripted([{ atS: 0, size: 2 }]));
+    expect(result.completed).toBe(4);
+    expect(result.wait).toEqual({ p50: 60, p95: 60, max: 60, mean: 60 });
+    expect(result.scaleActions).toBe(1);
+    expect(result.interruptedJobs).toBe(0);
+    // Two instances for the whole run: trace (3600 s) plus tail (600 s).
+    expect(result.instanceMinutes).toBe(140);
+  });
+
+  it('queues jobs beyond the free slots and serves them first come, first served', async () => {
+    const jobs = [...jobsAt(0, 2, 100), ...jobsAt(10, 1, 100)];
+    const result = await simulatePolicy(trace(jobs), scenario, scripted([{ atS: 0, size: 1 }]));
+    // The third job waits for a slot: the instance is ready at 60 and frees a slot at 160.
+    expect(result.wait.max).toBe(150);
+    expect(result.wait.p50).toBe(60);
+  });
+
+  it('removes booting instances first, then serving ones, putting their jobs back in the queue', async () => {
+    const seen: string[] = [];
+    const steps = [
+      { atS: 0, size: 2 },
+      { atS: 100, size: 3 },
+      { atS: 110, size: 1 },
+      { atS: 400, size: 2 },
+    ];
+    const result = await simulatePolicy(trace(jobsAt(0, 4, 200)), scenario, scripted(steps, seen));
+    // At 110 the booting third instance goes first, then one of the two serving ones with its 2 jobs.
+    expect(result.interruptedJobs).toBe(2);
+    expect(result.completed).toBe(4);
+    expect(result.scaleActions).toBe(4);
+    expect(seen[2]).toBe('110s depth=4 queued=0');
+    const at = (t: number) => result.timeline.find((point) => point.t === t);
+    expect(at(120)).toMatchObject({ instances: 1, desired: 1, queued: 2, depth: 4 });
+  });
+
+  it('refuses a size the group cannot hold, as the cloud API does', async () => {
+    await expect(simulatePolicy(trace(jobsAt(0, 1, 10)), scenario, scripted([{ atS: 0, size: 11 }]))).rejects.toThrow(
+      /outside \[0, 10\]/,
+    );
+  });
+
+  it('starts the group at its minimum with booted instances', async () => {
+    const result = await simulatePolicy(trace(jobsAt(0, 2, 10)), { ...scenario, minInstances: 1 }, scripted([]));
+    expect(result.wait.max).toBe(0);
+    expect(result.timeline[0]).toMatchObject({ desired: 1, instances: 1 });
+  });
+
+  it('counts jobs that never ran as unfinished, waiting until the end', async () => {
+    const result = await simulatePolicy(trace(jobsAt(100, 1, 10)), scenario, scripted([]));
+    expect(result.unfinished).toBe(1);
+    expect(result.wait.max).toBe(3600 + 600 - 100);
+  });
+
+  it('times a burst from its first arrival until desired capacity covers the demand', async () => {
+    const jobs = jobsAt(300, 20, 600);
+    const result = await simulatePolicy(trace(jobs), scenario, scripted([{ atS: 330, size: 10 }]));
+    expect(result.bursts).toEqual([{ startS: 300, jobs: 20, coveredAfterS: 30 }]);
+  });
+
+  it('is deterministic for a seed', async () => {
+    const jobs = Array.from(
+      { length: 200 },
+      (_, index): TraceJob => ({
+        arrivalS: index * 7,
+        queue: index % 2 ? 'codeintel' : 'batches',
+        durationS: 50 + (index % 13) * 20,
+      }),
+    );
+    const steps = Array.from({ length: 30 }, (_, index) => ({ atS: index * 45, size: (index * 7) % 11 }));
+    const first = await simulatePolicy(trace(jobs), scenario, scripted(steps));
+    const second = await simulatePolicy(trace(jobs), scenario, scripted(steps));
+    expect(second).toEqual(first);
+    expect(first.interruptedJobs).toBeGreaterThan(0);
+  });
+});
+
+describe('findBursts', () => {
+  it('finds two instances worth of arrivals (at least 10) within a minute, once per 10 minutes', () => {
+    const jobs = [...jobsAt(100, 6, 10), ...jobsAt(150, 6, 10), ...jobsAt(400, 20, 10), ...jobsAt(2000, 9, 10)];
+    expect(findBursts(trace(jobs), { jobsPerInstance: 2 })).toEqual([{ startS: 100, lastArrivalS: 150, jobs: 12 }]);
+    expect(findBursts(trace(jobs), { jobsPerInstance: 8 })).toEqual([{ startS: 400, lastArrivalS: 400, jobs: 20 }]);
+  });
+});
+
+describe('percentile', () => {
+  it('uses the nearest rank', () => {
+    const sorted = Array.from({ length: 20 }, (_, index) => index + 1);
+    expect(percentile(sorted, 0.5)).toBe(10);
+    expect(percentile(sorted, 0.95)).toBe(19);
+    expect(percentile([], 0.95)).toBe(0);
+  });
+});

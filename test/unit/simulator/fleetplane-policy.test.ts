@@ -1,0 +1,69 @@
+import { describe, expect, it } from 'vitest';
+import { simulatePolicy } from '../../../simulator/engine.ts';
+import type { Scenario, Trace, TraceJob } from '../../../simulator/model.ts';
+import { createFleetplanePolicy } from '../../../simulator/policies/fleetplane.ts';
+
+const scenario: Scenario = {
+  bootSeconds: 90,
+  maxJobsPerInstance: 4,
+  jobsPerInstance: 4,
+  minInstances: 0,
+  maxInstances: 20,
+  tailSeconds: 1800,
+  sampleSeconds: 10,
+  seed: 1,
+};
+
+const burst = (arrivalS: number, count: number, durationS: number): Trace => ({
+  name: 'burst',
+  jobs: Array.from({ length: count }, (): TraceJob => ({ arrivalS, queue: 'codeintel', durationS })),
+  durationS: 1800,
+});
+
+describe('the fleetplane policy (the real scale invocation on simulated time)', () => {
+  it('covers a burst within one poll interval, wherever in the minute it lands', async () => {
+    for (const arrivalS of [300, 301, 309, 355, 359]) {
+      const result = await simulatePolicy(burst(arrivalS, 40, 120), scenario, createFleetplanePolicy());
+      const covered = result.bursts[0]?.coveredAfterS;
+      expect(covered, `burst at ${arrivalS}s`).toBeDefined();
+      expect(covered).toBeLessThanOrEqual(10);
+      expect(result.peakInstances).toBe(10);
+    }
+  });
+
+  it('scales in only after the stabilization window has seen no demand', async () => {
+    const result = await simulatePolicy(burst(300, 40, 120), scenario, createFleetplanePolicy());
+    // Jobs run from 390 (boot) to 510; the 600-s window then has to pass, counted in whole published minutes.
+    const drained = result.timeline.find((point) => point.t > 300 && point.depth === 0)?.t ?? Number.NaN;
+    const shrunk = result.timeline.find((point) => point.t > 300 && point.desired < 10)?.t ?? Number.NaN;
+    expect(drained).toBe(510);
+    expect(shrunk).toBeGreaterThanOrEqual(drained + 600);
+    expect(shrunk).toBeLessThanOrEqual(drained + 600 + 120);
+    expect(result.timeline.at(-1)).toMatchObject({ desired: 0, instances: 0 });
+    expect(result.interruptedJobs).toBe(0);
+  });
+
+  it('follows its config: a shorter window scales in sooner, and the fleet bounds hold', async () => {
+    const policy = createFleetplanePolicy({ fleet: { scaleInWindowSeconds: 120 } });
+    const result = await simulatePolicy(burst(300, 200, 120), { ...scenario, maxInstances: 8 }, policy);
+    expect(result.peakInstances).toBe(8);
+    const shrunk = result.timeline.find((point) => point.t > 300 && point.desired < 8)?.t ?? Number.NaN;
+    const drained = result.timeline.find((point) => point.t > 300 && point.depth === 0)?.t ?? Number.NaN;
+    expect(shrunk - drained).toBeLessThanOrEqual(120 + 120);
+  });
+
+  it('is deterministic', async () => {
+    const jobs = Array.from(
+      { length: 300 },
+      (_, index): TraceJob => ({
+        arrivalS: (index * 37) % 1700,
+        queue: index % 3 === 0 ? 'batches' : 'codeintel',
+        durationS: 30 + ((index * 13) % 400),
+      }),
+    ).sort((a, b) => a.arrivalS - b.arrivalS);
+    const trace: Trace = { name: 'mixed', jobs, durationS: 1800 };
+    const first = await simulatePolicy(trace, scenario, createFleetplanePolicy());
+    const second = await simulatePolicy(trace, scenario, createFleetplanePolicy());
+    expect(second).toEqual(first);
+  });
+});
