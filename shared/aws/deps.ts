@@ -4,10 +4,10 @@ import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import type { ScaleRuntime } from '../app/scale-invocation.ts';
-import type { ScalingDeps, ScalingSettings } from '../app/scaling-cycle.ts';
+import type { ScalingDeps } from '../app/scaling-cycle.ts';
+import { scalingSettingsFor } from '../app/scaling-settings.ts';
 import { ConfigError, type Env, type FleetplaneConfig, loadConfig, type SecretSource } from '../config/index.ts';
 import { tokenReader } from '../config/secret-cache.ts';
-import { fleetsOf } from '../domain/fleet.ts';
 import { createFunctionLogger } from '../observability/function-logger.ts';
 import { type Clock, systemClock } from '../ports/clock.ts';
 import type { Logger } from '../ports/logger.ts';
@@ -42,7 +42,11 @@ export async function createAwsScaleRuntime(env: Env, clock: Clock = systemClock
   for (const warning of config.warnings) {
     logger.warn('allocation', { warning });
   }
-  return { config, deps: createAwsDeps(config, { env, clock, logger, secrets }), settings: scalingSettings(config) };
+  return {
+    config,
+    deps: createAwsDeps(config, { env, clock, logger, secrets }),
+    settings: scalingSettingsFor(config, 'aws'),
+  };
 }
 
 export interface AwsDepsOptions {
@@ -103,16 +107,6 @@ export function createAwsDeps(config: FleetplaneConfig, options: AwsDepsOptions)
     groups: createAsgInstanceGroups(autoScalingIn, { logger: logger.child({ module: 'auto-scaling' }), clock }),
     clock,
     logger,
-  };
-}
-
-export function scalingSettings(config: FleetplaneConfig): ScalingSettings {
-  return {
-    cloud: 'aws',
-    environment: config.environment,
-    allocations: config.allocations,
-    series: config.series,
-    fleets: fleetsOf(config.fleets, 'aws'),
   };
 }
 

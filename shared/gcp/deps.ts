@@ -10,7 +10,8 @@ import {
 import { MetricServiceClient } from '@google-cloud/monitoring';
 import { SecretManagerServiceClient } from '@google-cloud/secret-manager';
 import type { ScaleRuntime } from '../app/scale-invocation.ts';
-import type { ScalingDeps, ScalingSettings } from '../app/scaling-cycle.ts';
+import type { ScalingDeps } from '../app/scaling-cycle.ts';
+import { scalingSettingsFor } from '../app/scaling-settings.ts';
 import { ConfigError, type Env, type FleetplaneConfig, loadConfig, type SecretSource } from '../config/index.ts';
 import { tokenReader } from '../config/secret-cache.ts';
 import { type Fleet, fleetsOf, type GcpGroupTarget, targetKey } from '../domain/fleet.ts';
@@ -45,7 +46,11 @@ export async function createGcpScaleRuntime(env: Env, clock: Clock = systemClock
   for (const warning of config.warnings) {
     logger.warn('allocation', { warning });
   }
-  return { config, deps: createGcpDeps(config, { env, clock, logger, secrets }), settings: gcpScalingSettings(config) };
+  return {
+    config,
+    deps: createGcpDeps(config, { env, clock, logger, secrets }),
+    settings: scalingSettingsFor(config, 'gcp'),
+  };
 }
 
 export interface GcpDepsOptions {
@@ -99,16 +104,6 @@ export function createGcpDeps(config: FleetplaneConfig, options: GcpDepsOptions)
     groups,
     clock,
     logger,
-  };
-}
-
-export function gcpScalingSettings(config: FleetplaneConfig): ScalingSettings {
-  return {
-    cloud: 'gcp',
-    environment: config.environment,
-    allocations: config.allocations,
-    series: config.series,
-    fleets: fleetsOf(config.fleets, 'gcp'),
   };
 }
 

@@ -1,5 +1,6 @@
 import { ScalingCycleError } from '../../shared/app/invocation.ts';
 import { invokeScale, type ScaleRuntime } from '../../shared/app/scale-invocation.ts';
+import { scalingSettingsFor } from '../../shared/app/scaling-settings.ts';
 import { type FleetplaneConfig, parseConfigText } from '../../shared/config/index.ts';
 import type { AwsGroupTarget } from '../../shared/domain/fleet.ts';
 import { QUEUE_NAMES, type QueueName } from '../../shared/domain/queues.ts';
@@ -98,13 +99,7 @@ function simulatedRuntime(world: SimWorld, scenario: Scenario, options: Fleetpla
   const metrics = createInMemoryQueueMetrics({ clock });
   return {
     config,
-    settings: {
-      cloud: 'aws',
-      environment: config.environment,
-      allocations: config.allocations,
-      series: config.series,
-      fleets: config.fleets,
-    },
+    settings: scalingSettingsFor(config, 'aws'),
     deps: {
       depths: {
         async read(queues) {
