@@ -7,9 +7,17 @@ import { isRecord } from '../shared/domain/guards.ts';
 import { SecretSourceError } from '../shared/ports/errors.ts';
 import { runLocalCommand } from './local.ts';
 import { runPlanCommand } from './plan.ts';
+import { runSimulateCommand } from './simulate.ts';
 
 /** Errors a user can fix from the message alone: printed without a stack trace. */
-const USER_ERRORS = new Set(['ConfigError', 'DeployPlanError', 'UsageError', 'DemoFailedError']);
+const USER_ERRORS = new Set([
+  'ConfigError',
+  'DeployPlanError',
+  'UsageError',
+  'DemoFailedError',
+  'TraceError',
+  'ScenarioError',
+]);
 
 const manifest: unknown = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
 const version = isRecord(manifest) && typeof manifest.version === 'string' ? manifest.version : 'unknown';
@@ -77,7 +85,82 @@ export function buildCli(): Command {
       runLocalCommand(options, (text) => process.stdout.write(text)),
     );
 
+  program
+    .command('simulate')
+    .description(
+      'replay a day of executor jobs against fleetplane and the scalers it replaces, on simulated time, ' +
+        'and compare job wait, instance-minutes, scale actions and interrupted jobs',
+    )
+    .option('--trace <file>', 'CSV trace with header arrival_s,queue,duration_s')
+    .option('--generator <name>', 'synthetic day instead: steady, nightly-burst, batch-change-burst or spiky')
+    .option('--seed <n>', 'seed for the generator and for which instances a scale-in removes', wholeNumber, 1)
+    .option('--policies <list>', 'comma-separated policies to compare', 'fleetplane,tf-aws,gce,buildkite')
+    .option('--boot <seconds>', 'seconds from launch until an executor takes jobs', wholeNumber)
+    .option('--slots <n>', 'jobs one executor runs at once (EXECUTOR_MAXIMUM_NUM_JOBS)', positiveInteger)
+    .option('--jobs-per-instance <n>', 'scaling ratio every policy sizes by (default: --slots)', positiveInteger)
+    .option('--min <n>', 'minimum instances', wholeNumber)
+    .option('--max <n>', 'maximum instances', positiveInteger)
+    .option('--tail <seconds>', 'seconds simulated after the trace ends', wholeNumber)
+    .option('--window <seconds>', "fleetplane's scale-in stabilization window", positiveInteger)
+    .option('--poll <seconds>', "fleetplane's seconds between cycles", positiveInteger)
+    .option('--json', 'print the full report, timelines included, as JSON', false)
+    .option('--html <file>', 'also write a self-contained HTML report with charts')
+    .option('--save-trace <file>', 'write the trace replayed (e.g. a generated one) as CSV')
+    .action(async (options: SimulateFlags) => {
+      await runSimulateCommand(simulateOptions(options), (text) => process.stdout.write(text));
+    });
+
   return program;
+}
+
+interface SimulateFlags {
+  trace?: string;
+  generator?: string;
+  seed: number;
+  policies: string;
+  boot?: number;
+  slots?: number;
+  jobsPerInstance?: number;
+  min?: number;
+  max?: number;
+  tail?: number;
+  window?: number;
+  poll?: number;
+  json: boolean;
+  html?: string;
+  saveTrace?: string;
+}
+
+function simulateOptions(flags: SimulateFlags) {
+  const defined = <T extends object>(values: T) =>
+    Object.fromEntries(Object.entries(values).filter(([, value]) => value !== undefined)) as Partial<T>;
+  return {
+    ...defined({ trace: flags.trace, generator: flags.generator, html: flags.html, saveTrace: flags.saveTrace }),
+    seed: flags.seed,
+    policies: flags.policies,
+    json: flags.json,
+    scenario: defined({
+      bootSeconds: flags.boot,
+      maxJobsPerInstance: flags.slots,
+      // Sizing by the executor's slots unless told otherwise: one instance per slots' worth of jobs.
+      jobsPerInstance: flags.jobsPerInstance ?? flags.slots,
+      minInstances: flags.min,
+      maxInstances: flags.max,
+      tailSeconds: flags.tail,
+    }),
+    fleetplane: {
+      fleet: defined({ scaleInWindowSeconds: flags.window }),
+      config: defined({ pollIntervalSeconds: flags.poll }),
+    },
+  };
+}
+
+function wholeNumber(value: string): number {
+  const parsed = Number(value);
+  if (!Number.isInteger(parsed) || parsed < 0) {
+    throw new InvalidArgumentError('expected a whole number');
+  }
+  return parsed;
 }
 
 function positiveInteger(value: string): number {

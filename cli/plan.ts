@@ -2,6 +2,7 @@ import { planCycle } from '../shared/app/plan.ts';
 import type { CycleReport } from '../shared/app/scaling-cycle.ts';
 import { createAwsScaleRuntime } from '../shared/aws/deps.ts';
 import type { Env } from '../shared/config/index.ts';
+import { UsageError } from './errors.ts';
 
 export interface PlanCommandOptions {
   readonly config: string;
@@ -10,11 +11,6 @@ export interface PlanCommandOptions {
 }
 
 /** `fleetplane plan`: one read-only cycle against the endpoints in the config, printed fleet by fleet. */
-/** A command line that cannot work as given; the message says what to change. */
-export class UsageError extends Error {
-  override readonly name = 'UsageError';
-}
-
 export async function runPlanCommand(
   options: PlanCommandOptions,
   env: Env,

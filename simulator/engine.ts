@@ -208,6 +208,24 @@ export async function simulatePolicy(trace: Trace, scenario: Scenario, policy: P
       }
       dispatch();
     },
+    terminate(ids) {
+      const victims = [...new Set(ids)].map((id) => instances.get(id));
+      if (victims.some((victim) => victim === undefined)) {
+        throw new RangeError(`cannot terminate ${ids.join(', ')}: not all of them are in the group`);
+      }
+      if (desired - victims.length < scenario.minInstances) {
+        throw new RangeError(`terminating ${victims.length} would take the group below its minimum`);
+      }
+      if (victims.length === 0) {
+        return;
+      }
+      scaleActions += 1;
+      desired -= victims.length;
+      for (const victim of victims) {
+        remove(victim as Instance);
+      }
+      dispatch();
+    },
     at(at, action) {
       if (!Number.isFinite(at) || at < now) {
         throw new RangeError(`cannot schedule at ${at}: the simulation is at ${now}`);
@@ -236,12 +254,30 @@ export async function simulatePolicy(trace: Trace, scenario: Scenario, policy: P
     });
   }
 
-  const bursts = findBursts(trace, scenario).map((burst) => ({ ...burst, covered: undefined as number | undefined }));
+  const bursts = findBursts(trace, scenario).map((burst) => ({
+    ...burst,
+    /** Since when demand has been above the desired size, while it is. */
+    shortSince: undefined as number | undefined,
+    longestShort: 0,
+    covered: undefined as number | undefined,
+  }));
+  // A burst spread over a minute is judged by its longest stretch without capacity asked for, not by its length.
   const covers = () => {
     const needed = Math.min(scenario.maxInstances, instancesFor(waiting.length + running, scenario.jobsPerInstance));
     for (const burst of bursts) {
-      if (burst.covered === undefined && now >= burst.lastArrivalS * 1000 && desired >= needed) {
-        burst.covered = now - burst.startS * 1000;
+      if (burst.covered !== undefined || now < burst.startS * 1000) {
+        continue;
+      }
+      if (desired < needed) {
+        burst.shortSince ??= now;
+        continue;
+      }
+      if (burst.shortSince !== undefined) {
+        burst.longestShort = Math.max(burst.longestShort, now - burst.shortSince);
+        burst.shortSince = undefined;
+      }
+      if (now >= burst.lastArrivalS * 1000) {
+        burst.covered = burst.longestShort;
       }
     }
   };

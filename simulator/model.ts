@@ -78,6 +78,12 @@ export interface SimWorld {
    * ones first, then at random), interrupting whatever they run. Counts as one scale action when the size changes.
    */
   setDesired(size: number): void;
+  /**
+   * Removes exactly these instances and lowers the desired size by as many (ASG `TerminateInstanceInAutoScalingGroup`
+   * with `ShouldDecrementDesiredCapacity`, MIG `deleteInstances`). Throws, changing nothing, for an unknown id or when
+   * the desired size would fall below the minimum, as the cloud refuses both. One scale action.
+   */
+  terminate(ids: readonly string[]): void;
   /** Runs `action` at `at` (milliseconds from the trace's start), after the world's own events at that moment. */
   at(at: number, action: () => void | Promise<void>): void;
 }
@@ -115,7 +121,10 @@ export interface BurstOutcome {
   /** Seconds from the trace's start. */
   readonly startS: number;
   readonly jobs: number;
-  /** Seconds from the burst's first arrival until desired capacity covered demand; absent if it never did. */
+  /**
+   * Seconds from the burst's jobs arriving until the desired size covered them (`ceil(depth / jobsPerInstance)`, at
+   * most the maximum): for a burst spread over up to a minute, the longest such stretch. Absent if it never did.
+   */
   readonly coveredAfterS?: number;
 }
 
