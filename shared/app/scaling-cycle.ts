@@ -2,15 +2,27 @@ import type { Fleet, GroupTarget } from '../domain/fleet.ts';
 import { targetKey } from '../domain/fleet.ts';
 import { toError } from '../domain/guards.ts';
 import { mapLimit } from '../domain/map-limit.ts';
-import { type CapacityDecision, type Demand, decideCapacity, Reason } from '../domain/policy.ts';
+import {
+  type CapacityDecision,
+  type CapacityInputs,
+  type Demand,
+  decideCapacity,
+  type PeakDemand,
+  Reason,
+} from '../domain/policy.ts';
 import { type Allocations, type Cloud, type SeriesValue, seriesValue } from '../domain/queue-metric.ts';
 import { type QueueName, queuesOf, type SeriesName } from '../domain/queues.ts';
 import type { Clock } from '../ports/clock.ts';
-import type { GroupDescription, InstanceGroups } from '../ports/instance-groups.ts';
+import type { GroupDescription, GroupSnapshot, InstanceGroups } from '../ports/instance-groups.ts';
 import type { Logger } from '../ports/logger.ts';
 import type { QueueDepthSource } from '../ports/queue-depth.ts';
 import type { QueueMetricsSink, QueueSizeHistory } from '../ports/queue-metrics.ts';
-import { createInvocationMemory, type InvocationMemory, windowPeak } from './stabilization-window.ts';
+import {
+  createInvocationMemory,
+  type InvocationMemory,
+  type WindowRequest,
+  windowPeak,
+} from './stabilization-window.ts';
 
 export interface ScalingDeps {
   readonly depths: QueueDepthSource;
@@ -85,8 +97,11 @@ interface Cycle {
   readonly signal: AbortSignal | undefined;
 }
 
-/** Fleets decided and resized at once: enough for a large deployment, few enough for the clouds' API rate limits. */
-const FLEET_CONCURRENCY = 10;
+/**
+ * Resizes in flight at once. Every resize of a cycle is independent, so a cycle costs one round trip for up to this
+ * many; the SDKs retry a throttled call, and a resize that still fails is retried by the next poll.
+ */
+const FLEET_CONCURRENCY = 50;
 
 /** One cycle: read depth once, publish every series in one batch, then decide and act per fleet. */
 export async function runScalingCycle(
@@ -167,9 +182,18 @@ async function decideFleets(
     cycle,
     managed.map(({ target }) => target),
   );
-  // Fleets are independent: deciding and resizing them concurrently keeps a cycle of many fleets near one round trip.
-  const decided = await mapLimit(managed, FLEET_CONCURRENCY, ({ fleet, target }) =>
-    manageFleet(cycle, fleet, target, values.get(fleet.series), groups),
+  const assessed = managed.map(({ fleet, target }) => assess(cycle, fleet, target, values.get(fleet.series), groups));
+  // Scale-in candidates need the window read back: that read starts now, beside the other fleets' resizes.
+  const windows = new Map(
+    assessed
+      .flatMap((item) => ('decision' in item && item.decision.reason === Reason.WindowUnknown ? [item] : []))
+      .map((item) => [
+        item.fleet.name,
+        windowPeak(cycle.deps.history, cycle.memory, windowRequest(cycle, item.fleet), { signal: cycle.signal }),
+      ]),
+  );
+  const decided = await mapLimit(assessed, FLEET_CONCURRENCY, (item) =>
+    'decision' in item ? act(cycle, item, windows.get(item.fleet.name)) : Promise.resolve(item),
   );
   const managedOutcomes = new Map(decided.map((outcome) => [outcome.fleet, outcome]));
   // Only metrics-only fleets wait for the publish: their outcome is whether it worked.
@@ -207,14 +231,25 @@ async function describeGroups(cycle: Cycle, targets: readonly GroupTarget[]): Pr
   }
 }
 
-async function manageFleet(
+/** A managed fleet whose group was described: what its decision needs, and the decision before the window is read. */
+interface Assessment {
+  readonly fleet: Fleet;
+  readonly target: GroupTarget;
+  readonly value: SeriesValue | undefined;
+  readonly group: GroupSnapshot;
+  readonly demand: Demand;
+  readonly inputs: Omit<CapacityInputs, 'recentPeak'>;
+  readonly decision: CapacityDecision;
+}
+
+/** Decides what it can without I/O; a fleet whose group could not be described is already an outcome. */
+function assess(
   cycle: Cycle,
   fleet: Fleet,
   target: GroupTarget,
   value: SeriesValue | undefined,
   groups: Described,
-): Promise<FleetOutcome> {
-  const base = { fleet: fleet.name, mode: fleet.mode, series: fleet.series };
+): Assessment | FleetOutcome {
   const description = groups instanceof Error ? undefined : groups.get(targetKey(target));
   if (description === undefined || !description.found) {
     const detail =
@@ -223,10 +258,10 @@ async function manageFleet(
         : description === undefined
           ? 'not described'
           : description.reason;
+    const base = { fleet: fleet.name, mode: fleet.mode, series: fleet.series };
     return { ...base, status: 'failed', action: 'none', reason: 'group-unavailable', detail, depth: okValue(value) };
   }
   const group = description.snapshot;
-  const booting = group.instances.filter((instance) => instance.lifecycle === 'booting').length;
   const demand: Demand =
     value?.ok === true
       ? { known: true, jobs: value.value, observedAt: cycle.now }
@@ -235,30 +270,40 @@ async function manageFleet(
     now: cycle.now,
     demand,
     current: group.desired,
-    booting,
+    booting: group.instances.filter((instance) => instance.lifecycle === 'booting').length,
     jobsPerInstance: fleet.jobsPerInstance,
     fleet: { min: fleet.minInstances, max: fleet.maxInstances },
     group: { min: group.min, max: group.max },
     maxDemandAgeMs: fleet.scaleInWindowSeconds * 1000,
   };
-  let decision = decideCapacity({ ...inputs, recentPeak: { known: false, reason: 'not read yet' } });
-  if (decision.reason === Reason.WindowUnknown) {
-    // Only a scale-in candidate pays for reading the window back.
-    const request = {
-      series: fleet.series,
-      windowSeconds: fleet.scaleInWindowSeconds,
-      allSeries: cycle.settings.series,
-      environment: cycle.settings.environment,
-      now: cycle.now,
-    };
-    const recentPeak = await windowPeak(cycle.deps.history, cycle.memory, request, { signal: cycle.signal });
-    decision = decideCapacity({ ...inputs, recentPeak });
-  }
+  const decision = decideCapacity({ ...inputs, recentPeak: { known: false, reason: 'not read yet' } });
+  return { fleet, target, value, group, demand, inputs, decision };
+}
 
-  const numbers = { depth: okValue(value), current: group.desired, desired: decision.target, booting };
+function windowRequest(cycle: Cycle, fleet: Fleet): WindowRequest {
+  return {
+    series: fleet.series,
+    windowSeconds: fleet.scaleInWindowSeconds,
+    allSeries: cycle.settings.series,
+    environment: cycle.settings.environment,
+    now: cycle.now,
+  };
+}
+
+/** Decides with the window's peak when the fleet needed it, then resizes (or, in shadow mode, says it would). */
+async function act(
+  cycle: Cycle,
+  assessment: Assessment,
+  window: Promise<PeakDemand> | undefined,
+): Promise<FleetOutcome> {
+  const { fleet, target, value, group, demand, inputs } = assessment;
+  const decision = window === undefined ? assessment.decision : decideCapacity({ ...inputs, recentPeak: await window });
+  const numbers = { depth: okValue(value), current: group.desired, desired: decision.target, booting: inputs.booting };
   const competing = group.competingScalers.length > 0 ? { competingScalers: group.competingScalers } : {};
   const explained = (status: FleetStatus, action: FleetAction, extra = '') => ({
-    ...base,
+    fleet: fleet.name,
+    mode: fleet.mode,
+    series: fleet.series,
     ...numbers,
     ...competing,
     status: demand.known ? status : ('failed' as const),

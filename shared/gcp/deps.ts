@@ -1,12 +1,4 @@
 import { readFile } from 'node:fs/promises';
-import {
-  AutoscalersClient,
-  InstanceGroupManagersClient,
-  RegionAutoscalersClient,
-  RegionInstanceGroupManagersClient,
-  RegionOperationsClient,
-  ZoneOperationsClient,
-} from '@google-cloud/compute';
 import { MetricServiceClient } from '@google-cloud/monitoring';
 import { SecretManagerServiceClient } from '@google-cloud/secret-manager';
 import type { ScaleRuntime } from '../app/scale-invocation.ts';
@@ -20,6 +12,14 @@ import { type Clock, systemClock } from '../ports/clock.ts';
 import type { Logger } from '../ports/logger.ts';
 import { queueDepthSourceFor } from '../sourcegraph/index.ts';
 import { credentialOptions, endpointOverride } from './client-options.ts';
+import {
+  AutoscalersClient,
+  InstanceGroupManagersClient,
+  RegionAutoscalersClient,
+  RegionInstanceGroupManagersClient,
+  RegionOperationsClient,
+  ZoneOperationsClient,
+} from './compute-clients.ts';
 import { createMigInstanceGroups, type GroupBounds } from './mig-instance-groups.ts';
 import { createCloudMonitoringMetricsSink, createCloudMonitoringQueueHistory } from './monitoring-queue-metrics.ts';
 import { readSecretVersion } from './secrets.ts';

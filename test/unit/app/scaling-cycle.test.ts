@@ -415,11 +415,11 @@ describe('runScalingCycle under a deadline', () => {
 });
 
 describe('runScalingCycle with many fleets', () => {
-  it('decides and resizes fleets concurrently, at most 10 at a time, reading the window back once', async () => {
-    // Prepare: 30 fleets, each on its own group, every one a scale-in candidate with a slow resize
+  it('decides and resizes fleets concurrently, at most 50 at a time, reading the window back once', async () => {
+    // Prepare: 80 fleets, each on its own group, every one a scale-in candidate with a slow resize
     const { deps, settings, groups, metrics } = setup({ depths: { codeintel: 0 } });
     const targets = Array.from(
-      { length: 30 },
+      { length: 80 },
       (_, index): AwsGroupTarget => ({ ...GROUP, autoScalingGroup: `g${index}` }),
     );
     for (const target of targets) {
@@ -446,7 +446,45 @@ describe('runScalingCycle with many fleets', () => {
     // Assess
     expect(report.fleets.map((fleet) => fleet.action)).toEqual(fleets.map(() => 'resized'));
     expect(report.fleets.map((fleet) => fleet.fleet)).toEqual(fleets.map((fleet) => fleet.name));
-    expect(mostInFlight).toBe(10);
+    expect(mostInFlight).toBe(50);
     expect(metrics.calls.peaks).toBe(1);
+  });
+
+  it("reads the window back beside the other fleets' resizes, not after them", async () => {
+    // Prepare: 60 fleets that scale out, then one scale-in candidate last in config order
+    const { deps, settings, groups, metrics } = setup({ depths: { codeintel: 40 } });
+    const fleets = Array.from({ length: 61 }, (_, index) => {
+      const target: AwsGroupTarget = { ...GROUP, autoScalingGroup: `g${index}` };
+      const candidate = index === 60;
+      groups.addGroup({ target, desired: candidate ? 9 : 1, min: 0, max: 10 });
+      return { ...FLEET, name: `f${index}`, target };
+    });
+    publishedMinutes(metrics, { minutes: 10, burstAt: 5, burst: 0 });
+    let resized = 0;
+    let resizedBeforeRead: number | undefined;
+    const slowGroups = {
+      describe: groups.describe,
+      setDesiredSize: async (target: AwsGroupTarget, size: number) => {
+        await new Promise((resolve) => setTimeout(resolve, 5));
+        resized += 1;
+        return groups.setDesiredSize(target, size);
+      },
+    };
+    const history = {
+      peaks: (...args: Parameters<typeof metrics.peaks>) => {
+        resizedBeforeRead ??= resized;
+        return metrics.peaks(...args);
+      },
+    };
+
+    // Act
+    const report = await runScalingCycle({ ...deps, groups: slowGroups, history }, { ...settings, fleets });
+
+    // Assess
+    expect(report.fleets.at(-1)).toMatchObject({ fleet: 'f60', reason: 'scale-in', action: 'resized' });
+    expect(
+      report.fleets.slice(0, 60).every((fleet) => fleet.reason === 'scale-out' && fleet.action === 'resized'),
+    ).toBe(true);
+    expect(resizedBeforeRead).toBe(0);
   });
 });
