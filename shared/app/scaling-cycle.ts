@@ -123,6 +123,14 @@ export async function runScalingCycle(
     signal: finish,
   };
 
+  const managed = settings.fleets.flatMap((fleet) =>
+    fleet.mode !== 'metrics' && fleet.target !== undefined ? [{ fleet, target: fleet.target }] : [],
+  );
+  // The groups are described while depth is read: neither needs the other, and a cycle is as slow as its waits.
+  const describing = describeGroups(
+    cycle,
+    managed.map(({ target }) => target),
+  );
   const queues = new Set<QueueName>(settings.series.flatMap((series) => queuesOf(series)));
   const depths = await deps.depths.read(queues, { signal: read });
   const values = new Map(
@@ -136,7 +144,7 @@ export async function runScalingCycle(
 
   // Publishing and resizing do not depend on each other: a slow metrics endpoint must not hold up scale-out.
   const publishing = publish(cycle, [...values.values()]);
-  const fleets = await decideFleets(cycle, values, publishing);
+  const fleets = await decideFleets(cycle, managed, values, await describing, publishing);
   const published = await publishing;
   const allFailed =
     fleets.length > 0
@@ -172,16 +180,11 @@ async function publish(cycle: Cycle, values: readonly SeriesValue[]): Promise<Pu
 
 async function decideFleets(
   cycle: Cycle,
+  managed: readonly ManagedFleet[],
   values: ReadonlyMap<SeriesName, SeriesValue>,
+  groups: Described,
   publishing: Promise<PublishOutcome>,
 ): Promise<FleetOutcome[]> {
-  const managed = cycle.settings.fleets.flatMap((fleet) =>
-    fleet.mode !== 'metrics' && fleet.target !== undefined ? [{ fleet, target: fleet.target }] : [],
-  );
-  const groups = await describeGroups(
-    cycle,
-    managed.map(({ target }) => target),
-  );
   const assessed = managed.map(({ fleet, target }) => assess(cycle, fleet, target, values.get(fleet.series), groups));
   // Scale-in candidates need the window read back: that read starts now, beside the other fleets' resizes.
   const windows = new Map(
@@ -219,6 +222,11 @@ function metricsOnlyOutcome(fleet: Fleet, value: SeriesValue | undefined, publis
 }
 
 type Described = ReadonlyMap<string, GroupDescription> | Error;
+
+interface ManagedFleet {
+  readonly fleet: Fleet;
+  readonly target: GroupTarget;
+}
 
 async function describeGroups(cycle: Cycle, targets: readonly GroupTarget[]): Promise<Described> {
   if (targets.length === 0) {

@@ -415,6 +415,34 @@ describe('runScalingCycle under a deadline', () => {
 });
 
 describe('runScalingCycle with many fleets', () => {
+  it('describes the groups while depth is being read', async () => {
+    // Prepare: a depth read that answers only after the groups have been asked about
+    const { deps, settings, groups } = setup({ depths: { codeintel: 30 } });
+    let described = false;
+    let describedDuringRead = false;
+    const slowDepths: QueueDepthSource = {
+      read: async (queues, options) => {
+        await new Promise((resolve) => setTimeout(resolve, 5));
+        describedDuringRead = described;
+        return deps.depths.read(queues, options);
+      },
+    };
+    const watchedGroups = {
+      describe: (...args: Parameters<typeof groups.describe>) => {
+        described = true;
+        return groups.describe(...args);
+      },
+      setDesiredSize: groups.setDesiredSize,
+    };
+
+    // Act
+    const report = await runScalingCycle({ ...deps, depths: slowDepths, groups: watchedGroups }, settings);
+
+    // Assess
+    expect(describedDuringRead).toBe(true);
+    expect(report.fleets[0]).toMatchObject({ reason: 'scale-out', action: 'resized', desired: 3 });
+  });
+
   it('decides and resizes fleets concurrently, at most 50 at a time, reading the window back once', async () => {
     // Prepare: 80 fleets, each on its own group, every one a scale-in candidate with a slow resize
     const { deps, settings, groups, metrics } = setup({ depths: { codeintel: 0 } });
