@@ -110,8 +110,7 @@ export function createBuildkitePolicy(options: Partial<BuildkiteOptions> = {}): 
         const needed = Math.ceil((world.queuedJobs() + world.runningJobs()) / scenario.jobsPerInstance);
         const wanted = clamp(needed + Math.min(needed, settings.instanceBuffer));
         const current = world.desired();
-        const count = world.instances().length || current;
-        if (wanted > count) {
+        if (wanted > current) {
           if (lastScaleOut !== undefined && now - lastScaleOut < settings.scaleOutCooldownSeconds * 1000) {
             return;
           }
@@ -120,7 +119,7 @@ export function createBuildkitePolicy(options: Partial<BuildkiteOptions> = {}): 
             clamp(current + (settings.scaleOutFactor === 0 ? step : Math.ceil(step * settings.scaleOutFactor))),
           );
           lastScaleOut = now;
-        } else if (wanted < count && settings.scalerScaleIn) {
+        } else if (wanted < current && settings.scalerScaleIn) {
           if (lastScaleIn !== undefined && now - lastScaleIn < settings.scaleInCooldownSeconds * 1000) {
             return;
           }
