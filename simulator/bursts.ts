@@ -1,4 +1,4 @@
-import type { Scenario, Trace } from './model.ts';
+import type { BurstOutcome, Scenario, Trace } from './model.ts';
 
 /** Arrivals within this many seconds form one burst. */
 export const BURST_WINDOW_S = 60;
@@ -37,4 +37,54 @@ export function findBursts(trace: Trace, scenario: Pick<Scenario, 'jobsPerInstan
     }
   }
   return bursts;
+}
+
+/**
+ * Follows each burst through a run: `observe` is called after every event with the desired size and the instances the
+ * queue needs then (bounded by the maximum).
+ */
+export function createBurstTracker(bursts: readonly Burst[]) {
+  const tracked = bursts.map((burst) => ({
+    burst,
+    /** Since when the desired size has been below need, while it is. */
+    shortSince: undefined as number | undefined,
+    longestShort: 0,
+    coveredAt: undefined as number | undefined,
+  }));
+  let open = 0;
+  return {
+    observe(now: number, desired: number, needed: number): void {
+      for (let index = open; index < tracked.length; index++) {
+        const item = tracked[index] as (typeof tracked)[number];
+        if (now < item.burst.startS * 1000) {
+          break;
+        }
+        if (item.coveredAt !== undefined) {
+          continue;
+        }
+        if (desired < needed) {
+          item.shortSince ??= now;
+          continue;
+        }
+        if (item.shortSince !== undefined) {
+          item.longestShort = Math.max(item.longestShort, now - item.shortSince);
+          item.shortSince = undefined;
+        }
+        if (now >= item.burst.lastArrivalS * 1000) {
+          item.coveredAt = now;
+        }
+      }
+      while (open < tracked.length && tracked[open]?.coveredAt !== undefined) {
+        open += 1;
+      }
+    },
+    outcomes: (): BurstOutcome[] =>
+      tracked.map(({ burst, coveredAt, longestShort }) => ({
+        startS: burst.startS,
+        jobs: burst.jobs,
+        ...(coveredAt === undefined
+          ? {}
+          : { coveredAfterS: (coveredAt - burst.startS * 1000) / 1000, longestShortfallS: longestShort / 1000 }),
+      })),
+  };
 }

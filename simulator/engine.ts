@@ -1,18 +1,9 @@
 import { seededRandom } from '../local/workload.ts';
 import { instancesFor } from '../shared/domain/policy.ts';
 import type { QueueName } from '../shared/domain/queues.ts';
-import { findBursts } from './bursts.ts';
+import { createBurstTracker, findBursts } from './bursts.ts';
 import { EventQueue } from './event-queue.ts';
-import type {
-  BurstOutcome,
-  PolicyModel,
-  PolicyResult,
-  Scenario,
-  SimInstance,
-  SimWorld,
-  TimelinePoint,
-  Trace,
-} from './model.ts';
+import type { PolicyModel, PolicyResult, Scenario, SimInstance, SimWorld, TimelinePoint, Trace } from './model.ts';
 import { waitStats } from './stats.ts';
 
 /**
@@ -164,13 +155,12 @@ export async function simulatePolicy(trace: Trace, scenario: Scenario, policy: P
     instance.running.clear();
   };
 
-  // Both clouds drop instances that are not serving yet first; among serving ones, neither looks at running jobs.
+  // Neither cloud looks at running jobs when it picks what a lower desired size removes: here, uniformly at random.
   const chooseVictims = (count: number): Instance[] => {
-    const booting = [...instances.values()].filter((instance) => !instance.ready).reverse();
-    const serving = [...instances.values()].filter((instance) => instance.ready);
-    const victims = booting.slice(0, count);
-    while (victims.length < count && serving.length > 0) {
-      const [victim] = serving.splice(Math.floor(random() * serving.length), 1);
+    const candidates = [...instances.values()];
+    const victims: Instance[] = [];
+    while (victims.length < count && candidates.length > 0) {
+      const [victim] = candidates.splice(Math.floor(random() * candidates.length), 1);
       victims.push(victim as Instance);
     }
     return victims;
@@ -254,33 +244,7 @@ export async function simulatePolicy(trace: Trace, scenario: Scenario, policy: P
     });
   }
 
-  const bursts = findBursts(trace, scenario).map((burst) => ({
-    ...burst,
-    /** Since when demand has been above the desired size, while it is. */
-    shortSince: undefined as number | undefined,
-    longestShort: 0,
-    covered: undefined as number | undefined,
-  }));
-  // A burst spread over a minute is judged by its longest stretch without capacity asked for, not by its length.
-  const covers = () => {
-    const needed = Math.min(scenario.maxInstances, instancesFor(waiting.length + running, scenario.jobsPerInstance));
-    for (const burst of bursts) {
-      if (burst.covered !== undefined || now < burst.startS * 1000) {
-        continue;
-      }
-      if (desired < needed) {
-        burst.shortSince ??= now;
-        continue;
-      }
-      if (burst.shortSince !== undefined) {
-        burst.longestShort = Math.max(burst.longestShort, now - burst.shortSince);
-        burst.shortSince = undefined;
-      }
-      if (now >= burst.lastArrivalS * 1000) {
-        burst.covered = burst.longestShort;
-      }
-    }
-  };
+  const bursts = createBurstTracker(findBursts(trace, scenario));
 
   // The group starts at its minimum with booted instances, as a fleet that has been running would.
   for (let index = 0; index < scenario.minInstances; index++) {
@@ -298,7 +262,11 @@ export async function simulatePolicy(trace: Trace, scenario: Scenario, policy: P
     if (pending !== undefined) {
       await pending;
     }
-    covers();
+    bursts.observe(
+      now,
+      desired,
+      Math.min(scenario.maxInstances, instancesFor(waiting.length + running, scenario.jobsPerInstance)),
+    );
   }
   now = horizon;
   countInstanceTime();
@@ -321,13 +289,7 @@ export async function simulatePolicy(trace: Trace, scenario: Scenario, policy: P
     scaleActions,
     interruptedJobs,
     peakInstances,
-    bursts: bursts.map(
-      ({ startS, jobs: count, covered }): BurstOutcome => ({
-        startS,
-        jobs: count,
-        ...(covered === undefined ? {} : { coveredAfterS: covered / 1000 }),
-      }),
-    ),
+    bursts: bursts.outcomes(),
     timeline,
   };
 }

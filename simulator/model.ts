@@ -74,8 +74,8 @@ export interface SimWorld {
   instances(): readonly SimInstance[];
   /**
    * Sets the group's desired size, clamped by nothing: a size outside [min, max] throws, as the cloud API refuses it.
-   * Above the current count it launches instances; below, the cloud removes instances of its own choosing (booting
-   * ones first, then at random), interrupting whatever they run. Counts as one scale action when the size changes.
+   * Above the current count it launches instances; below, the cloud removes instances of its own choosing (at random:
+   * neither cloud looks at running jobs), interrupting whatever they run. One scale action when the size changes.
    */
   setDesired(size: number): void;
   /**
@@ -122,10 +122,15 @@ export interface BurstOutcome {
   readonly startS: number;
   readonly jobs: number;
   /**
-   * Seconds from the burst's jobs arriving until the desired size covered them (`ceil(depth / jobsPerInstance)`, at
-   * most the maximum): for a burst spread over up to a minute, the longest such stretch. Absent if it never did.
+   * Seconds from the burst's first arrival until, its last job having arrived, the desired size covered demand
+   * (`ceil(depth / jobsPerInstance)`, at most the maximum). Absent if it never did.
    */
   readonly coveredAfterS?: number;
+  /**
+   * The longest stretch, from the burst's start until it was covered, in which the desired size was below what the
+   * queue needed: how late a scaler was asking for capacity, however spread out the burst's arrivals.
+   */
+  readonly longestShortfallS?: number;
 }
 
 /** What one policy's run produced. Wait is seconds from arrival until the start of the run that completed the job. */

@@ -63,6 +63,8 @@ export function printable(text: string): string {
 export interface BurstCover {
   readonly median: string;
   readonly worst: string;
+  /** The longest stretch of any burst without the capacity it needed asked for. */
+  readonly gap: string;
 }
 
 /**
@@ -71,11 +73,12 @@ export interface BurstCover {
  */
 export function burstCover(bursts: readonly BurstOutcome[]): BurstCover {
   if (bursts.length === 0) {
-    return { median: NOT_APPLICABLE, worst: NOT_APPLICABLE };
+    return { median: NOT_APPLICABLE, worst: NOT_APPLICABLE, gap: NOT_APPLICABLE };
   }
   const sorted = bursts.map((burst) => burst.coveredAfterS ?? Number.POSITIVE_INFINITY).sort((a, b) => a - b);
+  const gap = Math.max(...bursts.map((burst) => burst.longestShortfallS ?? Number.POSITIVE_INFINITY));
   const show = (seconds: number) => (seconds === Number.POSITIVE_INFINITY ? 'never' : formatDuration(seconds));
-  return { median: show(percentile(sorted, 0.5)), worst: show(sorted.at(-1) ?? 0) };
+  return { median: show(percentile(sorted, 0.5)), worst: show(sorted.at(-1) ?? 0), gap: show(gap) };
 }
 
 export interface SummaryColumn {
@@ -98,6 +101,7 @@ export const SUMMARY_COLUMNS: readonly SummaryColumn[] = [
   { group: 'interrupted', label: 'jobs', numeric: true, cell: (result) => formatCount(result.interruptedJobs) },
   { group: 'burst cover', label: 'median', numeric: true, cell: (result) => burstCover(result.bursts).median },
   { group: 'burst cover', label: 'worst', numeric: true, cell: (result) => burstCover(result.bursts).worst },
+  { group: 'burst cover', label: 'gap', numeric: true, cell: (result) => burstCover(result.bursts).gap },
   { group: 'unfinished', label: 'jobs', numeric: true, cell: (result) => formatCount(result.unfinished) },
 ];
 

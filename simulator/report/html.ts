@@ -89,7 +89,9 @@ export function renderHtml(report: SimulationReport): string {
     '<h2 id="summary">Summary</h2>',
     summaryTable(report.results),
     '<p class="note">Wait: from a job’s arrival until the start of the run that completed it. Burst cover: from a ' +
-      'burst’s first arrival until desired capacity covered demand. An unfinished job’s wait counts until the run ends.</p>',
+      'burst’s first arrival until, all its jobs arrived, the desired size covered demand; gap: the longest stretch ' +
+      'within a burst in which the desired size was below what the queue needed. An unfinished job’s wait counts ' +
+      'until the run ends.</p>',
     '</section>',
     '<section aria-labelledby="over-time">',
     '<h2 id="over-time">Over time</h2>',

@@ -61,8 +61,13 @@ function orderWait(wait: WaitStats): WaitStats {
 }
 
 function orderBurst(burst: BurstOutcome): BurstOutcome {
-  // An uncovered burst has no `coveredAfterS`; JSON.stringify drops the undefined value, keeping it absent.
-  return { startS: burst.startS, jobs: burst.jobs, coveredAfterS: burst.coveredAfterS };
+  // An uncovered burst has neither figure; JSON.stringify drops the undefined values, keeping them absent.
+  return {
+    startS: burst.startS,
+    jobs: burst.jobs,
+    coveredAfterS: burst.coveredAfterS,
+    longestShortfallS: burst.longestShortfallS,
+  };
 }
 
 function orderPoint(point: TimelinePoint): TimelinePoint {

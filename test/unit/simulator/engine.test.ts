@@ -89,22 +89,45 @@ describe('simulatePolicy', () => {
     expect(result.wait.p50).toBe(60);
   });
 
-  it('removes booting instances first, then serving ones, putting their jobs back in the queue', async () => {
+  it('removes instances the cloud picks, putting their running jobs back in the queue', async () => {
     const seen: string[] = [];
     const steps = [
       { atS: 0, size: 2 },
-      { atS: 100, size: 3 },
-      { atS: 110, size: 1 },
+      { atS: 100, size: 1 },
       { atS: 400, size: 2 },
     ];
     const result = await simulatePolicy(trace(jobsAt(0, 4, 200)), scenario, scripted(steps, seen));
-    // At 110 the booting third instance goes first, then one of the two serving ones with its 2 jobs.
+    // At 100 one of the two serving instances goes, with its 2 jobs; they wait for the other instance's slots.
     expect(result.interruptedJobs).toBe(2);
     expect(result.completed).toBe(4);
-    expect(result.scaleActions).toBe(4);
-    expect(seen[2]).toBe('110s depth=4 queued=0');
+    expect(result.scaleActions).toBe(3);
+    expect(seen[1]).toBe('100s depth=4 queued=0');
     const at = (t: number) => result.timeline.find((point) => point.t === t);
     expect(at(120)).toMatchObject({ instances: 1, desired: 1, queued: 2, depth: 4 });
+    // The lost run counts as waiting: the interrupted jobs start again when the survivor frees its slots at 260.
+    expect(result.wait.max).toBe(260);
+    // Instance-minutes follow the size: 2 for 100 s, 1 until 400 s, then 2 until the end (4200 s).
+    expect(result.instanceMinutes).toBeCloseTo((2 * 100 + 300 + 2 * 3800) / 60, 2);
+  });
+
+  it('terminates exactly the instances named, lowering the desired size by as many', async () => {
+    const policy: PolicyModel = {
+      name: 'terminator',
+      description: 'terminates the idle instance',
+      start(world) {
+        world.at(0, () => world.setDesired(3));
+        world.at(100_000, () => {
+          const idle = world.instances().filter((instance) => instance.runningJobs === 0);
+          expect(() => world.terminate(['i-nope'])).toThrow(/not all of them/);
+          world.terminate(idle.map((instance) => instance.id));
+        });
+      },
+    };
+    // The first instance to be ready takes both jobs; the other two stay idle and are the ones terminated.
+    const result = await simulatePolicy(trace(jobsAt(0, 2, 200)), scenario, policy);
+    expect(result.interruptedJobs).toBe(0);
+    expect(result.scaleActions).toBe(2);
+    expect(result.timeline.find((point) => point.t === 120)).toMatchObject({ desired: 1, instances: 1, depth: 2 });
   });
 
   it('refuses a size the group cannot hold, as the cloud API does', async () => {
@@ -128,7 +151,15 @@ describe('simulatePolicy', () => {
   it('times a burst from its first arrival until desired capacity covers the demand', async () => {
     const jobs = jobsAt(300, 20, 600);
     const result = await simulatePolicy(trace(jobs), scenario, scripted([{ atS: 330, size: 10 }]));
-    expect(result.bursts).toEqual([{ startS: 300, jobs: 20, coveredAfterS: 30 }]);
+    expect(result.bursts).toEqual([{ startS: 300, jobs: 20, coveredAfterS: 30, longestShortfallS: 30 }]);
+  });
+
+  it('times a spread-out burst until it is covered, and separately its longest gap without capacity asked for', async () => {
+    // 4 jobs every 10 s from 300 to 350; the scaler keeps up within 5 s four times, then falls behind from 340.
+    const jobs = [0, 10, 20, 30, 40, 50].flatMap((offset) => jobsAt(300 + offset, 4, 3000));
+    const steps = [0, 10, 20, 30].map((offset, index) => ({ atS: 305 + offset, size: 2 * (index + 1) }));
+    const result = await simulatePolicy(trace(jobs), scenario, scripted([...steps, { atS: 365, size: 10 }]));
+    expect(result.bursts).toEqual([{ startS: 300, jobs: 24, coveredAfterS: 65, longestShortfallS: 25 }]);
   });
 
   it('is deterministic for a seed', async () => {

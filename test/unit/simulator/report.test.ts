@@ -56,9 +56,9 @@ const REPORT: SimulationReport = {
       scaleActions: 17,
       peakInstances: 8,
       bursts: [
-        { startS: 600, jobs: 30, coveredAfterS: 45 },
-        { startS: 3000, jobs: 25, coveredAfterS: 120 },
-        { startS: 3600, jobs: 40, coveredAfterS: 75 },
+        { startS: 600, jobs: 30, coveredAfterS: 45, longestShortfallS: 8 },
+        { startS: 3000, jobs: 25, coveredAfterS: 120, longestShortfallS: 9.5 },
+        { startS: 3600, jobs: 40, coveredAfterS: 75, longestShortfallS: 4 },
       ],
       timeline: timeline({
         depth: [0, 5, 37, 30, 20, 12, 8, 4, 0, 0, 0, 0, 0],
@@ -77,9 +77,9 @@ const REPORT: SimulationReport = {
       interruptedJobs: 3,
       peakInstances: 11,
       bursts: [
-        { startS: 600, jobs: 30, coveredAfterS: 200 },
+        { startS: 600, jobs: 30, coveredAfterS: 200, longestShortfallS: 180 },
         { startS: 3000, jobs: 25 },
-        { startS: 3600, jobs: 40, coveredAfterS: 400 },
+        { startS: 3600, jobs: 40, coveredAfterS: 400, longestShortfallS: 400 },
       ],
       timeline: timeline({
         depth: [0, 5, 12, 12, 12, 10, 8, 4, 0, 0, 0, 0, 0],
@@ -107,9 +107,9 @@ const REPORT: SimulationReport = {
 
 // policy, p50, p95, max, instance-minutes, scale actions, interrupted, burst median, burst worst, unfinished
 const EXPECTED_ROWS = [
-  ['fleetplane', '4.2s', '1m30s', '5m00s', '1,234', '17', '0', '1m15s', '2m00s', '0'],
-  ['tf-aws', '35s', '12m34s', '1h02m', '988', '6', '3', '6m40s', 'never', '2'],
-  ['gce', '0s', '8.5s', '1m01s', '2,400', '42', '7', '–', '–', '0'],
+  ['fleetplane', '4.2s', '1m30s', '5m00s', '1,234', '17', '0', '1m15s', '2m00s', '9.5s', '0'],
+  ['tf-aws', '35s', '12m34s', '1h02m', '988', '6', '3', '6m40s', 'never', 'never', '2'],
+  ['gce', '0s', '8.5s', '1m01s', '2,400', '42', '7', '–', '–', '–', '0'],
 ];
 
 describe('formatDuration and formatClock', () => {
