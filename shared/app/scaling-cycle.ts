@@ -195,7 +195,10 @@ async function decideFleets(
         windowPeak(cycle.deps.history, cycle.memory, windowRequest(cycle, item.fleet), { signal: cycle.signal }),
       ]),
   );
-  const decided = await mapLimit(assessed, FLEET_CONCURRENCY, (item) =>
+  // Fleets waiting for the window go last, so a slow read never holds the slots that other fleets' resizes need.
+  const waitsForWindow = (item: Assessment | FleetOutcome) => 'decision' in item && windows.has(item.fleet.name);
+  const ordered = [...assessed.filter((item) => !waitsForWindow(item)), ...assessed.filter(waitsForWindow)];
+  const decided = await mapLimit(ordered, FLEET_CONCURRENCY, (item) =>
     'decision' in item ? act(cycle, item, windows.get(item.fleet.name)) : Promise.resolve(item),
   );
   const managedOutcomes = new Map(decided.map((outcome) => [outcome.fleet, outcome]));

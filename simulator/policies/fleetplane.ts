@@ -40,13 +40,19 @@ export const FLEETPLANE_DEFAULTS: FleetplaneOptions = {
 const EPOCH_MS = Date.UTC(2026, 0, 1);
 const TARGET: AwsGroupTarget = { cloud: 'aws', region: 'us-east-1', autoScalingGroup: 'simulated-executors' };
 
+/** A scenario only for checking the overrides (and describing them) before any run: bounds come from each run's. */
+const PROBE_SCENARIO = { jobsPerInstance: 1, minInstances: 0, maxInstances: 1 } as const;
+
+/** Throws `ConfigError`, naming every bad override, as the real function would refuse the same document. */
 export function createFleetplanePolicy(options: Partial<FleetplaneOptions> = {}): PolicyModel {
   const settings = { ...FLEETPLANE_DEFAULTS, ...options };
+  const config = simulatedConfig(PROBE_SCENARIO, settings);
+  const window = config.fleets[0]?.scaleInWindowSeconds;
   return {
     name: 'fleetplane',
     description:
-      'fleetplane direct mode: the real scale invocation every minute, polling every pollIntervalSeconds, ' +
-      'scale-in after the stabilization window (config defaults)',
+      `fleetplane direct mode: the real scale invocation every ${settings.scheduleSeconds}s, polling every ` +
+      `${config.pollIntervalSeconds}s for ${config.invocationSeconds}s, scale-in after a ${window}s window`,
     start(world, scenario) {
       const runtime = simulatedRuntime(world, scenario, settings);
       const task = createSimTask(world);
@@ -65,9 +71,10 @@ export function createFleetplanePolicy(options: Partial<FleetplaneOptions> = {})
         }
       };
       const schedule = (at: number) =>
-        world.at(at, () => {
+        world.at(at, async () => {
           schedule(at + settings.scheduleSeconds * 1000);
-          return task.start(invoke);
+          // A tick while the last invocation still runs is dropped, as reserved concurrency 1 throttles it.
+          await task.start(invoke);
         });
       schedule(0);
     },
@@ -121,7 +128,10 @@ function simulatedRuntime(world: SimWorld, scenario: Scenario, options: Fleetpla
 }
 
 /** The fleet as an admin would configure it, parsed by the product's own config parser with its own defaults. */
-function simulatedConfig(scenario: Scenario, options: FleetplaneOptions): FleetplaneConfig {
+function simulatedConfig(
+  scenario: Pick<Scenario, 'jobsPerInstance' | 'minInstances' | 'maxInstances'>,
+  options: FleetplaneOptions,
+): FleetplaneConfig {
   const document = {
     environment: 'simulated',
     sourcegraph: { endpoint: 'http://127.0.0.1:9', token: 'simulated' },

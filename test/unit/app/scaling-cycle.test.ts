@@ -443,6 +443,36 @@ describe('runScalingCycle with many fleets', () => {
     expect(report.fleets[0]).toMatchObject({ reason: 'scale-out', action: 'resized', desired: 3 });
   });
 
+  it('resizes the other fleets while scale-in candidates wait for a slow window read', async () => {
+    // Prepare: 60 scale-in candidates first in config order, then one fleet that scales out; the read never answers
+    const { deps, settings, groups, metrics } = setup({ depths: { codeintel: 40 } });
+    const fleets = Array.from({ length: 61 }, (_, index) => {
+      const target: AwsGroupTarget = { ...GROUP, autoScalingGroup: `g${index}` };
+      groups.addGroup({ target, desired: index < 60 ? 9 : 1, min: 0, max: 10 });
+      return { ...FLEET, name: `f${index}`, target };
+    });
+    publishedMinutes(metrics, { minutes: 10, burstAt: 5, burst: 0 });
+    // The read answers only when the cycle's deadline aborts it, as a hung CloudWatch endpoint would.
+    const history = {
+      peaks: (...args: Parameters<typeof metrics.peaks>) =>
+        new Promise<never>((_, reject) => {
+          const signal = args[4]?.signal;
+          signal?.addEventListener('abort', () => reject(signal.reason));
+        }),
+    };
+
+    // Act
+    const now = world.now;
+    const report = await runScalingCycle({ ...deps, history }, { ...settings, fleets }, undefined, {
+      readBy: now + 1_000,
+      finishBy: now + 200,
+    });
+
+    // Assess: had f60 queued behind the candidates, its resize would have started after the deadline, and failed
+    expect(report.fleets.at(-1)).toMatchObject({ fleet: 'f60', reason: 'scale-out', action: 'resized' });
+    expect(report.fleets[0]).toMatchObject({ reason: 'window-unknown', action: 'none' });
+  });
+
   it('decides and resizes fleets concurrently, at most 50 at a time, reading the window back once', async () => {
     // Prepare: 80 fleets, each on its own group, every one a scale-in candidate with a slow resize
     const { deps, settings, groups, metrics } = setup({ depths: { codeintel: 0 } });

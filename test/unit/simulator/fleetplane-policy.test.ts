@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
+import { ConfigError } from '../../../shared/config/index.ts';
+import { createSimTask, SimTaskStalledError } from '../../../simulator/coroutine.ts';
 import { simulatePolicy } from '../../../simulator/engine.ts';
-import type { Scenario, Trace, TraceJob } from '../../../simulator/model.ts';
+import type { PolicyModel, Scenario, Trace, TraceJob } from '../../../simulator/model.ts';
 import { createFleetplanePolicy } from '../../../simulator/policies/fleetplane.ts';
 
 const scenario: Scenario = {
@@ -65,5 +67,52 @@ describe('the fleetplane policy (the real scale invocation on simulated time)', 
     const first = await simulatePolicy(trace, scenario, createFleetplanePolicy());
     const second = await simulatePolicy(trace, scenario, createFleetplanePolicy());
     expect(second).toEqual(first);
+  });
+});
+
+describe('simulated tasks (real async code on simulated time)', () => {
+  it('lets time pass only through the task’s sleeps, and refuses a second start while one runs', async () => {
+    const woke: number[] = [];
+    const started: boolean[] = [];
+    const policy: PolicyModel = {
+      name: 'sleeper',
+      description: 'sleeps 30 s three times',
+      start(world) {
+        const task = createSimTask(world);
+        const body = async () => {
+          for (let round = 0; round < 4; round++) {
+            woke.push(world.now());
+            if (round < 3) {
+              await task.sleep(30_000);
+            }
+          }
+        };
+        world.at(0, async () => void started.push(await task.start(body)));
+        world.at(60_000, async () => void started.push(await task.start(body)));
+        world.at(120_000, async () => void started.push(await task.start(body)));
+      },
+    };
+    await simulatePolicy(burst(0, 1, 10), scenario, policy);
+    expect(started).toEqual([true, false, true]);
+    expect(woke).toEqual([0, 30_000, 60_000, 90_000, 120_000, 150_000, 180_000, 210_000]);
+  });
+
+  it('fails the run, instead of hanging, when the task waits on something that never settles', async () => {
+    const policy: PolicyModel = {
+      name: 'stuck',
+      description: 'awaits forever',
+      start(world) {
+        const task = createSimTask(world);
+        world.at(0, async () => void (await task.start(() => new Promise(() => {}))));
+      },
+    };
+    await expect(simulatePolicy(burst(0, 1, 10), scenario, policy)).rejects.toThrow(SimTaskStalledError);
+  });
+
+  it('refuses fleetplane settings the real function would refuse, before any run', () => {
+    expect(() =>
+      createFleetplanePolicy({ config: { pollIntervalSeconds: 0 }, fleet: { scaleInWindowSeconds: 5 } }),
+    ).toThrow(ConfigError);
+    expect(createFleetplanePolicy({ fleet: { scaleInWindowSeconds: 300 } }).description).toContain('300s window');
   });
 });
