@@ -17,6 +17,7 @@ const USER_ERRORS = new Set([
   'DemoFailedError',
   'TraceError',
   'ScenarioError',
+  'PolicyOptionsError',
 ]);
 
 const manifest: unknown = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));

@@ -17,6 +17,11 @@ type Column = (typeof COLUMNS)[number];
 const MAX_LISTED_ISSUES = 20;
 /** Long values are cut in messages so one pasted blob cannot drown the other issues. */
 const MAX_SHOWN_VALUE_CHARS = 40;
+/**
+ * Seconds: the longest trace and job the simulator replays. A week at one-minute samples is ten thousand points per
+ * policy; a typo such as `1e10` would otherwise ask for millions of simulated minutes.
+ */
+export const MAX_TRACE_SECONDS = 7 * 86_400;
 /** Seconds; the trace covers whole minutes, as the charts and the 60 s metric periods do. */
 const MINUTE_S = 60;
 
@@ -119,6 +124,8 @@ function parseRow(line: string, lineNumber: number, issues: string[]): TraceJob 
   const arrivalS = parseNumber(arrivalText, 'arrival_s', lineNumber, issues);
   if (arrivalS !== undefined && arrivalS < 0) {
     issues.push(`${where(lineNumber, 'arrival_s')}: ${show(arrivalText)} must be at least 0`);
+  } else if (arrivalS !== undefined && arrivalS > MAX_TRACE_SECONDS) {
+    issues.push(`${where(lineNumber, 'arrival_s')}: ${show(arrivalText)} is beyond 7 days (${MAX_TRACE_SECONDS} s)`);
   }
   if (!isQueueName(queueText)) {
     const expected = `expected ${QUEUE_NAMES.join(' or ')}`;
@@ -131,6 +138,8 @@ function parseRow(line: string, lineNumber: number, issues: string[]): TraceJob 
   const durationS = parseNumber(durationText, 'duration_s', lineNumber, issues);
   if (durationS !== undefined && durationS <= 0) {
     issues.push(`${where(lineNumber, 'duration_s')}: ${show(durationText)} must be greater than 0`);
+  } else if (durationS !== undefined && durationS > MAX_TRACE_SECONDS) {
+    issues.push(`${where(lineNumber, 'duration_s')}: ${show(durationText)} is beyond 7 days (${MAX_TRACE_SECONDS} s)`);
   }
 
   if (issues.length > before || arrivalS === undefined || durationS === undefined || !isQueueName(queueText)) {

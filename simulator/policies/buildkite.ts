@@ -1,4 +1,6 @@
+import * as z from 'zod';
 import type { PolicyModel } from '../model.ts';
+import { modelOptions, positiveSeconds, seconds } from './options.ts';
 
 /**
  * Buildkite's Elastic CI Stack for AWS with its default parameters: `buildkite-agent-scaler` sizes the group up,
@@ -56,8 +58,18 @@ export const BUILDKITE_DEFAULTS: BuildkiteOptions = {
   instanceBuffer: 0,
 };
 
+const BUILDKITE_OPTIONS = z.strictObject({
+  pollSeconds: positiveSeconds,
+  scaleOutFactor: z.number().finite().nonnegative(),
+  scaleOutCooldownSeconds: seconds,
+  scalerScaleIn: z.boolean(),
+  scaleInCooldownSeconds: seconds,
+  scaleInIdleSeconds: seconds,
+  instanceBuffer: z.number().int().nonnegative(),
+});
+
 export function createBuildkitePolicy(options: Partial<BuildkiteOptions> = {}): PolicyModel {
-  const settings: BuildkiteOptions = { ...BUILDKITE_DEFAULTS, ...options };
+  const settings = modelOptions('buildkite', BUILDKITE_OPTIONS, BUILDKITE_DEFAULTS, options);
   const pollMs = settings.pollSeconds * 1000;
   const idleMs = settings.scaleInIdleSeconds * 1000;
   return {

@@ -1,4 +1,6 @@
+import * as z from 'zod';
 import type { PolicyModel } from '../model.ts';
+import { modelOptions, positiveSeconds, seconds } from './options.ts';
 
 /**
  * The Compute Engine autoscaler as Sourcegraph's GCP module configures it (`sourcegraph/terraform-google-executors`
@@ -35,8 +37,14 @@ export interface GceOptions {
 
 export const GCE_DEFAULTS: GceOptions = { evaluationSeconds: 60, stabilizationSeconds: 600, metricDelaySeconds: 0 };
 
+const GCE_OPTIONS = z.strictObject({
+  evaluationSeconds: positiveSeconds,
+  stabilizationSeconds: seconds,
+  metricDelaySeconds: seconds,
+});
+
 export function createGcePolicy(options: Partial<GceOptions> = {}): PolicyModel {
-  const settings: GceOptions = { ...GCE_DEFAULTS, ...options };
+  const settings = modelOptions('gce', GCE_OPTIONS, GCE_DEFAULTS, options);
   const evaluationMs = settings.evaluationSeconds * 1000;
   const windowMs = settings.stabilizationSeconds * 1000;
   const delayMs = settings.metricDelaySeconds * 1000;
@@ -51,7 +59,8 @@ export function createGcePolicy(options: Partial<GceOptions> = {}): PolicyModel 
       const decide = (metric: number) => {
         const now = world.now();
         recommendations.push({ at: now, size: Math.ceil(metric / scenario.jobsPerInstance) });
-        while ((recommendations[0]?.at ?? now) <= now - windowMs) {
+        // The recommendation just made always stays: with no window, it alone decides.
+        while (recommendations.length > 1 && (recommendations[0]?.at ?? now) <= now - windowMs) {
           recommendations.shift();
         }
         const peak = Math.max(...recommendations.map((recommendation) => recommendation.size));

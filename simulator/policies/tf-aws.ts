@@ -1,4 +1,6 @@
+import * as z from 'zod';
 import type { PolicyModel } from '../model.ts';
+import { modelOptions, positiveSeconds, seconds } from './options.ts';
 
 /**
  * Sourcegraph's AWS executors module (`sourcegraph/terraform-aws-executors` v6.10.0, `modules/executors/main.tf`):
@@ -36,8 +38,15 @@ export interface TfAwsOptions {
 
 export const TF_AWS_DEFAULTS: TfAwsOptions = { periodSeconds: 60, cooldownSeconds: 300, sampleSeconds: 5 };
 
+const TF_AWS_OPTIONS = z
+  .strictObject({ periodSeconds: positiveSeconds, cooldownSeconds: seconds, sampleSeconds: positiveSeconds })
+  .refine((options) => options.periodSeconds % options.sampleSeconds === 0, {
+    message: 'periodSeconds must be a multiple of sampleSeconds',
+    path: ['periodSeconds'],
+  });
+
 export function createTfAwsPolicy(options: Partial<TfAwsOptions> = {}): PolicyModel {
-  const settings: TfAwsOptions = { ...TF_AWS_DEFAULTS, ...options };
+  const settings = modelOptions('tf-aws', TF_AWS_OPTIONS, TF_AWS_DEFAULTS, options);
   const periodMs = settings.periodSeconds * 1000;
   const sampleMs = settings.sampleSeconds * 1000;
   const cooldownMs = settings.cooldownSeconds * 1000;

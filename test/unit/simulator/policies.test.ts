@@ -3,6 +3,7 @@ import { simulatePolicy } from '../../../simulator/engine.ts';
 import type { PolicyModel, Scenario, SimInstance, SimWorld, Trace } from '../../../simulator/model.ts';
 import { createBuildkitePolicy } from '../../../simulator/policies/buildkite.ts';
 import { createGcePolicy } from '../../../simulator/policies/gce.ts';
+import { PolicyOptionsError } from '../../../simulator/policies/options.ts';
 import { createTfAwsPolicy } from '../../../simulator/policies/tf-aws.ts';
 
 const scenario: Scenario = {
@@ -372,5 +373,25 @@ describe('policies in the engine', () => {
     expect(result.completed).toBe(10);
     expect(result.interruptedJobs).toBe(0);
     expect([0, 660, 720].map((t) => desiredAt(result, t))).toEqual([5, 5, 0]);
+  });
+});
+
+describe('model options', () => {
+  it('refuses options that cannot work, naming each, before any run', () => {
+    expect(() => createTfAwsPolicy({ periodSeconds: 60, sampleSeconds: 7 })).toThrow(
+      /tf-aws options: periodSeconds: periodSeconds must be a multiple of sampleSeconds/,
+    );
+    expect(() => createGcePolicy({ evaluationSeconds: 0, metricDelaySeconds: -1 })).toThrow(
+      /gce options: evaluationSeconds: .*; metricDelaySeconds: /,
+    );
+    expect(() => createBuildkitePolicy({ pollSeconds: 0, instanceBuffer: 1.5 })).toThrow(PolicyOptionsError);
+  });
+
+  it('lets gce run without a stabilization window: the current recommendation alone decides', async () => {
+    const fake = createFakeWorld({ initial: 4 });
+    fake.load.running = 4;
+    await fake.start(createGcePolicy({ stabilizationSeconds: 0 }));
+    await fake.runUntil(60);
+    expect(fake.resizes.at(-1)).toEqual({ at: 0, size: 2 });
   });
 });

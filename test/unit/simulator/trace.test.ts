@@ -4,7 +4,14 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Trace } from '../../../simulator/model.ts';
-import { formatTraceCsv, parseTraceCsv, readTraceFile, TRACE_HEADER, TraceError } from '../../../simulator/trace.ts';
+import {
+  formatTraceCsv,
+  MAX_TRACE_SECONDS,
+  parseTraceCsv,
+  readTraceFile,
+  TRACE_HEADER,
+  TraceError,
+} from '../../../simulator/trace.ts';
 
 /** Runs `parse` and returns the TraceError it throws, failing the test if it throws nothing or something else. */
 function traceErrorOf(parse: () => unknown): TraceError {
@@ -215,10 +222,10 @@ describe('formatTraceCsv', () => {
   it('round-trips arbitrary valid traces through parseTraceCsv', () => {
     // Prepare
     const arbitraryJob = fc.record({
-      arrivalS: fc.oneof(fc.double({ min: 0, max: 1e7, noNaN: true }), fc.nat(86_400)),
+      arrivalS: fc.oneof(fc.double({ min: 0, max: MAX_TRACE_SECONDS, noNaN: true }), fc.nat(86_400)),
       queue: fc.constantFrom('codeintel' as const, 'batches' as const),
       durationS: fc.oneof(
-        fc.double({ min: Number.MIN_VALUE, max: 1e6, noNaN: true }),
+        fc.double({ min: Number.MIN_VALUE, max: MAX_TRACE_SECONDS, noNaN: true }),
         fc.integer({ min: 1, max: 86_400 }),
       ),
     });
@@ -303,5 +310,24 @@ describe('readTraceFile', () => {
 
     // Assess
     await expect(failure).rejects.toThrow(`invalid trace file:${path} (1 problem):`);
+  });
+});
+
+describe('trace bounds', () => {
+  it('refuses arrivals and durations beyond a week, which would ask for millions of simulated minutes', () => {
+    const text = `${TRACE_HEADER}\n1e10,codeintel,10\n5,batches,604801\n604800,codeintel,604800\n`;
+    const error = (() => {
+      try {
+        parseTraceCsv(text, 'huge');
+      } catch (caught) {
+        return caught;
+      }
+      return undefined;
+    })();
+    expect(error).toBeInstanceOf(TraceError);
+    expect((error as TraceError).issues).toEqual([
+      'line 2, column arrival_s: "1e10" is beyond 7 days (604800 s)',
+      'line 3, column duration_s: "604801" is beyond 7 days (604800 s)',
+    ]);
   });
 });
