@@ -94,7 +94,7 @@ export function buildCli(): Command {
     )
     .option('--trace <file>', 'CSV trace with header arrival_s,queue,duration_s')
     .option('--generator <name>', 'synthetic day instead: steady, nightly-burst, batch-change-burst or spiky')
-    .option('--seed <n>', 'seed for the generator and for which instances a scale-in removes', wholeNumber, 1)
+    .option('--seed <n>', 'seed for the generator and for which instances a scale-in removes', seed, 1)
     .option('--policies <list>', 'comma-separated policies to compare', 'fleetplane,tf-aws,gce,buildkite')
     .option('--boot <seconds>', 'seconds from launch until an executor takes jobs', wholeNumber)
     .option('--slots <n>', 'jobs one executor runs at once (EXECUTOR_MAXIMUM_NUM_JOBS)', positiveInteger)
@@ -104,6 +104,7 @@ export function buildCli(): Command {
     .option('--tail <seconds>', 'seconds simulated after the trace ends', wholeNumber)
     .option('--window <seconds>', "fleetplane's scale-in stabilization window", positiveInteger)
     .option('--poll <seconds>', "fleetplane's seconds between cycles", positiveInteger)
+    .option('--invocation <seconds>', 'seconds one fleetplane invocation keeps polling', positiveInteger)
     .option('--json', 'print the full report, timelines included, as JSON', false)
     .option('--html <file>', 'also write a self-contained HTML report with charts')
     .option('--save-trace <file>', 'write the trace replayed (e.g. a generated one) as CSV')
@@ -127,6 +128,7 @@ interface SimulateFlags {
   tail?: number;
   window?: number;
   poll?: number;
+  invocation?: number;
   json: boolean;
   html?: string;
   saveTrace?: string;
@@ -151,9 +153,18 @@ function simulateOptions(flags: SimulateFlags) {
     }),
     fleetplane: {
       fleet: defined({ scaleInWindowSeconds: flags.window }),
-      config: defined({ pollIntervalSeconds: flags.poll }),
+      config: defined({ pollIntervalSeconds: flags.poll, invocationSeconds: flags.invocation }),
     },
   };
+}
+
+/** The generators' random source keeps 32 bits: a larger seed would silently repeat a smaller one's trace. */
+function seed(value: string): number {
+  const parsed = Number(value);
+  if (!Number.isInteger(parsed) || parsed < 0 || parsed > 0xffff_ffff) {
+    throw new InvalidArgumentError('expected a whole number from 0 to 4294967295');
+  }
+  return parsed;
 }
 
 function wholeNumber(value: string): number {

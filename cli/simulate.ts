@@ -1,4 +1,4 @@
-import { writeFile } from 'node:fs/promises';
+import { type FileHandle, open } from 'node:fs/promises';
 import { GENERATORS, generateTrace, isGeneratorName } from '../simulator/generators.ts';
 import type { Scenario, SimulationReport, Trace } from '../simulator/model.ts';
 import { type FleetplaneOptions, POLICY_NAMES, type PolicyName, policiesNamed } from '../simulator/policies/index.ts';
@@ -31,18 +31,38 @@ export async function runSimulateCommand(
   const trace = await traceFrom(options);
   const scenario = scenarioOf({ ...options.scenario, seed: options.seed });
   const policies = policiesNamed(policyNames(options.policies), { fleetplane: options.fleetplane });
+  // Output files are opened before the simulation, so a bad path is reported at once, not after the run.
+  const html = options.html === undefined ? undefined : await outputFile(options.html, '--html');
   if (options.saveTrace !== undefined) {
-    await writeFile(options.saveTrace, formatTraceCsv(trace));
+    const saved = await outputFile(options.saveTrace, '--save-trace');
+    await writeAndClose(saved, formatTraceCsv(trace));
   }
   const report = await simulate(trace, scenario, policies);
-  if (options.html !== undefined) {
-    await writeFile(options.html, renderHtml(report));
+  if (html !== undefined) {
+    await writeAndClose(html, renderHtml(report));
   }
   write(options.json ? formatJson(report) : formatTable(report));
   if (!options.json && options.html !== undefined) {
     write(`report written to ${options.html}\n`);
   }
   return report;
+}
+
+async function outputFile(path: string, flag: string): Promise<FileHandle> {
+  try {
+    return await open(path, 'w');
+  } catch (error) {
+    const reason = error instanceof Error && 'code' in error ? String(error.code) : String(error);
+    throw new UsageError(`${flag} ${path}: cannot write there (${reason})`, { cause: error });
+  }
+}
+
+async function writeAndClose(file: FileHandle, text: string): Promise<void> {
+  try {
+    await file.writeFile(text);
+  } finally {
+    await file.close();
+  }
 }
 
 async function traceFrom(options: SimulateCommandOptions): Promise<Trace> {

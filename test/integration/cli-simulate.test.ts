@@ -76,4 +76,14 @@ describe('fleetplane simulate', () => {
     expect(bounds.stderr).toContain('minInstances must not exceed maxInstances');
     expect(neither.stderr).toContain('give exactly one of --trace <file.csv> or --generator <name>');
   });
+
+  it('refuses an unusable seed or output path before simulating anything', async () => {
+    const seed = await fleetplane(['--generator', 'steady', '--seed', '99999999999']);
+    const html = await fleetplane(['--generator', 'steady', '--html', join(dir, 'missing', 'report.html')]);
+    expect([seed.code, html.code]).toEqual([1, 2]);
+    expect(seed.stderr).toContain('expected a whole number from 0 to 4294967295');
+    expect(html.stderr).toMatch(/--html .*report\.html: cannot write there \(ENOENT\)/);
+    expect(html.stderr).not.toMatch(/\n\s+at /);
+    expect(html.stdout).toBe('');
+  });
 });
