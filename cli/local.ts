@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LOCAL_SOURCEGRAPH_TOKEN } from '../local/sourcegraph/index.ts';
 import { LOCAL_GCP_PROJECT, startLocalStack } from '../local/stack.ts';
-import { BURST_THEN_LULL, createWorkloadDriver, seededRandom } from '../local/workload.ts';
+import { BURST_THEN_LULL, createWorkloadDriver } from '../local/workload.ts';
+import { seededRandom } from '../shared/domain/random.ts';
 
 export interface LocalCommandOptions {
   readonly workload: boolean;

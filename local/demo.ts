@@ -4,11 +4,12 @@ import { fileURLToPath } from 'node:url';
 import { parseConfigText } from '../shared/config/index.ts';
 import { isRecord } from '../shared/domain/guards.ts';
 import { QUEUE_NAMES } from '../shared/domain/queues.ts';
+import { seededRandom } from '../shared/domain/random.ts';
 import { isolatedEnv } from './child-env.ts';
 import { type LocalStack, startLocalStack } from './stack.ts';
 import type { FleetLine } from './view.ts';
 import { renderView } from './view.ts';
-import { BURST_THEN_LULL, createWorkloadDriver, seededRandom } from './workload.ts';
+import { BURST_THEN_LULL, createWorkloadDriver } from './workload.ts';
 
 export interface DemoOptions {
   /** Seconds of real time the run lasts. */

@@ -22,18 +22,6 @@ export const BURST_THEN_LULL: readonly WorkloadStep[] = [
   { atSeconds: 8, queue: 'codeintel', count: 8, durationSeconds: [3, 6] },
 ];
 
-/** A small, seedable PRNG (mulberry32): the same seed gives the same job durations run after run. */
-export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
-
 /** Feeds the steps into the world as their time comes; `tick` is called as often as the caller likes. */
 export function createWorkloadDriver(
   world: World,

@@ -1,6 +1,6 @@
-import { seededRandom } from '../local/workload.ts';
 import { instancesFor } from '../shared/domain/policy.ts';
 import type { QueueName } from '../shared/domain/queues.ts';
+import { seededRandom } from '../shared/domain/random.ts';
 import { createBurstTracker, findBursts } from './bursts.ts';
 import { EventQueue } from './event-queue.ts';
 import type { PolicyModel, PolicyResult, Scenario, SimInstance, SimWorld, TimelinePoint, Trace } from './model.ts';

@@ -1,5 +1,5 @@
-import { seededRandom } from '../local/workload.ts';
 import type { QueueName } from '../shared/domain/queues.ts';
+import { seededRandom } from '../shared/domain/random.ts';
 import type { Trace, TraceJob } from './model.ts';
 
 /**
