@@ -175,6 +175,20 @@ describe('tf-aws policy', () => {
     expect(fake.resizes).toEqual([at(660, 2)]);
   });
 
+  it('counts booting instances (GroupTotalInstances), so one launch answers one period of need', async () => {
+    // Prepare
+    const fake = createFakeWorld();
+    fake.load.queued = 2;
+    await fake.start(createTfAwsPolicy({ cooldownSeconds: 0 }));
+
+    // Act: the instance launched at 60 s is still booting for the periods after it
+    await fake.runUntil(300);
+
+    // Assess
+    expect(fake.world.instances().map((instance) => instance.state)).toEqual(['running']);
+    expect(fake.resizes).toEqual([at(60, 1)]);
+  });
+
   it('does nothing at the group maximum', async () => {
     // Prepare
     const bounded = { ...scenario, maxInstances: 2 };
@@ -191,6 +205,19 @@ describe('tf-aws policy', () => {
 });
 
 describe('gce policy', () => {
+  it('keeps the recommendation within the group bounds', async () => {
+    // Prepare
+    const fake = createFakeWorld({ scenario: { ...scenario, minInstances: 1, maxInstances: 3 } });
+    fake.load.queued = 100;
+
+    // Act
+    await fake.start(createGcePolicy());
+    await fake.runUntil(0);
+
+    // Assess
+    expect(fake.resizes).toEqual([at(0, 3)]);
+  });
+
   it('scales out at once to ceil(metric / single instance assignment)', async () => {
     // Prepare
     const fake = createFakeWorld();
@@ -260,6 +287,21 @@ describe('buildkite policy', () => {
     // Assess
     expect(inCooldown).toEqual([at(0, 3)]);
     expect(fake.resizes).toEqual([at(0, 3), at(300, 5)]);
+  });
+
+  it('adds the instance buffer while jobs exist, and none for an empty queue', async () => {
+    // Prepare
+    const fake = createFakeWorld();
+    fake.load.running = 4;
+    await fake.start(createBuildkitePolicy({ instanceBuffer: 1, scaleOutCooldownSeconds: 0 }));
+
+    // Act
+    await fake.runUntil(0);
+    fake.load.running = 0;
+    await fake.runUntil(30);
+
+    // Assess: 4 jobs need 2 instances, plus 1 spare
+    expect(fake.resizes).toEqual([at(0, 3)]);
   });
 
   it('applies the scale-out factor to the step, rounded up', async () => {
