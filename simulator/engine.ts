@@ -1,6 +1,7 @@
 import { instancesFor } from '../shared/domain/policy.ts';
 import type { QueueName } from '../shared/domain/queues.ts';
 import { seededRandom } from '../shared/domain/random.ts';
+import { ArrivalQueue } from './arrival-queue.ts';
 import { createBurstTracker, findBursts } from './bursts.ts';
 import { EventQueue } from './event-queue.ts';
 import type { PolicyModel, PolicyResult, Scenario, SimInstance, SimWorld, TimelinePoint, Trace } from './model.ts';
@@ -62,28 +63,12 @@ export async function simulatePolicy(trace: Trace, scenario: Scenario, policy: P
   // Jobs Sourcegraph counts per queue (queued plus processing): arrivals add, completions subtract.
   const depths = new Map<QueueName, number>();
   const instances = new Map<string, Instance>();
-  // Waiting jobs ordered by arrival; interrupted jobs are rare, so re-inserting by binary search is cheap.
-  const waiting: Job[] = [];
+  const waiting = new ArrivalQueue<Job>();
   const timeline: TimelinePoint[] = [];
 
   const countInstanceTime = () => {
     instanceMs += (now - lastCountedAt) * instances.size;
     lastCountedAt = now;
-  };
-
-  const enqueue = (job: Job) => {
-    let low = 0;
-    let high = waiting.length;
-    while (low < high) {
-      const middle = (low + high) >>> 1;
-      const other = waiting[middle] as Job;
-      if (other.arrivalMs < job.arrivalMs || (other.arrivalMs === job.arrivalMs && other.id < job.id)) {
-        low = middle + 1;
-      } else {
-        high = middle;
-      }
-    }
-    waiting.splice(low, 0, job);
   };
 
   // Executors poll independently, so work spreads: the next job goes to the instance with the most free slots.
@@ -100,7 +85,7 @@ export async function simulatePolicy(trace: Trace, scenario: Scenario, policy: P
       if (best === undefined) {
         return;
       }
-      const job = waiting.shift() as Job;
+      const job = waiting.next() as Job;
       const run = ++job.run;
       job.startedAt = now;
       job.instance = best;
@@ -150,7 +135,7 @@ export async function simulatePolicy(trace: Trace, scenario: Scenario, policy: P
       running -= 1;
       job.startedAt = undefined;
       job.instance = undefined;
-      enqueue(job);
+      waiting.add(job);
     }
     instance.running.clear();
   };
@@ -227,7 +212,7 @@ export async function simulatePolicy(trace: Trace, scenario: Scenario, policy: P
   for (const job of jobs) {
     events.push(job.arrivalMs, Phase.World, () => {
       depths.set(job.queue, (depths.get(job.queue) ?? 0) + 1);
-      enqueue(job);
+      waiting.add(job);
       dispatch();
     });
   }
@@ -271,12 +256,8 @@ export async function simulatePolicy(trace: Trace, scenario: Scenario, policy: P
   now = horizon;
   countInstanceTime();
 
-  const waits = jobs.map((job) => {
-    if (job.completedAt !== undefined || job.startedAt !== undefined) {
-      return ((job.startedAt ?? 0) - job.arrivalMs) / 1000;
-    }
-    return (horizon - job.arrivalMs) / 1000;
-  });
+  // A job still queued at the end has waited until the end; a running one, until it (last) started.
+  const waits = jobs.map((job) => ((job.startedAt ?? horizon) - job.arrivalMs) / 1000);
   const completed = jobs.filter((job) => job.completedAt !== undefined).length;
   return {
     policy: policy.name,
