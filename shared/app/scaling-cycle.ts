@@ -99,11 +99,15 @@ interface Cycle {
 
 /**
  * Resizes in flight at once. Every resize of a cycle is independent, so a cycle costs one round trip for up to this
- * many; the SDKs retry a throttled call, and a resize that still fails is retried by the next poll.
+ * many. A resize the cloud throttles fails only its own fleet (the AWS SDK retries it first), and the next poll, 10 s
+ * later, tries again.
  */
 const FLEET_CONCURRENCY = 50;
 
-/** One cycle: read depth once, publish every series in one batch, then decide and act per fleet. */
+/**
+ * One cycle: read depth once (describing the groups meanwhile), publish every series in one batch, then decide and act
+ * per fleet.
+ */
 export async function runScalingCycle(
   deps: ScalingDeps,
   settings: ScalingSettings,
