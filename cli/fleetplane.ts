@@ -105,6 +105,7 @@ export function buildCli(): Command {
     .option('--window <seconds>', "fleetplane's scale-in stabilization window", positiveInteger)
     .option('--poll <seconds>', "fleetplane's seconds between cycles", positiveInteger)
     .option('--invocation <seconds>', 'seconds one fleetplane invocation keeps polling', positiveInteger)
+    .option('--scale-in <mode>', "fleetplane's scale-in: resize (the cloud picks) or busy-signal (idle instances only)")
     .option('--json', 'print the full report, timelines included, as JSON', false)
     .option('--html <file>', 'also write a self-contained HTML report with charts')
     .option('--save-trace <file>', 'write the trace replayed (e.g. a generated one) as CSV')
@@ -129,6 +130,7 @@ interface SimulateFlags {
   window?: number;
   poll?: number;
   invocation?: number;
+  scaleIn?: string;
   json: boolean;
   html?: string;
   saveTrace?: string;
@@ -152,7 +154,10 @@ function simulateOptions(flags: SimulateFlags) {
       tailSeconds: flags.tail,
     }),
     fleetplane: {
-      fleet: defined({ scaleInWindowSeconds: flags.window }),
+      fleet: defined({
+        scaleInWindowSeconds: flags.window,
+        scaleIn: flags.scaleIn === undefined ? undefined : { mode: flags.scaleIn },
+      }),
       config: defined({ pollIntervalSeconds: flags.poll, invocationSeconds: flags.invocation }),
     },
   };

@@ -167,6 +167,26 @@ function groupStatements(config: FleetplaneConfig): IamStatement[] {
     );
     statements.push(allow(['autoscaling:SetDesiredCapacity'], groups));
   }
+  const removing = managed.flatMap((fleet) =>
+    fleet.mode === 'direct' && fleet.target?.cloud === 'aws' && fleet.scaleIn?.mode === 'busy-signal'
+      ? [fleet.target]
+      : [],
+  );
+  if (removing.length > 0) {
+    const groups = removing.map((target) =>
+      arnInDeployAccount(
+        'autoscaling',
+        target.region,
+        `autoScalingGroup:*:autoScalingGroupName/${target.autoScalingGroup}`,
+      ),
+    );
+    // Busy-aware scale-in removes chosen instances and protects the rest; host names come from EC2, whose
+    // DescribeInstances supports no resource-level permissions.
+    statements.push(
+      allow(['autoscaling:TerminateInstanceInAutoScalingGroup', 'autoscaling:SetInstanceProtection'], groups),
+      allow(['ec2:DescribeInstances'], '*'),
+    );
+  }
   return statements;
 }
 

@@ -4,9 +4,11 @@ import {
   type AutoScalingEmulator,
   awsEndpointEnv,
   type CloudWatchEmulator,
+  type Ec2Emulator,
   type SecretsManagerEmulator,
   startAutoScalingEmulator,
   startCloudWatchEmulator,
+  startEc2Emulator,
   startSecretsManagerEmulator,
 } from './aws/index.ts';
 import {
@@ -17,7 +19,13 @@ import {
   startMonitoringEmulator,
   startSecretManagerEmulator,
 } from './gcp/index.ts';
-import { LOCAL_SOURCEGRAPH_TOKEN, type SourcegraphEmulator, startSourcegraphEmulator } from './sourcegraph/index.ts';
+import {
+  LOCAL_SOURCEGRAPH_TOKEN,
+  type SourcegraphEmulator,
+  startSourcegraphEmulator,
+  startWorkerMetricsEmulator,
+  type WorkerMetricsEmulator,
+} from './sourcegraph/index.ts';
 import { createWorld, type World } from './world/world.ts';
 
 /** One executor fleet of the local stack: an Auto Scaling group and the fleet config that drives it. */
@@ -72,7 +80,11 @@ export interface LocalStack {
   readonly world: World;
   readonly fleets: readonly LocalFleet[];
   readonly sourcegraph: SourcegraphEmulator;
+  /** The worker's executor metrics (`src_executor_processor_handlers` per executor): the busy signal. */
+  readonly workerMetrics: WorkerMetricsEmulator;
   readonly autoScaling: AutoScalingEmulator;
+  /** DescribeInstances over the world's VMs: the host names busy-aware scale-in matches executors by. */
+  readonly ec2: Ec2Emulator;
   readonly cloudWatch: CloudWatchEmulator;
   readonly secretsManager: SecretsManagerEmulator;
   readonly monitoring: MonitoringEmulator;
@@ -85,6 +97,7 @@ export interface LocalStack {
     readonly pollIntervalSeconds?: number;
     readonly invocationSeconds?: number;
     readonly scaleInWindowSeconds?: number;
+    readonly scaleIn?: 'resize' | 'busy-signal';
   }): object;
   close(): Promise<void>;
 }
@@ -106,7 +119,9 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   };
   try {
     const sourcegraph = track(await startSourcegraphEmulator({ world, clock }));
+    const workerMetrics = track(await startWorkerMetricsEmulator({ world, clock }));
     const autoScaling = track(await startAutoScalingEmulator({ world, clock, region: LOCAL_REGION }));
+    const ec2 = track(await startEc2Emulator({ world, clock, region: LOCAL_REGION }));
     const cloudWatch = track(await startCloudWatchEmulator({ clock }));
     const secretsManager = track(await startSecretsManagerEmulator({ clock, region: LOCAL_REGION }));
     const monitoring = track(await startMonitoringEmulator({ clock }));
@@ -125,7 +140,9 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       world,
       fleets,
       sourcegraph,
+      workerMetrics,
       autoScaling,
+      ec2,
       cloudWatch,
       secretsManager,
       monitoring,
@@ -134,6 +151,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       env: () => ({
         ...awsEndpointEnv({
           autoScaling: autoScaling.emulator,
+          ec2: ec2.emulator,
           cloudWatch: cloudWatch.emulator,
           secretsManager: secretsManager.emulator,
         }),
@@ -149,6 +167,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         metrics: { cloudwatch: { namespace: 'sourcegraph-executor', region: LOCAL_REGION } },
         pollIntervalSeconds: overrides.pollIntervalSeconds ?? 10,
         invocationSeconds: overrides.invocationSeconds ?? 50,
+        busySignal: { url: workerMetrics.url, timeoutSeconds: 5 },
         fleets: fleets.map((fleet) => ({
           name: fleet.fleet,
           queues: fleet.queues,
@@ -158,6 +177,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
           minInstances: fleet.min,
           maxInstances: fleet.max,
           scaleInWindowSeconds: overrides.scaleInWindowSeconds ?? 600,
+          ...(overrides.scaleIn === undefined ? {} : { scaleIn: { mode: overrides.scaleIn } }),
         })),
       }),
       close: async () => {

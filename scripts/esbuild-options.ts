@@ -1,4 +1,36 @@
-import type { BuildOptions } from 'esbuild';
+import { readFile } from 'node:fs/promises';
+import type { BuildOptions, Plugin } from 'esbuild';
+
+/**
+ * The AWS SDK's generated schema modules key their entries with computed names (`{ [_xN]: "Filter" }`, `_xN` a
+ * module constant). esbuild cannot prove such an object free of side effects, so it keeps every declaration of the
+ * module: importing the EC2 client alone would add its whole schema (about 540 KiB minified) to the bundle. Writing
+ * the constants' string values in place of the computed keys lets esbuild drop what no command uses. Nothing else
+ * changes; should the SDK's layout change, the keys stay computed and the bundle size test says so.
+ */
+export const sdkSchemaKeysPlugin: Plugin = {
+  name: 'sdk-schema-keys',
+  setup(build) {
+    build.onLoad(
+      { filter: /[\\/]@aws-sdk[\\/]client-[^\\/]+[\\/]dist-es[\\/]schemas[\\/]schemas_\d+\.js$/ },
+      async (args) => {
+        const source = await readFile(args.path, 'utf8');
+        const constants = new Map<string, string>();
+        for (const match of source.matchAll(/^const (_\w+) = ("(?:[^"\\\n]|\\.)*");$/gm)) {
+          const [, name, literal] = match;
+          if (name !== undefined && literal !== undefined) {
+            constants.set(name, literal);
+          }
+        }
+        const contents = source.replace(/\[(_\w+)\]:/g, (key, name: string) => {
+          const literal = constants.get(name);
+          return literal === undefined ? key : `${literal}:`;
+        });
+        return { contents, loader: 'js' };
+      },
+    );
+  },
+};
 
 /**
  * The one definition of how a function is compiled, used by `scripts/build.ts` (dist/) and by serverless-esbuild
@@ -22,6 +54,7 @@ export const functionBuildOptions: Readonly<BuildOptions> = {
   // Prefer the ESM builds of the SDK (`module`): they tree-shake; the `main` (CJS) builds mostly do not.
   mainFields: ['module', 'main'],
   logLevel: 'warning',
+  plugins: [sdkSchemaKeysPlugin],
 };
 
 /**

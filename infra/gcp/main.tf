@@ -245,9 +245,10 @@ resource "google_project_iam_custom_role" "group_observer" {
   project     = each.key
   role_id     = "${var.custom_role_prefix}GroupObserver"
   title       = "fleetplane instance group observer"
-  description = "Reads resize operations and autoscalers next to fleetplane's groups."
+  description = "Reads resize operations, autoscalers and instance creation times next to fleetplane's groups."
   permissions = [
     "compute.autoscalers.list",
+    "compute.instances.list",
     "compute.regionOperations.get",
     "compute.zoneOperations.get",
   ]

@@ -44,7 +44,7 @@ export function createGroupStore(options: GroupStoreOptions) {
       id,
       availabilityZone: leastUsedZone(group),
       launchedAt: clock(),
-      protectedFromScaleIn: false,
+      protectedFromScaleIn: group.newInstancesProtectedFromScaleIn,
     });
   }
 
@@ -116,6 +116,32 @@ export function createGroupStore(options: GroupStoreOptions) {
     return group;
   }
 
+  function existing(region: string, name: string): GroupState {
+    const group = find(region, name);
+    if (group === undefined) {
+      throw new AwsServiceError(
+        'ValidationError',
+        `AutoScalingGroup name not found - AutoScalingGroup ${name} not found`,
+      );
+    }
+    return group;
+  }
+
+  /** An instance of the group that is not already on its way out: what AWS would still terminate or protect. */
+  function managed(group: GroupState, id: string): GroupInstance | undefined {
+    prune(group);
+    return group.instances.find((instance) => instance.id === id && instance.terminatingSince === undefined);
+  }
+
+  /** A group held by a test answers its next scaling calls with the held code, after the validation checks. */
+  function refuseIfHeld(group: GroupState): void {
+    if (group.held !== undefined && group.held.remaining > 0) {
+      const { code } = group.held;
+      group.held.remaining -= 1;
+      throw new AwsServiceError(code, HOLD_MESSAGES[code]);
+    }
+  }
+
   return {
     worldGroup,
     lifecycleState,
@@ -140,6 +166,7 @@ export function createGroupStore(options: GroupStoreOptions) {
         queues: spec.queues,
         policies: spec.policies ?? [],
         createdAt: clock(),
+        newInstancesProtectedFromScaleIn: spec.newInstancesProtectedFromScaleIn ?? false,
         instances: (spec.instances ?? []).map((seed) => ({
           id: seed.id,
           availabilityZone: `${region}a`,
@@ -166,13 +193,7 @@ export function createGroupStore(options: GroupStoreOptions) {
 
     /** SetDesiredCapacity: the checks AWS makes, in its order, then the launches or terminations. */
     setDesired(region: string, name: string, size: number): void {
-      const group = find(region, name);
-      if (group === undefined) {
-        throw new AwsServiceError(
-          'ValidationError',
-          `AutoScalingGroup name not found - AutoScalingGroup ${name} not found`,
-        );
-      }
+      const group = existing(region, name);
       if (size > group.max) {
         throw new AwsServiceError(
           'ValidationError',
@@ -185,13 +206,71 @@ export function createGroupStore(options: GroupStoreOptions) {
           `New SetDesiredCapacity value ${size} is below min value ${group.min} for the AutoScalingGroup.`,
         );
       }
-      if (group.held !== undefined && group.held.remaining > 0) {
-        const { code } = group.held;
-        group.held.remaining -= 1;
-        throw new AwsServiceError(code, HOLD_MESSAGES[code]);
-      }
+      refuseIfHeld(group);
       group.desired = size;
       reconcile(group);
+    },
+
+    /**
+     * TerminateInstanceInAutoScalingGroup, in its batch form (`name` given) or for one instance of whichever group
+     * holds it. The request is refused as a whole, as AWS refuses a single instance; how AWS answers a batch it would
+     * only partly accept is not documented. The VMs go away now, their running jobs back in the queue.
+     */
+    terminate(region: string, request: TerminateRequest): readonly TerminatedInstance[] {
+      const [first = ''] = request.instanceIds;
+      const group =
+        request.name === undefined
+          ? [...groups.values()].find(
+              (candidate) => candidate.region === region && managed(candidate, first) !== undefined,
+            )
+          : existing(region, request.name);
+      const victims = request.instanceIds.map((id) => {
+        const instance = group === undefined ? undefined : managed(group, id);
+        if (instance === undefined) {
+          throw new AwsServiceError(
+            'ValidationError',
+            `Instance Id not found - No managed instance found for instance ID: ${id}`,
+          );
+        }
+        return instance;
+      });
+      // Only an empty request gets here without a group: the parameters were checked before.
+      if (group === undefined || victims.length === 0) {
+        return [];
+      }
+      if (request.decrement && group.desired - victims.length < group.min) {
+        throw new AwsServiceError(
+          'ValidationError',
+          `Currently, desiredSize equals minSize (${group.min}). Terminating instance without replacement will violate group's min size constraint. Either set shouldDecrementDesiredCapacity flag to false or lower group's min size.`,
+        );
+      }
+      refuseIfHeld(group);
+      const from = group.desired;
+      for (const victim of victims) {
+        victim.terminatingSince = clock();
+        world.terminateInstance(victim.id);
+      }
+      if (request.decrement) {
+        group.desired -= victims.length;
+      } else {
+        reconcile(group);
+      }
+      return victims.map((victim) => ({ group, instanceId: victim.id, from, to: group.desired }));
+    },
+
+    /** SetInstanceProtection: every instance must be in the group, or nothing changes. */
+    protect(region: string, name: string, instanceIds: readonly string[], protect: boolean): void {
+      const group = existing(region, name);
+      const instances = instanceIds.map((id) => {
+        const instance = managed(group, id);
+        if (instance === undefined) {
+          throw new AwsServiceError('ValidationError', `The instance ${id} is not part of Auto Scaling group ${name}.`);
+        }
+        return instance;
+      });
+      for (const instance of instances) {
+        instance.protectedFromScaleIn = protect;
+      }
     },
 
     hold(region: string, name: string, times: number, code: HoldCode): void {
@@ -214,3 +293,19 @@ export function createGroupStore(options: GroupStoreOptions) {
 }
 
 export type GroupStore = ReturnType<typeof createGroupStore>;
+
+export interface TerminateRequest {
+  /** The batch form names the group; the single-instance form finds it from the instance. */
+  readonly name?: string;
+  readonly instanceIds: readonly string[];
+  /** `ShouldDecrementDesiredCapacity`: without it the group launches a replacement for each instance. */
+  readonly decrement: boolean;
+}
+
+export interface TerminatedInstance {
+  readonly group: GroupState;
+  readonly instanceId: string;
+  /** Desired capacity before and after the request. */
+  readonly from: number;
+  readonly to: number;
+}

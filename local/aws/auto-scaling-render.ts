@@ -1,3 +1,5 @@
+import { randomUUID } from 'node:crypto';
+import type { TerminatedInstance } from './auto-scaling-groups.ts';
 import type { GroupInstance, GroupState, ScalingPolicySpec } from './auto-scaling-spec.ts';
 import { zonesOf } from './auto-scaling-spec.ts';
 import type { XmlFields } from './xml.ts';
@@ -46,7 +48,7 @@ export function groupFields(group: GroupState, stateOf: (instance: GroupInstance
     EnabledMetrics: [],
     Tags: [],
     TerminationPolicies: ['Default'],
-    NewInstancesProtectedFromScaleIn: false,
+    NewInstancesProtectedFromScaleIn: group.newInstancesProtectedFromScaleIn,
     ServiceLinkedRoleARN: `arn:aws:iam::${ACCOUNT_ID}:role/aws-service-role/autoscaling.amazonaws.com/AWSServiceRoleForAutoScaling`,
     CapacityRebalance: false,
   };
@@ -67,5 +69,21 @@ export function policyFields({ group, policy }: PolicyEntry): XmlFields {
     ...(type === 'SimpleScaling' ? { AdjustmentType: 'ChangeInCapacity', ScalingAdjustment: 1, Cooldown: 300 } : {}),
     Alarms: [],
     Enabled: policy.enabled ?? true,
+  };
+}
+
+/** The scaling activity AWS starts for an instance terminated on request, as TerminateInstanceInAutoScalingGroup answers. */
+export function terminationActivityFields(terminated: TerminatedInstance, at: number): XmlFields {
+  const { group, instanceId, from, to } = terminated;
+  const when = new Date(at);
+  const shrinking = from === to ? '' : `, shrinking the capacity from ${from} to ${to}`;
+  return {
+    ActivityId: randomUUID(),
+    AutoScalingGroupName: group.name,
+    Description: `Terminating EC2 instance: ${instanceId}`,
+    Cause: `At ${when.toISOString().replace(/\.\d{3}Z$/, 'Z')} instance ${instanceId} was taken out of service in response to a user request${shrinking}.`,
+    StartTime: when,
+    StatusCode: 'InProgress',
+    Progress: 0,
   };
 }

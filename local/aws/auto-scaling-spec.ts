@@ -31,6 +31,8 @@ export interface GroupSpec {
   readonly policies?: readonly ScalingPolicySpec[];
   /** When given, the group holds exactly these and launches nothing until its desired capacity next changes. */
   readonly instances?: readonly SeededInstance[];
+  /** Instances the group launches start protected from scale-in. Default false. */
+  readonly newInstancesProtectedFromScaleIn?: boolean;
 }
 
 export interface GroupInstance {
@@ -52,8 +54,9 @@ export interface GroupState {
   readonly queues: readonly QueueName[];
   readonly policies: readonly ScalingPolicySpec[];
   readonly createdAt: number;
+  readonly newInstancesProtectedFromScaleIn: boolean;
   instances: GroupInstance[];
-  /** Resizes still to be refused with this code (`ScalingActivityInProgress`, `ResourceContention`). */
+  /** Resizes and terminations still to be refused with this code (`ScalingActivityInProgress`, …). */
   held: { code: HoldCode; remaining: number } | undefined;
 }
 

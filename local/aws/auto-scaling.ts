@@ -2,7 +2,7 @@ import type { Clock } from '../../shared/ports/clock.ts';
 import { type Emulator, type EmulatorRequest, type EmulatorResponse, startEmulator } from '../http/emulator.ts';
 import type { World } from '../world/world.ts';
 import { createGroupStore } from './auto-scaling-groups.ts';
-import { groupFields, type PolicyEntry, policyFields } from './auto-scaling-render.ts';
+import { groupFields, type PolicyEntry, policyFields, terminationActivityFields } from './auto-scaling-render.ts';
 import type { GroupSpec, GroupState, HoldCode } from './auto-scaling-spec.ts';
 import { AwsServiceError } from './errors.ts';
 import { pageOf } from './paging.ts';
@@ -15,6 +15,9 @@ const VERSION = '2011-01-01';
 /** Records per page when the caller sets no MaxRecords, and the most it may ask for (DescribeAutoScalingGroups, DescribePolicies). */
 const DEFAULT_RECORDS = 50;
 const MAX_RECORDS = 100;
+/** Instance ids per request: TerminateInstanceInAutoScalingGroup (batch form) and SetInstanceProtection. */
+const MAX_TERMINATE_IDS = 100;
+const MAX_PROTECTION_IDS = 50;
 
 export interface AutoScalingEmulatorOptions {
   readonly world: World;
@@ -48,6 +51,16 @@ export interface AutoScalingGroupView {
 }
 
 export type AutoScalingEmulator = Awaited<ReturnType<typeof startAutoScalingEmulator>>;
+
+/** A list longer than the service takes, refused in the service's words. */
+function atMost(items: readonly string[], max: number, member: string): void {
+  if (items.length > max) {
+    throw new AwsServiceError(
+      'ValidationError',
+      `1 validation error detected: Value '[${items.join(', ')}]' at '${member}' failed to satisfy constraint: Member must have length less than or equal to ${max}`,
+    );
+  }
+}
 
 export async function startAutoScalingEmulator(options: AutoScalingEmulatorOptions) {
   const clock = options.clock ?? options.world.clock;
@@ -127,6 +140,50 @@ export async function startAutoScalingEmulator(options: AutoScalingEmulatorOptio
       store.setDesired(region, name, desired ?? 0);
       return queryResponse(NAMESPACE, 'SetDesiredCapacity');
     },
+
+    TerminateInstanceInAutoScalingGroup(params, region) {
+      const decrement = params.boolean('ShouldDecrementDesiredCapacity');
+      if (decrement === undefined) {
+        params.requiredString('ShouldDecrementDesiredCapacity');
+      }
+      const single = params.string('InstanceId');
+      const batch = params.list('InstanceIds');
+      if ((single === undefined) === (batch === undefined)) {
+        throw new AwsServiceError('ValidationError', 'Specify either InstanceId or InstanceIds, but not both.');
+      }
+      const name = params.string('AutoScalingGroupName');
+      if (batch !== undefined && name === undefined) {
+        throw new AwsServiceError('ValidationError', 'AutoScalingGroupName is required when InstanceIds is specified.');
+      }
+      const ids = single === undefined ? (batch ?? []) : [single];
+      atMost(ids, MAX_TERMINATE_IDS, 'instanceIds');
+      const terminated = store.terminate(region, {
+        ...(single === undefined ? { name } : {}),
+        instanceIds: ids,
+        decrement: decrement ?? false,
+      });
+      const activities = terminated.map((instance) => terminationActivityFields(instance, clock()));
+      return queryResponse(
+        NAMESPACE,
+        'TerminateInstanceInAutoScalingGroup',
+        single === undefined ? { Activities: activities } : { Activity: activities[0] },
+      );
+    },
+
+    SetInstanceProtection(params, region) {
+      const name = params.requiredString('AutoScalingGroupName');
+      const ids = params.list('InstanceIds') ?? [];
+      if (ids.length === 0) {
+        params.requiredString('InstanceIds');
+      }
+      atMost(ids, MAX_PROTECTION_IDS, 'instanceIds');
+      const protect = params.boolean('ProtectedFromScaleIn');
+      if (protect === undefined) {
+        params.requiredString('ProtectedFromScaleIn');
+      }
+      store.protect(region, name, ids, protect ?? false);
+      return queryResponse(NAMESPACE, 'SetInstanceProtection', {});
+    },
   };
 
   function handle(request: EmulatorRequest): EmulatorResponse {
@@ -171,7 +228,10 @@ export async function startAutoScalingEmulator(options: AutoScalingEmulatorOptio
       const group = store.find(region, name);
       return group === undefined ? undefined : view(group);
     },
-    /** The next `times` SetDesiredCapacity calls on the group fail with `code` (default `ScalingActivityInProgress`). */
+    /**
+     * The next `times` SetDesiredCapacity or TerminateInstanceInAutoScalingGroup calls on the group that pass
+     * validation fail with `code` (default `ScalingActivityInProgress`).
+     */
     holdScaling(name: string, times: number, hold: { readonly region?: string; readonly code?: HoldCode } = {}) {
       store.hold(hold.region ?? defaultRegion, name, times, hold.code ?? 'ScalingActivityInProgress');
     },

@@ -25,6 +25,7 @@ export function awsEndpointEnv(endpoints: {
   readonly autoScaling?: Pick<Emulator, 'url'>;
   readonly cloudWatch?: Pick<Emulator, 'url'>;
   readonly secretsManager?: Pick<Emulator, 'url'>;
+  readonly ec2?: Pick<Emulator, 'url'>;
 }): Record<string, string> {
   const env: Record<string, string> = {
     AWS_ACCESS_KEY_ID: DUMMY_CREDENTIALS.accessKeyId,
@@ -33,5 +34,6 @@ export function awsEndpointEnv(endpoints: {
   if (endpoints.autoScaling) env.AWS_ENDPOINT_URL_AUTO_SCALING = endpoints.autoScaling.url;
   if (endpoints.cloudWatch) env.AWS_ENDPOINT_URL_CLOUDWATCH = endpoints.cloudWatch.url;
   if (endpoints.secretsManager) env.AWS_ENDPOINT_URL_SECRETS_MANAGER = endpoints.secretsManager.url;
+  if (endpoints.ec2) env.AWS_ENDPOINT_URL_EC2 = endpoints.ec2.url;
   return env;
 }

@@ -11,6 +11,13 @@ export { type AwsClientConfig, awsClientConfig, awsEndpointEnv, DUMMY_CREDENTIAL
 export { type CloudWatchEmulator, type CloudWatchEmulatorOptions, startCloudWatchEmulator } from './cloudwatch.ts';
 export type { StoredDatum, StoredDimension } from './cloudwatch-metrics.ts';
 export {
+  type Ec2Emulator,
+  type Ec2EmulatorOptions,
+  type Ec2InstanceSpec,
+  type Ec2InstanceState,
+  startEc2Emulator,
+} from './ec2.ts';
+export {
   type SecretsManagerEmulator,
   type SecretsManagerEmulatorOptions,
   type SecretVersionView,

@@ -14,6 +14,8 @@ export interface QueryParams {
   integer(name: string, bounds?: { readonly min?: number; readonly max?: number }): number | undefined;
   boolean(name: string): boolean | undefined;
   list(name: string): readonly string[] | undefined;
+  /** An ec2Query list: `Name.N`, with no `member` step (EC2 flattens its lists). */
+  flatList(name: string): readonly string[] | undefined;
 }
 
 export function parseQueryParams(body: string): QueryParams {
@@ -68,21 +70,24 @@ export function parseQueryParams(body: string): QueryParams {
       }
       return raw === 'true';
     },
-    list(name) {
-      const members = new Map<number, string>();
-      const prefix = `${name}.member.`;
-      for (const [key, value] of params) {
-        if (key.startsWith(prefix)) {
-          const index = Number(key.slice(prefix.length));
-          if (Number.isInteger(index) && index >= 1) {
-            members.set(index, value);
-          }
-        }
-      }
-      if (members.size === 0) {
-        return params.has(name) ? [] : undefined;
-      }
-      return [...members].sort(([a], [b]) => a - b).map(([, value]) => value);
-    },
+    list: (name) => indexed(params, `${name}.member.`, name),
+    flatList: (name) => indexed(params, `${name}.`, name),
   };
+}
+
+/** Values of `<prefix>N` in index order; an empty list when only the bare name was sent. */
+function indexed(params: URLSearchParams, prefix: string, name: string): readonly string[] | undefined {
+  const members = new Map<number, string>();
+  for (const [key, value] of params) {
+    if (key.startsWith(prefix)) {
+      const index = Number(key.slice(prefix.length));
+      if (Number.isInteger(index) && index >= 1) {
+        members.set(index, value);
+      }
+    }
+  }
+  if (members.size === 0) {
+    return params.has(name) ? [] : undefined;
+  }
+  return [...members].sort(([a], [b]) => a - b).map(([, value]) => value);
 }

@@ -1,6 +1,7 @@
 /**
- * Just enough XML for awsQuery responses: element names from object keys, lists as `<member>` items, values escaped.
- * Key order is kept, which keeps answers diffable against AWS's own.
+ * Just enough XML for awsQuery and ec2Query responses: element names from object keys, lists as `<member>` items
+ * (awsQuery) or `<item>` items (EC2), values escaped. Key order is kept, which keeps answers diffable against AWS's
+ * own.
  */
 export type XmlScalar = string | number | boolean | Date;
 export type XmlValue = XmlScalar | XmlFields | readonly XmlValue[] | undefined;
@@ -28,7 +29,10 @@ function isList(value: XmlValue): value is readonly XmlValue[] {
   return Array.isArray(value);
 }
 
-function renderValue(value: XmlValue): string {
+/** The element each list entry is wrapped in. */
+export type XmlListItem = 'member' | 'item';
+
+function renderValue(value: XmlValue, item: XmlListItem): string {
   if (value === undefined) {
     return '';
   }
@@ -37,14 +41,14 @@ function renderValue(value: XmlValue): string {
     return escapeXml(value instanceof Date ? value.toISOString() : String(value));
   }
   if (isList(value)) {
-    return value.map((item) => `<member>${renderValue(item)}</member>`).join('');
+    return value.map((entry) => `<${item}>${renderValue(entry, item)}</${item}>`).join('');
   }
-  return renderFields(value);
+  return renderFields(value, item);
 }
 
-export function renderFields(fields: XmlFields): string {
+export function renderFields(fields: XmlFields, item: XmlListItem = 'member'): string {
   return Object.entries(fields)
     .filter(([, value]) => value !== undefined)
-    .map(([name, value]) => `<${name}>${renderValue(value)}</${name}>`)
+    .map(([name, value]) => `<${name}>${renderValue(value, item)}</${name}>`)
     .join('');
 }

@@ -27,6 +27,8 @@ export interface ManagedVm {
   readonly name: string;
   readonly zone: string;
   readonly id: string;
+  /** Epoch ms the VM was created: its `creationTimestamp`. */
+  readonly createdAt: number;
   /** Epoch ms the MIG started deleting it (its executor is gone from then on). */
   deletingSince?: number;
 }
@@ -38,6 +40,7 @@ export interface VmView {
   readonly name: string;
   readonly zone: string;
   readonly id: string;
+  readonly createdAt: number;
   readonly instanceStatus: InstanceStatus;
   readonly currentAction: CurrentAction;
 }
@@ -71,7 +74,7 @@ export const worldGroupKey = (group: Pick<GroupState, 'project' | 'scope' | 'nam
 const worldId = (group: GroupState, vm: ManagedVm): string => `${group.project}/${vm.zone}/${vm.name}`;
 
 export function viewOf(group: GroupState, vm: ManagedVm, env: GroupEnv): VmView {
-  const base = { name: vm.name, zone: vm.zone, id: vm.id };
+  const base = { name: vm.name, zone: vm.zone, id: vm.id, createdAt: vm.createdAt };
   if (vm.deletingSince !== undefined) {
     return { ...base, instanceStatus: 'STOPPING', currentAction: 'DELETING' };
   }
@@ -120,19 +123,50 @@ export function startDeleting(group: GroupState, vm: ManagedVm, env: GroupEnv): 
   env.world.terminateInstance(worldId(group, vm));
 }
 
-function launch(group: GroupState, env: GroupEnv): void {
-  const zones = group.scope.kind === 'zone' ? [group.scope.zone] : group.scope.zones;
-  // Regional groups spread evenly: the next VM goes to the zone holding the fewest live ones.
+/** A VM the group holds from the start, e.g. to reproduce a group seen in production. */
+export interface InstanceSeed {
+  /** The instance name, which is also its host name. */
+  readonly name: string;
+  /** Default: the group's zone, or for a regional group the zone with the fewest VMs. */
+  readonly zone?: string;
+  /** Epoch ms; default now. Only `creationTimestamp` reports it: the world boots the VM from now. */
+  readonly createdAt?: number;
+}
+
+/** Adds a VM named by the caller, booting in the world like any other. Throws on a name taken or a zone not the group's. */
+export function adopt(group: GroupState, env: GroupEnv, seed: InstanceSeed): void {
+  const zones = zonesOf(group.scope);
+  const zone = seed.zone ?? leastLoaded(group, zones);
+  if (!zones.includes(zone)) {
+    throw new Error(`instance ${seed.name}: zone ${zone} is not one of the group's (${zones.join(', ')})`);
+  }
+  if (group.vms.some((vm) => vm.name === seed.name)) {
+    throw new Error(`instance ${seed.name} is already in group ${group.name}`);
+  }
+  place(group, env, { name: seed.name, zone, id: env.nextId(), createdAt: seed.createdAt ?? env.clock() });
+}
+
+const zonesOf = (scope: Scope): readonly string[] => (scope.kind === 'zone' ? [scope.zone] : scope.zones);
+
+/** Regional groups spread evenly: the next VM goes to the zone holding the fewest live ones. */
+function leastLoaded(group: GroupState, zones: readonly string[]): string {
   const load = (zone: string) => group.vms.filter((vm) => vm.zone === zone && vm.deletingSince === undefined).length;
-  const zone = zones.reduce((best, candidate) => (load(candidate) < load(best) ? candidate : best));
+  return zones.reduce((best, candidate) => (load(candidate) < load(best) ? candidate : best));
+}
+
+function launch(group: GroupState, env: GroupEnv): void {
+  const zone = leastLoaded(group, zonesOf(group.scope));
   const taken = new Set(group.vms.map((vm) => vm.name));
   let name = '';
   do {
     name = `${group.name}-${suffix(env.random)}`;
   } while (taken.has(name));
-  const vm: ManagedVm = { name, zone, id: env.nextId() };
+  place(group, env, { name, zone, id: env.nextId(), createdAt: env.clock() });
+}
+
+function place(group: GroupState, env: GroupEnv, vm: ManagedVm): void {
   group.vms.push(vm);
-  env.world.launchInstance(worldGroupKey(group), { id: worldId(group, vm), hostname: name, queues: group.queues });
+  env.world.launchInstance(worldGroupKey(group), { id: worldId(group, vm), hostname: vm.name, queues: group.queues });
 }
 
 /** Four lowercase letters or digits, as a MIG suffixes its base instance name. */

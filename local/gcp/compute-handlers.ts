@@ -5,20 +5,22 @@ import { parseComputeFilter } from './compute-filter.ts';
 import { type GroupEnv, type GroupState, type ManagedVm, reconcile, startDeleting } from './compute-groups.ts';
 import { isValidRequestId, type Operations } from './compute-operations.ts';
 import type { ComputeRoute } from './compute-routes.ts';
-import { autoscalerJson, groupJson, groupPath, managedInstanceJson, scopePath } from './compute-views.ts';
+import { autoscalerJson, groupJson, groupPath, instanceJson, managedInstanceJson, scopePath } from './compute-views.ts';
 import { json, readJson, tokenOffset } from './google-json.ts';
 
 export interface ComputeContext {
   readonly env: GroupEnv;
   readonly operations: Operations;
   readonly groupsIn: (project: string, scopeKind: string, location: string) => readonly GroupState[];
+  /** Every group of the project, zonal and regional. */
+  readonly groupsOf: (project: string) => readonly GroupState[];
 }
 
 type GroupRoute = Extract<ComputeRoute, { kind: 'group' }>;
 
 /** `deleteInstances` takes at most this many instances per request. */
 const MAX_DELETE = 1000;
-/** listManagedInstances `maxResults` default and ceiling, for PAGINATED groups. */
+/** `maxResults` default and ceiling of listManagedInstances (PAGINATED groups) and instances.list. */
 const MAX_RESULTS = 500;
 
 const deleteBody = z.object({
@@ -98,14 +100,37 @@ function deleteInstances(group: GroupState, request: EmulatorRequest, env: Group
   if (refs.length > MAX_DELETE) {
     return invalidField('instances', refs.length, `At most ${MAX_DELETE} instances can be deleted per request.`);
   }
-  const found: ManagedVm[] = [];
+  const named: { ref: string; instance: InstanceRef }[] = [];
+  // Refused whatever skipInstancesOnValidationError says: the flag only covers non-members and VMs already leaving.
   for (const ref of refs) {
-    const vm = memberOf(group, ref);
-    if (vm === undefined && body.data.skipInstancesOnValidationError !== true) {
-      // Without the skip flag one bad name fails the whole request and nothing is deleted.
-      return computeError(400, 'invalid', `The instance '${ref}' is not a member of ${groupPath(group)}.`);
+    const instance = parseInstanceRef(ref);
+    if (instance === undefined) {
+      return invalidField('instances', ref, 'The instance URL is malformed.');
     }
-    if (vm !== undefined && !found.includes(vm)) {
+    if (instance.zone !== undefined && !inScope(group, instance.project ?? group.project, instance.zone)) {
+      return invalidField('instances', ref, `The instance is not in the zone or region of ${groupPath(group)}.`);
+    }
+    named.push({ ref, instance });
+  }
+  if (new Set(named.map(({ instance }) => instance.zone === undefined)).size > 1) {
+    return invalidField('instances', refs.join(','), 'Instance URLs and instance names cannot be mixed.');
+  }
+  const found: ManagedVm[] = [];
+  for (const { ref, instance } of named) {
+    const vm = group.vms.find(
+      (candidate) => candidate.name === instance.name && candidate.zone === (instance.zone ?? candidate.zone),
+    );
+    const invalid =
+      vm === undefined
+        ? `The instance '${ref}' is not a member of ${groupPath(group)}.`
+        : vm.deletingSince === undefined
+          ? undefined
+          : `The instance '${ref}' is already being deleted.`;
+    if (invalid !== undefined && body.data.skipInstancesOnValidationError !== true) {
+      // Without the skip flag one bad instance fails the whole request and nothing is deleted.
+      return computeError(400, 'invalid', invalid);
+    }
+    if (invalid === undefined && vm !== undefined && !found.includes(vm)) {
       found.push(vm);
     }
   }
@@ -116,13 +141,38 @@ function deleteInstances(group: GroupState, request: EmulatorRequest, env: Group
   return undefined;
 }
 
-/** Accepts a full URL, `projects/p/zones/z/instances/vm` or `zones/z/instances/vm`, as Compute does. */
-function memberOf(group: GroupState, ref: string): ManagedVm | undefined {
-  const match = /(?:^|\/)(?:projects\/([^/]+)\/)?zones\/([^/]+)\/instances\/([^/]+)$/.exec(ref);
-  if (match === null || (match[1] !== undefined && match[1] !== group.project)) {
+interface InstanceRef {
+  readonly name: string;
+  /** Absent when the instance was named without a URL (how queued instances are deleted). */
+  readonly zone?: string;
+  readonly project?: string;
+}
+
+const INSTANCE_NAME = /^[a-z](?:[-a-z0-9]{0,61}[a-z0-9])?$/;
+const INSTANCE_URL =
+  /^(?:https:\/\/(?:www|compute)\.googleapis\.com\/compute\/v1\/)?(?:projects\/([^/]+)\/)?zones\/([^/]+)\/instances\/([^/]+)$/;
+
+/** The group's own zone, or for a regional group any zone of its region. */
+function inScope(group: GroupState, project: string, zone: string): boolean {
+  if (project !== group.project) {
+    return false;
+  }
+  return group.scope.kind === 'zone' ? zone === group.scope.zone : zone.startsWith(`${group.scope.region}-`);
+}
+
+/** A full URL, `projects/p/zones/z/instances/vm`, `zones/z/instances/vm` or a bare name, as Compute accepts them. */
+function parseInstanceRef(ref: string): InstanceRef | undefined {
+  if (INSTANCE_NAME.test(ref)) {
+    return { name: ref };
+  }
+  const match = INSTANCE_URL.exec(ref);
+  if (match === null) {
     return undefined;
   }
-  return group.vms.find((vm) => vm.zone === match[2] && vm.name === match[3] && vm.deletingSince === undefined);
+  const [, project, zone, name] = match;
+  return name === undefined || zone === undefined
+    ? undefined
+    : { name, zone, ...(project === undefined ? {} : { project }) };
 }
 
 function listManagedInstances(context: ComputeContext, group: GroupState, query: URLSearchParams) {
@@ -135,15 +185,60 @@ function listManagedInstances(context: ComputeContext, group: GroupState, query:
     // PAGELESS, the API's default: maxResults and pageToken are ignored and everything comes in one answer.
     return json(200, { managedInstances: all });
   }
+  const page = pageOf(all, query);
+  return page.ok ? json(200, { managedInstances: page.items, ...page.next }) : page.refused;
+}
+
+/** One page of `items` as `maxResults` and `pageToken` ask, or the error answer for a bad token. */
+function pageOf<T>(
+  items: readonly T[],
+  query: URLSearchParams,
+): { ok: true; items: T[]; next: { nextPageToken?: string } } | { ok: false; refused: EmulatorResponse } {
   const size = Math.min(Number(query.get('maxResults') ?? MAX_RESULTS) || MAX_RESULTS, MAX_RESULTS);
   const offset = tokenOffset(query.get('pageToken'), 'plain');
   if (offset === undefined) {
-    return invalidField('pageToken', query.get('pageToken'), 'The page token is not valid.');
+    return { ok: false, refused: invalidField('pageToken', query.get('pageToken'), 'The page token is not valid.') };
   }
   const next = offset + size;
+  return {
+    ok: true,
+    items: items.slice(offset, next),
+    next: next < items.length ? { nextPageToken: String(next) } : {},
+  };
+}
+
+/**
+ * `instances.list` in one zone: every VM of every group of the project that lives there (regional groups included),
+ * in name order as Compute sorts by default, paginated as Compute always paginates this list.
+ */
+export function handleInstances(
+  context: ComputeContext,
+  route: Extract<ComputeRoute, { kind: 'instances' }>,
+  query: URLSearchParams,
+) {
+  const filter = parseComputeFilter(query.get('filter') ?? '');
+  if (typeof filter === 'string') {
+    return invalidField('filter', query.get('filter'), filter);
+  }
+  const all = context
+    .groupsOf(route.project)
+    .flatMap((group) => {
+      reconcile(group, context.env);
+      return group.vms.filter((vm) => vm.zone === route.location).map((vm) => instanceJson(group, vm, context.env));
+    })
+    .filter(filter)
+    .sort((a, b) => a.name.localeCompare(b.name));
+  const page = pageOf(all, query);
+  if (!page.ok) {
+    return page.refused;
+  }
+  const path = `projects/${route.project}/zones/${route.location}/instances`;
   return json(200, {
-    managedInstances: all.slice(offset, next),
-    ...(next < all.length ? { nextPageToken: String(next) } : {}),
+    kind: 'compute#instanceList',
+    id: path,
+    ...(page.items.length === 0 ? {} : { items: page.items }),
+    ...page.next,
+    selfLink: `https://www.googleapis.com/compute/v1/${path}`,
   });
 }
 

@@ -18,12 +18,15 @@ interface Located {
 export type ComputeRoute =
   | (Located & { readonly kind: 'group'; readonly name: string; readonly action: GroupAction })
   | (Located & { readonly kind: 'operation'; readonly name: string; readonly wait: boolean })
-  | (Located & { readonly kind: 'autoscalers' });
+  | (Located & { readonly kind: 'autoscalers' })
+  /** `instances.list`: zonal only (regional groups' VMs live in zones too). */
+  | (Located & { readonly kind: 'instances'; readonly scopeKind: 'zones' });
 
 const PREFIX = '^/compute/v1/projects/([^/]+)/(zones|regions)/([^/]+)';
 const GROUP = new RegExp(`${PREFIX}/instanceGroupManagers/([^/]+)(?:/(resize|listManagedInstances|deleteInstances))?$`);
 const OPERATION = new RegExp(`${PREFIX}/operations/([^/]+?)(/wait)?$`);
 const AUTOSCALERS = new RegExp(`${PREFIX}/autoscalers$`);
+const INSTANCES = new RegExp(`${PREFIX}/instances$`);
 
 const isScopeKind = (value: string | undefined): value is ScopeKind => value === 'zones' || value === 'regions';
 
@@ -51,6 +54,13 @@ export function routeOf(request: EmulatorRequest): ComputeRoute | undefined {
     }
     return { ...base, kind: 'operation', name: operation[4], wait };
   }
+  const instances = INSTANCES.exec(request.path);
+  if (instances !== null) {
+    const base = located(instances);
+    return base?.scopeKind === 'zones' && request.method === 'GET'
+      ? { ...base, scopeKind: 'zones', kind: 'instances' }
+      : undefined;
+  }
   const autoscalers = AUTOSCALERS.exec(request.path);
   const base = autoscalers === null ? undefined : located(autoscalers);
   return base !== undefined && request.method === 'GET' ? { ...base, kind: 'autoscalers' } : undefined;
@@ -69,5 +79,7 @@ export function methodId(route: ComputeRoute): string {
       return `${zonal ? 'zoneOperations' : 'regionOperations'}.${route.wait ? 'wait' : 'get'}`;
     case 'autoscalers':
       return `${zonal ? 'autoscalers' : 'regionAutoscalers'}.list`;
+    case 'instances':
+      return 'instances.list';
   }
 }

@@ -1,4 +1,4 @@
-import { type GroupEnv, type GroupState, type Scope, viewOf } from './compute-groups.ts';
+import { type GroupEnv, type GroupState, type ManagedVm, type Scope, viewOf } from './compute-groups.ts';
 
 /**
  * Compute resources in the JSON the v1 REST API returns. Compute writes enums as names (its clients send no
@@ -104,6 +104,47 @@ export function managedInstanceJson(group: GroupState, env: GroupEnv) {
       version: { instanceTemplate: template },
     };
   });
+}
+
+/**
+ * Compute writes resource timestamps in US Pacific time with the offset, e.g. `2025-03-01T04:00:00.000-08:00`. The
+ * emulator always writes -08:00 (no daylight saving time): enough that a reader assuming UTC gets it wrong.
+ */
+const PACIFIC_OFFSET_MS = -8 * 60 * 60 * 1000;
+export const computeTimestamp = (ms: number): string =>
+  new Date(ms + PACIFIC_OFFSET_MS).toISOString().replace(/Z$/, '-08:00');
+
+/** An `Instance` as `instances.list` returns it; the emulator's VMs all run the group's one template. */
+export function instanceJson(group: GroupState, vm: ManagedVm, env: GroupEnv) {
+  const view = viewOf(group, vm, env);
+  const zoneUrl = `${API_ROOT}/projects/${group.project}/zones/${vm.zone}`;
+  return {
+    kind: 'compute#instance',
+    id: vm.id,
+    creationTimestamp: computeTimestamp(vm.createdAt),
+    name: vm.name,
+    tags: { fingerprint: '42WmSpB8rSM=' },
+    machineType: `${zoneUrl}/machineTypes/n2-standard-4`,
+    status: view.instanceStatus,
+    zone: zoneUrl,
+    metadata: {
+      kind: 'compute#metadata',
+      fingerprint: Buffer.from(`${vm.id}:metadata`).toString('base64'),
+      items: [
+        {
+          key: 'instance-template',
+          value: `projects/${group.project}/global/instanceTemplates/${group.name}-template`,
+        },
+        { key: 'created-by', value: groupPath(group) },
+      ],
+    },
+    selfLink: instanceUrl(group.project, vm.zone, vm.name),
+    scheduling: { onHostMaintenance: 'MIGRATE', automaticRestart: true, preemptible: false },
+    cpuPlatform: view.instanceStatus === 'RUNNING' ? 'Intel Cascade Lake' : 'Unknown CPU Platform',
+    labelFingerprint: '42WmSpB8rSM=',
+    startRestricted: false,
+    deletionProtection: false,
+  };
 }
 
 export function autoscalerJson(group: GroupState) {

@@ -5,19 +5,27 @@ import type { World } from '../world/world.ts';
 import { computeError, computeFaults, notFound } from './compute-errors.ts';
 import {
   type AutoscalerSpec,
+  adopt,
   type GroupEnv,
   type GroupState,
+  type InstanceSeed,
   reconcile,
   type VmView,
   viewOf,
   worldGroupKey,
 } from './compute-groups.ts';
-import { type ComputeContext, handleAutoscalers, handleGroup, handleOperation } from './compute-handlers.ts';
+import {
+  type ComputeContext,
+  handleAutoscalers,
+  handleGroup,
+  handleInstances,
+  handleOperation,
+} from './compute-handlers.ts';
 import { createOperations } from './compute-operations.ts';
 import { methodId, routeOf } from './compute-routes.ts';
 import { API_ROOT, groupPath, scopePath } from './compute-views.ts';
 
-export type { AutoscalerMode, AutoscalerSpec, VmView } from './compute-groups.ts';
+export type { AutoscalerMode, AutoscalerSpec, InstanceSeed, VmView } from './compute-groups.ts';
 
 export interface ComputeEmulatorOptions {
   readonly world: World;
@@ -40,6 +48,8 @@ export type GroupSpec = {
   readonly autoscaler?: AutoscalerSpec;
   /** `PAGINATED` makes listManagedInstances honour maxResults; the API's default is `PAGELESS`. */
   readonly listManagedInstancesResults?: 'PAGELESS' | 'PAGINATED';
+  /** VMs the group holds from the start, before it creates its own to reach `targetSize` (or deletes some of these). */
+  readonly instances?: readonly InstanceSeed[];
 } & (
   | { readonly zone: string; readonly region?: never }
   /** Regional groups spread VMs over `zones` (default: the region's `-a`, `-b`, `-c`). */
@@ -63,7 +73,10 @@ export interface ComputeEmulator {
   group(project: string, location: string, name: string): ComputeGroup | undefined;
 }
 
-/** Compute Engine v1 instance group managers, operations and autoscaler lists, as the `@google-cloud/compute` REST clients call them. */
+/**
+ * Compute Engine v1 instance group managers, operations, autoscaler lists and zonal instance lists, as the
+ * `@google-cloud/compute` REST clients call them.
+ */
 export async function startComputeEmulator(options: ComputeEmulatorOptions): Promise<ComputeEmulator> {
   let counter = 0n;
   const env: GroupEnv = {
@@ -82,7 +95,12 @@ export async function startComputeEmulator(options: ComputeEmulatorOptions): Pro
     [...groups.entries()]
       .filter(([key]) => key.startsWith(`${keyOf(project, scopeKind, location, '')}`))
       .map(([, g]) => g);
-  const context: ComputeContext = { env, operations, groupsIn };
+  const context: ComputeContext = {
+    env,
+    operations,
+    groupsIn,
+    groupsOf: (project) => [...groups.values()].filter((group) => group.project === project),
+  };
 
   const emulator = await startEmulator({
     name: 'gcp-compute',
@@ -102,6 +120,9 @@ export async function startComputeEmulator(options: ComputeEmulatorOptions): Pro
       }
       if (route.kind === 'autoscalers') {
         return handleAutoscalers(context, route, request.query);
+      }
+      if (route.kind === 'instances') {
+        return handleInstances(context, route, request.query);
       }
       const group = groups.get(keyOf(route.project, route.scopeKind, route.location, route.name));
       if (group === undefined) {
@@ -156,6 +177,9 @@ export async function startComputeEmulator(options: ComputeEmulatorOptions): Pro
       const key = keyOf(spec.project, scope.kind === 'zone' ? 'zones' : 'regions', spec.zone ?? spec.region, spec.name);
       if (groups.has(key)) {
         throw new Error(`group ${scopePath(spec.project, scope)}/${spec.name} already exists`);
+      }
+      for (const seed of spec.instances ?? []) {
+        adopt(group, env, seed);
       }
       groups.set(key, group);
       reconcile(group, env);

@@ -10,3 +10,13 @@ export {
   startSourcegraphEmulator,
 } from './emulator.ts';
 export { EXECUTOR_TOKEN_KEY, REDACTED, type SiteConfigSnapshot } from './site-config.ts';
+export {
+  type ExecutorMetrics,
+  executorMetricsOf,
+  renderWorkerMetrics,
+  startWorkerMetricsEmulator,
+  WORKER_METRICS_PATH,
+  type WorkerMetricsEmulator,
+  type WorkerMetricsEmulatorOptions,
+  workerMetricsFaults,
+} from './worker-metrics.ts';

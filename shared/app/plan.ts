@@ -21,6 +21,8 @@ export async function planCycle(
     groups: {
       describe: (targets, call) => deps.groups.describe(targets, call),
       setDesiredSize: () => Promise.reject(new Error('plan never resizes a group')),
+      removeInstances: () => Promise.reject(new Error('plan never removes an instance')),
+      protectFromScaleIn: () => Promise.reject(new Error('plan never changes an instance')),
     },
   };
   const fleets = settings.fleets.map((fleet) =>

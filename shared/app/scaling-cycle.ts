@@ -12,11 +12,13 @@ import {
 } from '../domain/policy.ts';
 import { type Allocations, type Cloud, type SeriesValue, seriesValue } from '../domain/queue-metric.ts';
 import { type QueueName, queuesOf, type SeriesName } from '../domain/queues.ts';
+import type { BusySignal } from '../ports/busy-signal.ts';
 import type { Clock } from '../ports/clock.ts';
 import type { GroupDescription, GroupSnapshot, InstanceGroups } from '../ports/instance-groups.ts';
 import type { Logger } from '../ports/logger.ts';
 import type { QueueDepthSource } from '../ports/queue-depth.ts';
 import type { QueueMetricsSink, QueueSizeHistory } from '../ports/queue-metrics.ts';
+import { removeIdleInstances } from './idle-removal.ts';
 import {
   createInvocationMemory,
   type InvocationMemory,
@@ -31,6 +33,8 @@ export interface ScalingDeps {
   readonly groups: InstanceGroups;
   readonly clock: Clock;
   readonly logger: Logger;
+  /** The executors' running jobs, for fleets whose scale-in removes only idle instances. */
+  readonly busy?: BusySignal;
 }
 
 export interface ScalingSettings {
@@ -43,7 +47,7 @@ export interface ScalingSettings {
 
 /** `ok`: did what its mode asks. `deferred`: the cloud asked to retry (next poll). `failed`: data or API missing. */
 export type FleetStatus = 'ok' | 'deferred' | 'failed';
-export type FleetAction = 'none' | 'resized' | 'would-resize' | 'deferred';
+export type FleetAction = 'none' | 'resized' | 'would-resize' | 'deferred' | 'removed-idle';
 
 export interface FleetOutcome {
   readonly fleet: string;
@@ -333,6 +337,9 @@ async function act(
   if (fleet.mode === 'shadow') {
     return explained('ok', 'would-resize');
   }
+  if (decision.target < group.desired && fleet.scaleIn?.mode === 'busy-signal') {
+    return removeIdle(cycle, assessment, decision, explained);
+  }
   return resize(cycle, target, decision, explained);
 }
 
@@ -351,6 +358,32 @@ async function resize(
     const error = toError(caught);
     return explained('failed', 'none', `; resize failed: ${error.name}: ${error.message}`);
   }
+}
+
+/** Busy-aware scale-in: only idle instances go, so the size may stay above the decided target for now. */
+async function removeIdle(
+  cycle: Cycle,
+  { fleet, target, group }: Assessment,
+  decision: CapacityDecision,
+  explained: (status: FleetStatus, action: FleetAction, extra?: string) => FleetOutcome,
+): Promise<FleetOutcome> {
+  if (cycle.deps.busy === undefined) {
+    // The config refuses busy-signal scale-in without a busy signal; this is the composition root's mistake.
+    return explained('failed', 'none', '; scale-in held: no busy signal is wired');
+  }
+  const removal = await removeIdleInstances(cycle.deps.busy, cycle.deps.groups, {
+    target,
+    group,
+    count: group.desired - decision.target,
+    order: fleet.scaleIn?.order ?? 'oldest-first',
+    signal: cycle.signal,
+  });
+  const held = removal.held === undefined ? '' : `; ${removal.held}`;
+  if (removal.removed.length === 0) {
+    return { ...explained('ok', 'none', `; scale-in held${held}`), desired: group.desired };
+  }
+  const outcome = explained('ok', 'removed-idle', `; removed idle ${removal.removed.join(', ')}${held}`);
+  return { ...outcome, desired: group.desired - removal.removed.length };
 }
 
 function competingNote(fleet: Fleet, scalers: readonly string[]): string {

@@ -4,17 +4,27 @@ import {
   DescribeAutoScalingGroupsCommand,
   SetDesiredCapacityCommand,
 } from '@aws-sdk/client-auto-scaling';
+import type { EC2Client } from '@aws-sdk/client-ec2';
 import { chunk } from '../domain/chunk.ts';
 import { type AwsGroupTarget, type GroupTarget, targetKey } from '../domain/fleet.ts';
 import { silentLogger } from '../observability/logger.ts';
 import type { CallOptions } from '../ports/call-options.ts';
 import { type Clock, systemClock } from '../ports/clock.ts';
 import { CloudApiError } from '../ports/errors.ts';
-import type { GroupDescription, InstanceGroups, ResizeOutcome } from '../ports/instance-groups.ts';
+import type {
+  GroupDescription,
+  GroupInstance,
+  InstanceGroups,
+  RemoveOutcome,
+  ResizeOutcome,
+} from '../ports/instance-groups.ts';
 import type { NarrowLogger } from '../ports/logger.ts';
+import { deferralOf, isRetryableAsgError } from './asg-faults.ts';
 import { asgLifecycle, knownAsgLifecycle } from './asg-lifecycle.ts';
 import { createPolicyLookup } from './asg-policies.ts';
-import { awsErrorName, describeAwsError, isServerFault, isThrottlingError, isTransientAwsError } from './aws-errors.ts';
+import { protectInGroup, terminateInGroup } from './asg-scale-in.ts';
+import { describeAwsError, isTransientAwsError } from './aws-errors.ts';
+import { describeInstanceDetails, type InstanceDetails } from './ec2-instance-details.ts';
 
 /** DescribeAutoScalingGroups accepts at most 100 names per request and returns at most 100 records per page. */
 const MAX_NAMES_PER_DESCRIBE = 100;
@@ -30,19 +40,20 @@ export interface AsgInstanceGroupsOptions {
   readonly clock?: Clock;
 }
 
-/** Faults after which the same resize is expected to succeed on a later cycle: not errors, just "not now". */
-const DEFERRALS: Readonly<Record<string, string>> = {
-  ScalingActivityInProgress: 'a scaling activity is in progress',
-  ScalingActivityInProgressFault: 'a scaling activity is in progress',
-  ResourceContention: 'resource contention',
-  ResourceContentionFault: 'resource contention',
-};
+/** Each factory must return a client built once per region (the composition root caches them). */
+export interface AsgClients {
+  readonly autoScalingFor: (region: string) => AutoScalingClient;
+  /**
+   * EC2 tells what Auto Scaling does not: each instance's host name and launch time. Absent: not read (only
+   * busy-aware scale-in needs them, and the read costs a round trip after the group's).
+   */
+  readonly ec2For?: (region: string) => EC2Client;
+}
 
-/** `clientFor` must return a client built once per region (the composition root caches them). */
-export function createAsgInstanceGroups(
-  clientFor: (region: string) => AutoScalingClient,
-  options: AsgInstanceGroupsOptions = {},
-) {
+const NO_DETAILS: ReadonlyMap<string, InstanceDetails> = new Map();
+
+export function createAsgInstanceGroups(clients: AsgClients, options: AsgInstanceGroupsOptions = {}) {
+  const { autoScalingFor: clientFor, ec2For } = clients;
   const logger = options.logger ?? silentLogger;
   const scalersIn = createPolicyLookup({
     clientFor,
@@ -51,9 +62,35 @@ export function createAsgInstanceGroups(
     logger,
   });
 
+  /**
+   * One DescribeInstances for every instance of every group of the region. Host names and launch times only order and
+   * guard scale-in, so their failure leaves them out (such instances count as busy) instead of failing the describe.
+   */
+  async function detailsIn(region: string, groups: ReadonlyMap<string, AutoScalingGroup>, signal?: AbortSignal) {
+    const ids = [...groups.values()].flatMap((group) =>
+      (group.Instances ?? []).flatMap((instance) => (instance.InstanceId === undefined ? [] : [instance.InstanceId])),
+    );
+    if (ids.length === 0 || ec2For === undefined) {
+      return NO_DETAILS;
+    }
+    try {
+      return await describeInstanceDetails(ec2For(region), ids, signal);
+    } catch (error) {
+      signal?.throwIfAborted();
+      logger.warn('instance details unavailable; host names and launch times not reported', {
+        region,
+        instances: ids.length,
+        reason: error instanceof Error ? error.message : String(error),
+      });
+      return NO_DETAILS;
+    }
+  }
+
   async function describeRegion(region: string, targets: ReadonlyMap<string, AwsGroupTarget>, signal?: AbortSignal) {
-    const [groups, scalers] = await Promise.all([
-      fetchGroups(clientFor(region), [...targets.keys()], signal),
+    const [[groups, details], scalers] = await Promise.all([
+      fetchGroups(clientFor(region), [...targets.keys()], signal).then(
+        async (groups) => [groups, await detailsIn(region, groups, signal)] as const,
+      ),
       scalersIn(region),
     ]);
     return [...targets].map(([name, target]): [string, GroupDescription] => {
@@ -61,7 +98,7 @@ export function createAsgInstanceGroups(
       if (group === undefined) {
         return [targetKey(target), { found: false, reason: `no Auto Scaling group named ${name} in ${region}` }];
       }
-      return [targetKey(target), toDescription(group, scalers.get(name) ?? [], logger)];
+      return [targetKey(target), toDescription(group, scalers.get(name) ?? [], details, logger)];
     });
   }
 
@@ -124,23 +161,52 @@ export function createAsgInstanceGroups(
         if (deferred !== undefined) {
           return { applied: false, deferred };
         }
-        // LimitExceeded is listed by AWS as "retry later"; server faults clear on their own. Anything else (notably
-        // ValidationError for a size outside [MinSize, MaxSize]) will fail again unchanged.
-        const name = awsErrorName(error);
-        const retryable = isServerFault(error) || name === 'LimitExceeded' || name === 'LimitExceededFault';
+        // ValidationError (a size outside [MinSize, MaxSize]) will fail again unchanged.
         throw new CloudApiError('SetDesiredCapacity', `${key}: ${describeAwsError(error)}`, {
           cause: error,
-          retryable,
+          retryable: isRetryableAsgError(error),
         });
       }
     },
-  } satisfies InstanceGroups;
-}
 
-function deferralOf(error: unknown): string | undefined {
-  const name = awsErrorName(error) ?? '';
-  const reason = DEFERRALS[name] ?? (isThrottlingError(error) ? 'throttled' : undefined);
-  return reason === undefined ? undefined : `${reason} (${describeAwsError(error)})`;
+    async removeInstances(
+      target: GroupTarget,
+      instanceIds: readonly string[],
+      options: CallOptions = {},
+    ): Promise<ReadonlyMap<string, RemoveOutcome>> {
+      const key = targetKey(target);
+      if (target.cloud !== 'aws') {
+        throw new CloudApiError('TerminateInstanceInAutoScalingGroup', `${key} is not an EC2 Auto Scaling group`);
+      }
+      if (instanceIds.length === 0) {
+        return new Map();
+      }
+      const client = clientFor(target.region);
+      // Membership is read first: the answer decides which ids may be terminated at all.
+      const group = (await fetchGroups(client, [target.autoScalingGroup], options.signal)).get(target.autoScalingGroup);
+      if (group === undefined) {
+        throw new CloudApiError('TerminateInstanceInAutoScalingGroup', `${key}: no such Auto Scaling group`);
+      }
+      const outcomes = await terminateInGroup(
+        client,
+        { ...group, AutoScalingGroupName: target.autoScalingGroup },
+        instanceIds,
+        options.signal,
+      );
+      const refused = [...outcomes].filter(([, outcome]) => !outcome.removed);
+      if (refused.length > 0) {
+        logger.info('instances not removed', { group: key, refused: Object.fromEntries(refused) });
+      }
+      return outcomes;
+    },
+
+    async protectFromScaleIn(target: GroupTarget, instanceIds: readonly string[], options: CallOptions = {}) {
+      if (target.cloud !== 'aws') {
+        throw new CloudApiError('SetInstanceProtection', `${targetKey(target)} is not an EC2 Auto Scaling group`);
+      }
+      await protectInGroup(clientFor(target.region), target.autoScalingGroup, instanceIds, options.signal);
+    },
+  } satisfies InstanceGroups;
 }
 
 /** All requested names, 100 per request, following NextToken: a page may hold fewer records than asked for. */
@@ -176,7 +242,12 @@ async function fetchGroups(client: AutoScalingClient, names: readonly string[], 
   return found;
 }
 
-function toDescription(group: AutoScalingGroup, scalers: readonly string[], logger: NarrowLogger): GroupDescription {
+function toDescription(
+  group: AutoScalingGroup,
+  scalers: readonly string[],
+  details: ReadonlyMap<string, InstanceDetails>,
+  logger: NarrowLogger,
+): GroupDescription {
   const name = group.AutoScalingGroupName;
   // `Status` is only set while DeleteAutoScalingGroup runs: resizing such a group fails, so it is not usable.
   if (group.Status !== undefined && group.Status !== '') {
@@ -186,12 +257,13 @@ function toDescription(group: AutoScalingGroup, scalers: readonly string[], logg
   if (desired === undefined || min === undefined || max === undefined) {
     return { found: false, reason: `Auto Scaling group ${name} was described without its sizes` };
   }
-  const instances = (group.Instances ?? []).map((instance) => {
+  const instances = (group.Instances ?? []).map((instance): GroupInstance => {
     const state = instance.LifecycleState ?? 'unknown';
     if (knownAsgLifecycle(state) === undefined) {
       logger.warn('unknown instance lifecycle state counted as booting', { group: name, state });
     }
-    return { id: instance.InstanceId ?? 'unknown', lifecycle: asgLifecycle(state), state };
+    const id = instance.InstanceId ?? 'unknown';
+    return { id, lifecycle: asgLifecycle(state), state, ...details.get(id) };
   });
   return { found: true, snapshot: { desired, min, max, instances, competingScalers: scalers } };
 }

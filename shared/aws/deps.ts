@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
+import { EC2Client } from '@aws-sdk/client-ec2';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import type { ScaleRuntime } from '../app/scale-invocation.ts';
@@ -8,10 +9,11 @@ import type { ScalingDeps } from '../app/scaling-cycle.ts';
 import { scalingSettingsFor } from '../app/scaling-settings.ts';
 import { ConfigError, type Env, type FleetplaneConfig, loadConfig, type SecretSource } from '../config/index.ts';
 import { tokenReader } from '../config/secret-cache.ts';
+import { fleetsOf, removesIdleOnly } from '../domain/fleet.ts';
 import { createFunctionLogger } from '../observability/function-logger.ts';
 import { type Clock, systemClock } from '../ports/clock.ts';
 import type { Logger } from '../ports/logger.ts';
-import { queueDepthSourceFor } from '../sourcegraph/index.ts';
+import { busySignalFor, queueDepthSourceFor } from '../sourcegraph/index.ts';
 import { createAsgInstanceGroups } from './asg-instance-groups.ts';
 import { createCloudWatchMetricsSink, createCloudWatchQueueHistory } from './cloudwatch-queue-metrics.ts';
 import { readSecretString, readSsmParameter } from './parameters.ts';
@@ -83,16 +85,10 @@ export function createAwsDeps(config: FleetplaneConfig, options: AwsDepsOptions)
       },
     }),
   });
-  const autoScaling = new Map<string, AutoScalingClient>();
-  const autoScalingIn = (region: string) => {
-    const existing = autoScaling.get(region);
-    if (existing !== undefined) {
-      return existing;
-    }
-    const client = new AutoScalingClient({ ...AWS_CLIENT_DEFAULTS, region });
-    autoScaling.set(region, client);
-    return client;
-  };
+  const autoScalingFor = perRegion((region) => new AutoScalingClient({ ...AWS_CLIENT_DEFAULTS, region }));
+  const ec2For = removesIdleOnly(fleetsOf(config.fleets, 'aws'))
+    ? { ec2For: perRegion((region) => new EC2Client({ ...AWS_CLIENT_DEFAULTS, region })) }
+    : {};
 
   const token = tokenReader(config.sourcegraph.token, {
     clock,
@@ -104,9 +100,27 @@ export function createAwsDeps(config: FleetplaneConfig, options: AwsDepsOptions)
     depths: queueDepthSourceFor(config.sourcegraph, { token, clock, logger }),
     metrics: createCloudWatchMetricsSink(cloudwatch, { namespace: cloudwatchSettings.namespace }),
     history: createCloudWatchQueueHistory(cloudwatch, { namespace: cloudwatchSettings.namespace }),
-    groups: createAsgInstanceGroups(autoScalingIn, { logger: logger.child({ module: 'auto-scaling' }), clock }),
+    groups: createAsgInstanceGroups(
+      { autoScalingFor, ...ec2For },
+      { logger: logger.child({ module: 'auto-scaling' }), clock },
+    ),
+    ...busySignalFor(config.busySignal, { clock, logger }),
     clock,
     logger,
+  };
+}
+
+/** A client per region, built on first use and kept for the cold start. */
+function perRegion<T>(build: (region: string) => T): (region: string) => T {
+  const clients = new Map<string, T>();
+  return (region) => {
+    const existing = clients.get(region);
+    if (existing !== undefined) {
+      return existing;
+    }
+    const client = build(region);
+    clients.set(region, client);
+    return client;
   };
 }
 

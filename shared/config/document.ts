@@ -1,7 +1,8 @@
 import * as z from 'zod';
-import { MODES } from '../domain/fleet.ts';
+import { MODES, SCALE_IN_MODES } from '../domain/fleet.ts';
 import { CLOUDS } from '../domain/queue-metric.ts';
 import { QUEUE_NAMES } from '../domain/queues.ts';
+import { VICTIM_ORDERS } from '../domain/scale-in.ts';
 
 /**
  * The config document (YAML or JSON). Objects are strict so a misspelt key is an error, not a silently ignored
@@ -51,6 +52,12 @@ const fleet = z.strictObject({
   minInstances: z.number().int().nonnegative().default(0),
   maxInstances: z.number().int().positive(),
   scaleInWindowSeconds: z.number().int().min(60).max(86_400).default(600),
+  scaleIn: z
+    .strictObject({
+      mode: z.enum(SCALE_IN_MODES).default('resize'),
+      order: z.enum(VICTIM_ORDERS).default('oldest-first'),
+    })
+    .optional(),
 });
 
 const allocations = z.partialRecord(queueName, z.partialRecord(z.enum(CLOUDS), z.number().min(0).max(1)));
@@ -96,6 +103,16 @@ export const configDocument = z.strictObject({
     })
     .default({}),
   allocations: allocations.default({}),
+  /**
+   * Where the executors' running jobs are read for busy-aware scale-in: the worker's executor metrics endpoint
+   * (`executors-metricsserver`, port 6996 by default), e.g. `http://sourcegraph-worker:6996/metrics`.
+   */
+  busySignal: z
+    .strictObject({
+      url: z.url({ protocol: /^https?$/ }),
+      timeoutSeconds: z.number().positive().max(30).default(5),
+    })
+    .optional(),
   pollIntervalSeconds: z.number().int().min(1).max(60).default(10),
   invocationSeconds: z.number().int().min(1).max(840).default(50),
   fleets: z.array(fleet).min(1),

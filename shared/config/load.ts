@@ -125,6 +125,14 @@ export function parseConfigText(text: string, source: string, env: Env): Fleetpl
     },
     ...(cloudwatch ? { cloudwatch } : {}),
     ...(cloudMonitoring ? { cloudMonitoring: { projectId: cloudMonitoring.projectId } } : {}),
+    ...(document.busySignal
+      ? {
+          busySignal: {
+            url: document.busySignal.url,
+            timeoutMs: Math.round(document.busySignal.timeoutSeconds * 1000),
+          },
+        }
+      : {}),
     allocations: allocation.allocations,
     warnings: allocation.warnings,
     series: uniqueSeries(fleets),
@@ -148,6 +156,11 @@ function crossFieldProblems(document: ConfigDocument, env: Env): string[] {
     }
     if (fleet.mode !== 'metrics' && fleet.target === undefined) {
       problems.push(`${at}.target: required in ${fleet.mode} mode (the group to resize)`);
+    }
+    if (fleet.scaleIn?.mode === 'busy-signal' && document.busySignal === undefined) {
+      problems.push(
+        `${at}.scaleIn.mode: busy-signal needs busySignal.url (where the executors' running jobs are read)`,
+      );
     }
     const seenName = names.get(fleet.name);
     if (seenName !== undefined) {
@@ -208,6 +221,7 @@ function toFleet(document: ConfigDocument['fleets'][number]): Fleet {
     minInstances: document.minInstances,
     maxInstances: document.maxInstances,
     scaleInWindowSeconds: document.scaleInWindowSeconds,
+    ...(document.scaleIn === undefined ? {} : { scaleIn: document.scaleIn }),
   };
 }
 

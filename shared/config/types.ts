@@ -39,6 +39,11 @@ export interface SourcegraphSettings {
   readonly batchSpecPageSize: number;
 }
 
+export interface BusySignalSettings {
+  readonly url: string;
+  readonly timeoutMs: number;
+}
+
 /** The whole configuration, parsed once per cold start and frozen. */
 export interface FleetplaneConfig {
   /** Where it came from, for logs: `worker-env`, `inline`, `file:<path>`, `ssm:<name>`. */
@@ -48,6 +53,8 @@ export interface FleetplaneConfig {
   /** Absent when the deployment writes no CloudWatch metric (GCP only, or no AWS region known). */
   readonly cloudwatch?: CloudWatchSettings;
   readonly cloudMonitoring?: CloudMonitoringSettings;
+  /** Where busy-aware scale-in reads the executors' running jobs; absent when no fleet uses it. */
+  readonly busySignal?: BusySignalSettings;
   readonly allocations: Allocations;
   /** Allocation notes the worker would log (forced zeros, 100% to both clouds). */
   readonly warnings: readonly string[];

@@ -1,4 +1,5 @@
 import type { QueueName, SeriesName } from './queues.ts';
+import type { VictimOrder } from './scale-in.ts';
 
 /**
  * `metrics`: publish the queue-size series only (existing Terraform alarms or autoscalers act on it).
@@ -30,6 +31,19 @@ export function targetKey(target: GroupTarget): string {
     : `gcp:${target.project}:${target.zone ?? target.region}:${target.instanceGroupManager}`;
 }
 
+/**
+ * `resize`: lower the desired size and let the cloud pick the instances, busy or not (what Sourcegraph's modules do).
+ * `busy-signal`: remove only instances whose executors run no job, as the busy signal shows just before acting.
+ */
+export const SCALE_IN_MODES = ['resize', 'busy-signal'] as const;
+export type ScaleInMode = (typeof SCALE_IN_MODES)[number];
+
+export interface ScaleInSettings {
+  readonly mode: ScaleInMode;
+  /** Which idle instances go first. */
+  readonly order: VictimOrder;
+}
+
 export interface Fleet {
   readonly name: string;
   readonly queues: readonly QueueName[];
@@ -43,6 +57,8 @@ export interface Fleet {
   readonly maxInstances: number;
   /** Scale-in never goes below what demand needed within this many seconds. */
   readonly scaleInWindowSeconds: number;
+  /** How instances are chosen when the fleet shrinks; absent: `resize`. */
+  readonly scaleIn?: ScaleInSettings;
 }
 
 /**
@@ -51,6 +67,11 @@ export interface Fleet {
  */
 export function fleetsOf(fleets: readonly Fleet[], cloud: GroupTarget['cloud']): Fleet[] {
   return fleets.filter((fleet) => fleet.target === undefined || fleet.target.cloud === cloud);
+}
+
+/** Whether any of these fleets removes only idle instances, and so needs the busy signal and instance details. */
+export function removesIdleOnly(fleets: readonly Fleet[]): boolean {
+  return fleets.some((fleet) => fleet.mode === 'direct' && fleet.scaleIn?.mode === 'busy-signal');
 }
 
 /** The fleets whose group one cloud's function reads and (in `direct` mode) resizes. */

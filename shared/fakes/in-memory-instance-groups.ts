@@ -7,6 +7,7 @@ import type {
   GroupSnapshot,
   InstanceGroups,
   InstanceLifecycle,
+  RemoveOutcome,
   ResizeOutcome,
 } from '../ports/instance-groups.ts';
 import { throwIfAborted } from './abort.ts';
@@ -28,12 +29,22 @@ export interface ResizeCall {
   readonly outcome: 'applied' | 'deferred' | 'failed';
 }
 
-export type InstanceGroupsOperation = 'describe' | 'setDesiredSize';
+export type InstanceGroupsOperation = 'describe' | 'setDesiredSize' | 'removeInstances' | 'protectFromScaleIn';
+
+export interface RemoveCall {
+  readonly target: GroupTarget;
+  readonly instanceId: string;
+  /** Epoch milliseconds, from the injected clock. */
+  readonly at: number;
+  readonly removed: boolean;
+}
 
 export interface InMemoryInstanceGroupsOptions {
   readonly clock?: Clock;
   /** Called after each applied resize, e.g. for a simulator to launch or stop instances. */
   readonly onResize?: (target: GroupTarget, from: number, to: number) => void;
+  /** Called for each instance removed (the desired size already lowered), e.g. for a simulator to stop it. */
+  readonly onRemove?: (target: GroupTarget, instanceId: string) => void;
 }
 
 export interface InMemoryInstanceGroups extends InstanceGroups {
@@ -49,6 +60,9 @@ export interface InMemoryInstanceGroups extends InstanceGroups {
   /** The next `times` calls of `operation` throw `error` (default: a retryable CloudApiError). */
   failNext(operation: InstanceGroupsOperation, times?: number, error?: Error): void;
   resizeCalls(): readonly ResizeCall[];
+  removeCalls(): readonly RemoveCall[];
+  /** Instances protected from the cloud's own scale-in, in the order protected. */
+  protectedInstances(target: GroupTarget): readonly string[];
   readonly calls: Readonly<Record<InstanceGroupsOperation, number>>;
 }
 
@@ -59,6 +73,7 @@ interface GroupState {
   readonly max: number;
   instances: GroupInstance[];
   readonly competingScalers: readonly string[];
+  readonly protected: Set<string>;
 }
 
 const ANY_GROUP = '*';
@@ -76,7 +91,13 @@ export function createInMemoryInstanceGroups(
   const deferrals = new Map<string, { remaining: number; reason: string }>();
   const failures = new Map<InstanceGroupsOperation, { remaining: number; error: Error | undefined }>();
   const resizes: ResizeCall[] = [];
-  const calls: Record<InstanceGroupsOperation, number> = { describe: 0, setDesiredSize: 0 };
+  const removals: RemoveCall[] = [];
+  const calls: Record<InstanceGroupsOperation, number> = {
+    describe: 0,
+    setDesiredSize: 0,
+    removeInstances: 0,
+    protectFromScaleIn: 0,
+  };
 
   const injectedFailure = (operation: InstanceGroupsOperation): Error | undefined => {
     calls[operation] += 1;
@@ -153,6 +174,41 @@ export function createInMemoryInstanceGroups(
       options.onResize?.(target, from, size);
       return { applied: true };
     },
+    async removeInstances(target, instanceIds, callOptions = {}) {
+      throwIfAborted(callOptions.signal, 'removeInstances');
+      const failure = injectedFailure('removeInstances');
+      if (failure !== undefined) {
+        throw failure;
+      }
+      const group = groups.get(targetKey(target));
+      if (group === undefined) {
+        throw new CloudApiError('removeInstances', `${targetKey(target)}: no such group`);
+      }
+      const outcomes = new Map<string, RemoveOutcome>();
+      for (const instanceId of instanceIds) {
+        const outcome = removal(group, instanceId);
+        outcomes.set(instanceId, outcome);
+        removals.push({ target, instanceId, at: clock(), removed: outcome.removed });
+        if (outcome.removed) {
+          options.onRemove?.(target, instanceId);
+        }
+      }
+      return outcomes;
+    },
+    async protectFromScaleIn(target, instanceIds, callOptions = {}) {
+      throwIfAborted(callOptions.signal, 'protectFromScaleIn');
+      const failure = injectedFailure('protectFromScaleIn');
+      if (failure !== undefined) {
+        throw failure;
+      }
+      const group = existing(target);
+      for (const instanceId of instanceIds) {
+        if (!group.instances.some((instance) => instance.id === instanceId)) {
+          throw new CloudApiError('protectFromScaleIn', `${instanceId} is not in ${targetKey(target)}`);
+        }
+        group.protected.add(instanceId);
+      }
+    },
     addGroup(seed) {
       const { desired, min, max } = seed;
       if (![desired, min, max].every((n) => Number.isInteger(n) && n >= 0) || min > desired || desired > max) {
@@ -165,6 +221,7 @@ export function createInMemoryInstanceGroups(
         max,
         instances: [...(seed.instances ?? [])],
         competingScalers: [...(seed.competingScalers ?? [])],
+        protected: new Set(),
       });
     },
     removeGroup: (target) => void groups.delete(targetKey(target)),
@@ -191,11 +248,31 @@ export function createInMemoryInstanceGroups(
       failures.set(operation, { remaining: times, error });
     },
     resizeCalls: () => [...resizes],
+    removeCalls: () => [...removals],
+    protectedInstances: (target) => [...existing(target).protected],
   };
   for (const seed of initial) {
     fake.addGroup(seed);
   }
   return fake;
+}
+
+/** One instance out, the desired size down by one, unless ASG would refuse it (unknown, or below the minimum). */
+function removal(group: GroupState, instanceId: string): RemoveOutcome {
+  if (!group.instances.some((instance) => instance.id === instanceId)) {
+    return { removed: false, reason: `${instanceId} is not in the group`, retryable: false };
+  }
+  if (group.desired - 1 < group.min) {
+    return {
+      removed: false,
+      reason: `the desired size ${group.desired} is at the minimum ${group.min}`,
+      retryable: false,
+    };
+  }
+  group.instances = group.instances.filter((instance) => instance.id !== instanceId);
+  group.protected.delete(instanceId);
+  group.desired -= 1;
+  return { removed: true };
 }
 
 /** What the cloud would answer with a validation error, checked before any "in progress" deferral as ASG does. */

@@ -1,4 +1,9 @@
 export {
+  createInMemoryBusySignal,
+  type InMemoryBusySignal,
+  type InMemoryBusySignalOptions,
+} from './in-memory-busy-signal.ts';
+export {
   createInMemoryInstanceGroups,
   type InMemoryGroupSeed,
   type InMemoryInstanceGroups,

@@ -6,15 +6,16 @@ import type { ScalingDeps } from '../app/scaling-cycle.ts';
 import { scalingSettingsFor } from '../app/scaling-settings.ts';
 import { ConfigError, type Env, type FleetplaneConfig, loadConfig, type SecretSource } from '../config/index.ts';
 import { tokenReader } from '../config/secret-cache.ts';
-import { type Fleet, fleetsOf, type GcpGroupTarget, targetKey } from '../domain/fleet.ts';
+import { type Fleet, fleetsOf, type GcpGroupTarget, removesIdleOnly, targetKey } from '../domain/fleet.ts';
 import { createFunctionLogger } from '../observability/function-logger.ts';
 import { type Clock, systemClock } from '../ports/clock.ts';
 import type { Logger } from '../ports/logger.ts';
-import { queueDepthSourceFor } from '../sourcegraph/index.ts';
+import { busySignalFor, queueDepthSourceFor } from '../sourcegraph/index.ts';
 import { credentialOptions, endpointOverride } from './client-options.ts';
 import {
   AutoscalersClient,
   InstanceGroupManagersClient,
+  InstancesClient,
   RegionAutoscalersClient,
   RegionInstanceGroupManagersClient,
   RegionOperationsClient,
@@ -87,8 +88,14 @@ export function createGcpDeps(config: FleetplaneConfig, options: GcpDepsOptions)
       regionOperations: new RegionOperationsClient(compute),
       autoscalers: new AutoscalersClient(compute),
       regionAutoscalers: new RegionAutoscalersClient(compute),
+      instances: new InstancesClient(compute),
     },
-    { logger: logger.child({ module: 'compute' }), clock, bounds: fleetBounds(fleetsOf(config.fleets, 'gcp')) },
+    {
+      logger: logger.child({ module: 'compute' }),
+      clock,
+      bounds: fleetBounds(fleetsOf(config.fleets, 'gcp')),
+      launchTimes: removesIdleOnly(fleetsOf(config.fleets, 'gcp')),
+    },
   );
 
   const token = tokenReader(config.sourcegraph.token, {
@@ -102,14 +109,15 @@ export function createGcpDeps(config: FleetplaneConfig, options: GcpDepsOptions)
     metrics: createCloudMonitoringMetricsSink(monitoring, { projectId, clock }),
     history: createCloudMonitoringQueueHistory(monitoring, { projectId }),
     groups,
+    ...busySignalFor(config.busySignal, { clock, logger }),
     clock,
     logger,
   };
 }
 
 /**
- * A MIG has no bounds of its own, so the configured fleet's stand in: reported as the group's and enforced on resize,
- * as an ASG's MinSize/MaxSize would be. Fleets sharing a group get the widest of their bounds.
+ * A MIG has no bounds of its own, so the configured fleet's stand in: reported as the group's and enforced on resize
+ * and removal, as an ASG's MinSize/MaxSize would be. Fleets sharing a group get the widest of their bounds.
  */
 function fleetBounds(fleets: readonly Fleet[]): (target: GcpGroupTarget) => GroupBounds | undefined {
   const byKey = new Map<string, GroupBounds>();

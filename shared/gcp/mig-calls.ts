@@ -1,6 +1,7 @@
 import type {
   AutoscalersClient,
   InstanceGroupManagersClient,
+  InstancesClient,
   protos,
   RegionAutoscalersClient,
   RegionInstanceGroupManagersClient,
@@ -23,11 +24,14 @@ export interface MigClients {
   readonly regionOperations: RegionOperationsClient;
   readonly autoscalers: AutoscalersClient;
   readonly regionAutoscalers: RegionAutoscalersClient;
+  /** Zonal `instances.list`, for what managed instance lists leave out (creation times). */
+  readonly instances: InstancesClient;
 }
 
 export type InstanceGroupManager = protos.google.cloud.compute.v1.IInstanceGroupManager;
 export type ManagedInstance = protos.google.cloud.compute.v1.IManagedInstance;
 export type ComputeOperation = protos.google.cloud.compute.v1.IOperation;
+export type ComputeInstance = protos.google.cloud.compute.v1.IInstance;
 
 /** `zone us-west1-a` or `region europe-west1`, for messages. */
 export const locationOf = (target: GcpGroupTarget): string =>
@@ -41,6 +45,19 @@ export async function getGroup(clients: MigClients, target: GcpGroupTarget, sign
       ? await clients.regional.get({ project, region: target.region, instanceGroupManager }, { signal })
       : await clients.zonal.get({ project, zone: target.zone, instanceGroupManager }, { signal });
   return group;
+}
+
+/**
+ * The id fleetplane gives a managed instance: its name, which is unique in the group and the VM's host name. Older
+ * answers without a name still carry the instance URL, whose last segment is the name.
+ */
+export function managedInstanceName(instance: ManagedInstance): string | undefined {
+  return instance.name || instance.instance?.split('/').at(-1) || undefined;
+}
+
+/** The zone a managed instance's VM lives in, from its URL (`…/zones/us-west1-a/instances/vm`). */
+export function managedInstanceZone(instance: ManagedInstance): string | undefined {
+  return /\/zones\/([^/]+)\/instances\/[^/]+$/.exec(instance.instance ?? '')?.[1];
 }
 
 /** Every page: `autoPaginate` follows `nextPageToken` (PAGINATED groups); PAGELESS groups answer in one. */
@@ -86,9 +103,71 @@ export async function startResize(
     target.zone === undefined
       ? await clients.regional.resize({ ...request, region: target.region }, { signal })
       : await clients.zonal.resize({ ...request, zone: target.zone }, { signal });
+  return operationName(operation, 'resize');
+}
+
+/**
+ * Starts deleting exactly these instances (URLs as `listManagedInstances` reports them), which also lowers the target
+ * size by as many, and returns the operation's name. `skipInstancesOnValidationError`: an instance that left the
+ * group or is already leaving since it was listed is skipped instead of failing the request for all the others.
+ */
+export async function startDeleteInstances(
+  clients: MigClients,
+  target: GcpGroupTarget,
+  instanceUrls: readonly string[],
+  requestId: string,
+  signal?: AbortSignal,
+): Promise<string> {
+  signal?.throwIfAborted();
+  const { project, instanceGroupManager } = target;
+  const body = { instances: [...instanceUrls], skipInstancesOnValidationError: true };
+  const [operation] =
+    target.zone === undefined
+      ? await clients.regional.deleteInstances(
+          {
+            project,
+            region: target.region,
+            instanceGroupManager,
+            requestId,
+            regionInstanceGroupManagersDeleteInstancesRequestResource: body,
+          },
+          { signal },
+        )
+      : await clients.zonal.deleteInstances(
+          {
+            project,
+            zone: target.zone,
+            instanceGroupManager,
+            requestId,
+            instanceGroupManagersDeleteInstancesRequestResource: body,
+          },
+          { signal },
+        );
+  return operationName(operation, 'deleteInstances');
+}
+
+/** The named instances of one zone, all pages; the filter keeps the answer to them (`(name = "a") OR (name = "b")`). */
+export async function listZoneInstances(
+  clients: MigClients,
+  project: string,
+  zone: string,
+  names: readonly string[],
+  signal?: AbortSignal,
+): Promise<ComputeInstance[]> {
+  signal?.throwIfAborted();
+  const filter = names.map((name) => `(name = ${quoted(name)})`).join(' OR ');
+  const [instances] = await clients.instances.list({ project, zone, filter }, { autoPaginate: true, signal });
+  return instances;
+}
+
+/** gax answers a Compute mutation with an LRO wrapper whose `latestResponse` is the Compute operation. */
+function operationName(
+  operation: { readonly latestResponse?: { readonly name?: string | null } | null; readonly name?: string | null },
+  method: string,
+): string {
   const name = operation.latestResponse?.name ?? operation.name;
   if (!name) {
-    throw new Error('the resize answer named no operation');
+    throw new Error(`the ${method} answer named no operation`);
   }
   return name;
 }

@@ -5,12 +5,28 @@ import { silentLogger } from '../observability/logger.ts';
 import type { CallOptions } from '../ports/call-options.ts';
 import { type Clock, systemClock } from '../ports/clock.ts';
 import { CloudApiError } from '../ports/errors.ts';
-import type { GroupDescription, InstanceGroups, ResizeOutcome } from '../ports/instance-groups.ts';
+import type {
+  GroupDescription,
+  GroupInstance,
+  InstanceGroups,
+  RemoveOutcome,
+  ResizeOutcome,
+} from '../ports/instance-groups.ts';
 import type { NarrowLogger } from '../ports/logger.ts';
 import { describeGoogleError, isNotFound, isTransientGoogleError } from './google-errors.ts';
 import { competingAutoscalers } from './mig-autoscalers.ts';
-import { getGroup, listInstances, locationOf, type MigClients, startResize } from './mig-calls.ts';
+import {
+  getGroup,
+  listInstances,
+  locationOf,
+  type MigClients,
+  managedInstanceName,
+  managedInstanceZone,
+  startResize,
+} from './mig-calls.ts';
+import { creationTimes, type InstanceRef, instanceKey } from './mig-launch-times.ts';
 import { knownMigLifecycle, migLifecycle, migState } from './mig-lifecycle.ts';
+import { removeManagedInstances } from './mig-removal.ts';
 import { awaitResize, deferralOf } from './mig-resize.ts';
 
 export type { MigClients } from './mig-calls.ts';
@@ -22,7 +38,10 @@ export type { MigClients } from './mig-calls.ts';
  */
 export const ZONAL_MAX_SIZE = 1_000;
 export const REGIONAL_MAX_SIZE = 2_000;
-/** Groups described at once: each costs two or three reads, and Compute meters reads per minute per project. */
+/**
+ * Groups described at once: each costs two or three reads (plus one `instances.list` per zone for all groups
+ * together), and Compute meters reads per minute per project.
+ */
 const DESCRIBE_CONCURRENCY = 8;
 
 export interface GroupBounds {
@@ -35,6 +54,11 @@ export interface MigInstanceGroupsOptions {
   readonly clock?: Clock;
   /** Bounds to report and enforce for a group in place of the MIG defaults (e.g. the fleet's configured ones). */
   readonly bounds?: (target: GcpGroupTarget) => GroupBounds | undefined;
+  /**
+   * Read each instance's creation time (one `instances.list` per zone, after the group reads): only busy-aware
+   * scale-in needs it, to order its victims. Default true.
+   */
+  readonly launchTimes?: boolean;
 }
 
 export function createMigInstanceGroups(clients: MigClients, options: MigInstanceGroupsOptions = {}) {
@@ -43,7 +67,11 @@ export function createMigInstanceGroups(clients: MigClients, options: MigInstanc
   const boundsOf = (target: GcpGroupTarget): GroupBounds =>
     options.bounds?.(target) ?? { min: 0, max: target.zone === undefined ? REGIONAL_MAX_SIZE : ZONAL_MAX_SIZE };
 
-  async function describeOne(target: GcpGroupTarget, signal?: AbortSignal): Promise<GroupDescription> {
+  /** The group's description, and where each of its instances lives (aligned with the snapshot's instances). */
+  async function describeOne(
+    target: GcpGroupTarget,
+    signal?: AbortSignal,
+  ): Promise<{ description: GroupDescription; refs: readonly (InstanceRef | undefined)[] }> {
     const where = `${locationOf(target)} of project ${target.project}`;
     try {
       const [group, instances] = await Promise.all([
@@ -53,29 +81,50 @@ export function createMigInstanceGroups(clients: MigClients, options: MigInstanc
       // Compute declares target_size with presence and always sends it; a group without one is not usable.
       const desired = group.targetSize;
       if (typeof desired !== 'number' || !Number.isInteger(desired) || desired < 0) {
-        return { found: false, reason: `managed instance group ${target.instanceGroupManager} has no target size` };
+        const reason = `managed instance group ${target.instanceGroupManager} has no target size`;
+        return { description: { found: false, reason }, refs: [] };
       }
       const competingScalers = await competingAutoscalers(clients, target, group, { logger, signal });
-      const reported = instances.map((instance) => {
+      const refs: (InstanceRef | undefined)[] = [];
+      const reported = instances.map((instance): GroupInstance => {
         if (knownMigLifecycle(instance) === undefined) {
           logger.warn('unknown managed instance state counted as booting', {
             group: targetKey(target),
             state: migState(instance),
           });
         }
-        const id = instance.name ?? instance.instance?.split('/').at(-1) ?? String(instance.id ?? 'unknown');
-        return { id, lifecycle: migLifecycle(instance), state: migState(instance) };
+        // A MIG's instance templates cannot set a custom host name, so the VM's host name is its instance name.
+        const hostname = managedInstanceName(instance);
+        const zone = managedInstanceZone(instance) ?? target.zone;
+        refs.push(
+          hostname === undefined || zone === undefined ? undefined : { project: target.project, zone, name: hostname },
+        );
+        const id = hostname ?? String(instance.id ?? 'unknown');
+        return {
+          id,
+          lifecycle: migLifecycle(instance),
+          state: migState(instance),
+          ...(hostname === undefined ? {} : { hostname }),
+        };
       });
       const { min, max } = boundsOf(target);
-      return { found: true, snapshot: { desired, min, max, instances: reported, competingScalers } };
+      return {
+        description: { found: true, snapshot: { desired, min, max, instances: reported, competingScalers } },
+        refs,
+      };
     } catch (error) {
       if (isNotFound(error)) {
-        return { found: false, reason: `no managed instance group named ${target.instanceGroupManager} in ${where}` };
+        const reason = `no managed instance group named ${target.instanceGroupManager} in ${where}`;
+        return { description: { found: false, reason }, refs: [] };
       }
       // One group's failure (throttling, permissions, an outage in its location) fails only the fleets on it.
       const reason = describeGoogleError(error);
       logger.warn('describing group failed', { group: targetKey(target), reason });
-      return { found: false, reason: `could not describe ${target.instanceGroupManager} in ${where}: ${reason}` };
+      const description: GroupDescription = {
+        found: false,
+        reason: `could not describe ${target.instanceGroupManager} in ${where}: ${reason}`,
+      };
+      return { description, refs: [] };
     }
   }
 
@@ -84,19 +133,33 @@ export function createMigInstanceGroups(clients: MigClients, options: MigInstanc
       targets: readonly GroupTarget[],
       callOptions: CallOptions = {},
     ): Promise<ReadonlyMap<string, GroupDescription>> {
+      const { signal } = callOptions;
       const unique = new Map(targets.map((target) => [targetKey(target), target]));
-      const answers = await mapLimit(
-        [...unique],
-        DESCRIBE_CONCURRENCY,
-        async ([key, target]): Promise<[string, GroupDescription]> => {
-          const description: GroupDescription =
-            target.cloud === 'gcp'
-              ? await describeOne(target, callOptions.signal)
-              : { found: false, reason: 'not a GCE managed instance group' };
-          return [key, description];
-        },
+      const answers = await mapLimit([...unique], DESCRIBE_CONCURRENCY, async ([key, target]) => {
+        const described =
+          target.cloud === 'gcp'
+            ? await describeOne(target, signal)
+            : { description: { found: false, reason: 'not a GCE managed instance group' } as const, refs: [] };
+        return { key, ...described };
+      });
+      const located = answers.flatMap(({ refs }) => refs.filter((ref) => ref !== undefined));
+      const times =
+        located.length === 0 || options.launchTimes === false
+          ? new Map<string, number>()
+          : await creationTimes(clients, located, { logger, signal });
+      return new Map(
+        answers.map(({ key, description, refs }): [string, GroupDescription] => {
+          if (!description.found) {
+            return [key, description];
+          }
+          const instances = description.snapshot.instances.map((instance, index) => {
+            const ref = refs[index];
+            const launchedAt = ref === undefined ? undefined : times.get(instanceKey(ref));
+            return launchedAt === undefined ? instance : { ...instance, launchedAt };
+          });
+          return [key, { found: true, snapshot: { ...description.snapshot, instances } }];
+        }),
       );
-      return new Map(answers);
     },
 
     async setDesiredSize(target: GroupTarget, size: number, callOptions: CallOptions = {}): Promise<ResizeOutcome> {
@@ -127,6 +190,45 @@ export function createMigInstanceGroups(clients: MigClients, options: MigInstanc
       const outcome = await awaitResize(clients, target, operation, signal);
       logger.info('resize operation finished', { group: key, size, operation, durationMs: clock() - startedAt });
       return outcome;
+    },
+
+    async removeInstances(
+      target: GroupTarget,
+      instanceIds: readonly string[],
+      callOptions: CallOptions = {},
+    ): Promise<ReadonlyMap<string, RemoveOutcome>> {
+      const key = targetKey(target);
+      if (target.cloud !== 'gcp') {
+        throw new CloudApiError('removeInstances', `${key} is not a GCE managed instance group`);
+      }
+      if (instanceIds.length === 0) {
+        return new Map();
+      }
+      const startedAt = clock();
+      const { min } = boundsOf(target);
+      const report = await removeManagedInstances(clients, { target, instanceIds, min, signal: callOptions.signal });
+      const outcomes = [...report.outcomes.values()];
+      logger.info('instance removal finished', {
+        group: key,
+        asked: report.outcomes.size,
+        removed: outcomes.filter((outcome) => outcome.removed).length,
+        operation: report.operation,
+        durationMs: clock() - startedAt,
+      });
+      return report.outcomes;
+    },
+
+    async protectFromScaleIn(
+      target: GroupTarget,
+      _instanceIds: readonly string[],
+      _callOptions: CallOptions = {},
+    ): Promise<void> {
+      if (target.cloud !== 'gcp') {
+        throw new CloudApiError('protectFromScaleIn', `${targetKey(target)} is not a GCE managed instance group`);
+      }
+      // Nothing to call, and nothing to set: Compute has no per-instance protection. A MIG picks its own victims only
+      // when resized down, and busy-aware scale-in never does that: it deletes the idle instances it chose
+      // (removeInstances), which nothing else in the group can be taken in place of.
     },
   } satisfies InstanceGroups;
 }

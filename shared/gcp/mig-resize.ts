@@ -5,7 +5,7 @@ import { describeGoogleError, GrpcCode, grpcCode, httpStatusOf, isThrottled } fr
 import { type ComputeOperation, type MigClients, waitOperation } from './mig-calls.ts';
 
 /** Each `wait` blocks up to about two minutes server-side; the cycle's signal ends it sooner. */
-const MAX_WAITS = 3;
+export const MAX_WAITS = 3;
 
 /**
  * Compute's words for "the group is busy with another change": an operation in progress on the group, or the group
@@ -60,20 +60,40 @@ export async function awaitResize(
     // Not an error: the next cycle decides again, and resizing to the same size is harmless.
     return { applied: false, deferred: `resize operation ${operation} is still ${latest?.status ?? 'pending'}` };
   }
-  const errors = latest.error?.errors ?? [];
-  if (errors.length === 0) {
+  const failure = operationFailure(latest);
+  if (failure === undefined) {
     return { applied: true };
   }
-  const detail = errors.map((e) => `${e.code ?? 'ERROR'}: ${e.message ?? ''}`).join('; ');
-  const status = latest.httpErrorStatusCode ?? undefined;
-  if (
-    status === 429 ||
-    status === 409 ||
-    errors.some((e) => CONFLICT_CODES.has(e.code ?? '') || CONFLICT.test(e.message ?? ''))
-  ) {
-    return { applied: false, deferred: `resize operation ${operation} failed: ${detail}` };
+  if (failure.contention) {
+    return { applied: false, deferred: `resize operation ${operation} failed: ${failure.detail}` };
   }
-  throw new CloudApiError('resize', `operation ${operation} failed: ${detail}`, {
-    retryable: status !== undefined && status >= 500,
+  throw new CloudApiError('resize', `operation ${operation} failed: ${failure.detail}`, {
+    retryable: failure.serverFault,
   });
+}
+
+export interface OperationFailure {
+  /** `CODE: message; …`, for logs and reasons. */
+  readonly detail: string;
+  /** The group was busy or the project throttled: the same request succeeds later. */
+  readonly contention: boolean;
+  /** A 5xx: expected to clear too, but not a sign of another change in progress. */
+  readonly serverFault: boolean;
+}
+
+/** Why a finished operation failed, or undefined when it did not. */
+export function operationFailure(operation: ComputeOperation): OperationFailure | undefined {
+  const errors = operation.error?.errors ?? [];
+  if (errors.length === 0) {
+    return undefined;
+  }
+  const status = operation.httpErrorStatusCode ?? undefined;
+  return {
+    detail: errors.map((e) => `${e.code ?? 'ERROR'}: ${e.message ?? ''}`).join('; '),
+    contention:
+      status === 429 ||
+      status === 409 ||
+      errors.some((e) => CONFLICT_CODES.has(e.code ?? '') || CONFLICT.test(e.message ?? '')),
+    serverFault: status !== undefined && status >= 500,
+  };
 }

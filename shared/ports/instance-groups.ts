@@ -12,6 +12,13 @@ export interface GroupInstance {
   readonly lifecycle: InstanceLifecycle;
   /** The cloud's own state name, for logs. */
   readonly state: string;
+  /**
+   * The VM's host name, which its executor's name starts with (`<hostname>-<uuid>`): EC2 `ip-10-0-1-2` (the private
+   * DNS name's first label), the GCE instance name. Absent when the cloud did not say: such an instance counts as busy.
+   */
+  readonly hostname?: string;
+  /** Epoch milliseconds the instance was launched, when the cloud says; orders scale-in victims. */
+  readonly launchedAt?: number;
 }
 
 export interface GroupSnapshot {
@@ -41,4 +48,24 @@ export interface InstanceGroups {
   describe(targets: readonly GroupTarget[], options?: CallOptions): Promise<ReadonlyMap<string, GroupDescription>>;
   /** Sets the group's desired size at once (cooldowns are not honoured: the policy already decided). */
   setDesiredSize(target: GroupTarget, size: number, options?: CallOptions): Promise<ResizeOutcome>;
+  /**
+   * Removes exactly these instances and lowers the desired size by as many, so nothing replaces them (ASG
+   * `TerminateInstanceInAutoScalingGroup` with `ShouldDecrementDesiredCapacity`; MIG `deleteInstances`). Answers per
+   * instance: one refused instance does not stop the others.
+   */
+  removeInstances(
+    target: GroupTarget,
+    instanceIds: readonly string[],
+    options?: CallOptions,
+  ): Promise<ReadonlyMap<string, RemoveOutcome>>;
+  /**
+   * Keeps the cloud from choosing these instances itself when the desired size drops (ASG instance scale-in
+   * protection; a MIG never picks victims unless resized down, which fleetplane does not do, so there it does nothing).
+   */
+  protectFromScaleIn(target: GroupTarget, instanceIds: readonly string[], options?: CallOptions): Promise<void>;
 }
+
+/** What became of one instance fleetplane asked to remove. */
+export type RemoveOutcome =
+  | { readonly removed: true }
+  | { readonly removed: false; readonly reason: string; readonly retryable: boolean };

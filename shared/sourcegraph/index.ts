@@ -1,4 +1,11 @@
 // Runtime API of the Sourcegraph client. schema.ts is deliberately absent: it reads a file the bundles do not ship.
+
+export {
+  BusySignalReadError,
+  createPrometheusBusySignal,
+  type PrometheusBusySignalOptions,
+  runningJobsOf,
+} from './busy-signal.ts';
 export {
   BatchSpecLimitError,
   type GraphQLErrorEntry,
@@ -11,7 +18,7 @@ export {
   SourcegraphTimeoutError,
   SourcegraphUnavailableError,
 } from './errors.ts';
-export { queueDepthSourceFor } from './from-settings.ts';
+export { busySignalFor, queueDepthSourceFor } from './from-settings.ts';
 export { ALL_OPERATIONS, BATCH_SPECS_PAGE, type GraphQLOperation, QUEUE_DEPTH } from './operations.ts';
 export { createSourcegraphQueueDepthSource, type SourcegraphQueueDepthOptions } from './queue-depth.ts';
 export {

@@ -8,6 +8,7 @@ import type { QueueDepths } from '../../shared/domain/readings.ts';
 import { createInMemoryInstanceGroups } from '../../shared/fakes/in-memory-instance-groups.ts';
 import { createInMemoryQueueMetrics } from '../../shared/fakes/in-memory-queue-metrics.ts';
 import { silentLogger } from '../../shared/observability/logger.ts';
+import type { BusySignal } from '../../shared/ports/busy-signal.ts';
 import type { InstanceGroups } from '../../shared/ports/instance-groups.ts';
 import { createSimTask } from '../coroutine.ts';
 import type { PolicyModel, Scenario, SimWorld } from '../model.ts';
@@ -47,12 +48,14 @@ const PROBE_SCENARIO = { jobsPerInstance: 1, minInstances: 0, maxInstances: 1 } 
 export function createFleetplanePolicy(options: Partial<FleetplaneOptions> = {}): PolicyModel {
   const settings = { ...FLEETPLANE_DEFAULTS, ...options };
   const config = simulatedConfig(PROBE_SCENARIO, settings);
-  const window = config.fleets[0]?.scaleInWindowSeconds;
+  const fleet = config.fleets[0];
+  const scaleIn = fleet?.scaleIn?.mode === 'busy-signal' ? 'idle instances only' : 'the cloud picks';
   return {
     name: 'fleetplane',
     description:
       `fleetplane direct mode: the real scale invocation every ${settings.scheduleSeconds}s, polling every ` +
-      `${config.pollIntervalSeconds}s for ${config.invocationSeconds}s, scale-in after a ${window}s window`,
+      `${config.pollIntervalSeconds}s for ${config.invocationSeconds}s, scale-in after a ` +
+      `${fleet?.scaleInWindowSeconds}s window (${scaleIn})`,
     start(world, scenario) {
       const runtime = simulatedRuntime(world, scenario, settings);
       const task = createSimTask(world);
@@ -88,7 +91,8 @@ function simulatedRuntime(world: SimWorld, scenario: Scenario, options: Fleetpla
     [{ target: TARGET, desired: world.desired(), min: scenario.minInstances, max: scenario.maxInstances }],
     { clock, onResize: (_target, _from, to) => world.setDesired(to) },
   );
-  // The fake keeps desired sizes; the world owns the instances, so each describe sees them as they are now.
+  // The fake keeps desired sizes; the world owns the instances, so each describe sees them as they are now. An
+  // instance's id doubles as its host name, and its executor is named after it, as on GCE.
   const groups: InstanceGroups = {
     describe(targets, callOptions) {
       fake.setInstances(
@@ -97,11 +101,31 @@ function simulatedRuntime(world: SimWorld, scenario: Scenario, options: Fleetpla
           id: instance.id,
           lifecycle: instance.state === 'booting' ? 'booting' : 'in-service',
           state: instance.state,
+          hostname: instance.id,
+          launchedAt: EPOCH_MS + instance.launchedAt,
         })),
       );
       return fake.describe(targets, callOptions);
     },
     setDesiredSize: (target, size, callOptions) => fake.setDesiredSize(target, size, callOptions),
+    async removeInstances(target, instanceIds, callOptions) {
+      const outcomes = await fake.removeInstances(target, instanceIds, callOptions);
+      const removed = instanceIds.filter((id) => outcomes.get(id)?.removed === true);
+      if (removed.length > 0) {
+        world.terminate(removed);
+      }
+      return outcomes;
+    },
+    protectFromScaleIn: (target, instanceIds, callOptions) => fake.protectFromScaleIn(target, instanceIds, callOptions),
+  };
+  const busy: BusySignal = {
+    async read() {
+      const running = world
+        .instances()
+        .filter((instance) => instance.state === 'running')
+        .map((instance) => [`${instance.id}-executor`, instance.runningJobs] as const);
+      return { known: true, observedAt: clock(), runningJobs: new Map(running) };
+    },
   };
   const metrics = createInMemoryQueueMetrics({ clock });
   return {
@@ -121,6 +145,7 @@ function simulatedRuntime(world: SimWorld, scenario: Scenario, options: Fleetpla
       metrics,
       history: metrics,
       groups,
+      busy,
       clock,
       logger: silentLogger,
     },
@@ -136,6 +161,8 @@ function simulatedConfig(
     environment: 'simulated',
     sourcegraph: { endpoint: 'http://127.0.0.1:9', token: 'simulated' },
     metrics: { cloudwatch: { region: TARGET.region } },
+    // Read only by fleets with busy-signal scale-in; the simulated signal answers from the world.
+    busySignal: { url: 'http://127.0.0.1:9/metrics' },
     ...options.config,
     fleets: [
       {

@@ -8,13 +8,22 @@ import type {
   InstanceLifecycle,
 } from '../../shared/ports/instance-groups.ts';
 
+export interface ContractInstance {
+  readonly id: string;
+  readonly lifecycle: InstanceLifecycle;
+  /** The VM's host name where the cloud has one apart from the id (EC2's private DNS name's first label). */
+  readonly hostname?: string;
+  /** Epoch milliseconds. */
+  readonly launchedAt?: number;
+}
+
 /** A group as the contract seeds it: cloud-neutral, each subject translates it into its backend's own terms. */
 export interface ContractGroup {
   readonly target: GroupTarget;
   readonly desired: number;
   readonly min: number;
   readonly max: number;
-  readonly instances?: readonly { readonly id: string; readonly lifecycle: InstanceLifecycle }[];
+  readonly instances?: readonly ContractInstance[];
   /** Names of scaling policies (or another autoscaler) attached to the group. */
   readonly scalingPolicies?: readonly string[];
 }
@@ -26,6 +35,12 @@ export interface InstanceGroupsSubject {
   desiredOf(target: GroupTarget): number | undefined;
   /** The next `times` resizes of `target` meet a scaling activity in progress. */
   holdScaling(target: GroupTarget, times: number): void;
+  /** The host name the cloud reports for a seeded instance (on GCE, the instance name is the host name). */
+  hostnameOf(instance: ContractInstance): string;
+  /** Instances the backend protects from its own scale-in; undefined where the cloud has no such setting. */
+  protectedOf(target: GroupTarget): readonly string[] | undefined;
+  /** The instances the backend still holds, read around the port. */
+  instancesOf(target: GroupTarget): readonly string[];
 }
 
 /** Two groups in different locations, and one that does not exist. */
@@ -96,6 +111,28 @@ export function defineInstanceGroupsContract(
       expect(reported.every((instance) => instance.state.length > 0)).toBe(true);
     });
 
+    it("reports each instance's host name and launch time", async () => {
+      // Prepare
+      const instances: ContractInstance[] = [
+        { id: 'i-0a1', lifecycle: 'in-service', hostname: 'ip-10-0-0-1', launchedAt: Date.UTC(2026, 10, 1, 8) },
+        { id: 'i-0b2', lifecycle: 'booting', hostname: 'ip-10-0-0-2', launchedAt: Date.UTC(2026, 10, 1, 9, 30) },
+      ];
+      subject.seed({ target: WEST, desired: 2, min: 0, max: 5, instances });
+
+      // Act
+      const described = await subject.groups.describe([WEST]);
+
+      // Assess
+      const reported = [...found(described.get(targetKey(WEST))).instances].sort((a, b) => a.id.localeCompare(b.id));
+      expect(reported.map(({ id, hostname, launchedAt }) => ({ id, hostname, launchedAt }))).toEqual(
+        instances.map((instance) => ({
+          id: instance.id,
+          hostname: subject.hostnameOf(instance),
+          launchedAt: instance.launchedAt,
+        })),
+      );
+    });
+
     it('reports attached scaling policies as competing scalers, and none where there are none', async () => {
       // Prepare
       subject.seed({ target: WEST, desired: 2, min: 1, max: 5, scalingPolicies: ['queue-scale-out'] });
@@ -150,6 +187,60 @@ export function defineInstanceGroupsContract(
 
       // Assess
       await expect(resize).rejects.toBeInstanceOf(CloudApiError);
+    });
+
+    it('removes exactly the instances named, lowering the desired size by as many', async () => {
+      // Prepare
+      const instances = ['i-0a1', 'i-0b2', 'i-0c3'].map((id): ContractInstance => ({ id, lifecycle: 'in-service' }));
+      subject.seed({ target: WEST, desired: 3, min: 0, max: 5, instances });
+
+      // Act
+      const outcomes = await subject.groups.removeInstances(WEST, ['i-0a1', 'i-0c3']);
+
+      // Assess
+      expect(Object.fromEntries(outcomes)).toEqual({ 'i-0a1': { removed: true }, 'i-0c3': { removed: true } });
+      expect(subject.desiredOf(WEST)).toBe(1);
+      expect(subject.instancesOf(WEST)).toEqual(['i-0b2']);
+    });
+
+    it('answers per instance: one not in the group, or one below the minimum, is refused and the others removed', async () => {
+      // Prepare
+      const instances = ['i-0a1', 'i-0b2', 'i-0c3'].map((id): ContractInstance => ({ id, lifecycle: 'in-service' }));
+      subject.seed({ target: WEST, desired: 3, min: 2, max: 5, instances });
+
+      // Act
+      const outcomes = await subject.groups.removeInstances(WEST, ['i-nope', 'i-0a1', 'i-0b2']);
+
+      // Assess
+      expect(outcomes.get('i-nope')).toEqual({ removed: false, reason: expect.any(String), retryable: false });
+      expect(outcomes.get('i-0a1')).toEqual({ removed: true });
+      expect(outcomes.get('i-0b2')).toMatchObject({ removed: false });
+      expect(subject.desiredOf(WEST)).toBe(2);
+      expect([...subject.instancesOf(WEST)].sort()).toEqual(['i-0b2', 'i-0c3']);
+    });
+
+    it('refuses to remove instances from a group that does not exist', async () => {
+      // Act
+      const removal = subject.groups.removeInstances(GHOST, ['i-0a1']);
+
+      // Assess
+      await expect(removal).rejects.toBeInstanceOf(CloudApiError);
+    });
+
+    it("protects instances from the cloud's own scale-in where the cloud has such a setting", async () => {
+      // Prepare
+      const instances = ['i-0a1', 'i-0b2'].map((id): ContractInstance => ({ id, lifecycle: 'in-service' }));
+      subject.seed({ target: WEST, desired: 2, min: 0, max: 5, instances });
+
+      // Act
+      await subject.groups.protectFromScaleIn(WEST, ['i-0a1', 'i-0b2']);
+
+      // Assess
+      const protectedInstances = subject.protectedOf(WEST);
+      if (protectedInstances !== undefined) {
+        expect([...protectedInstances].sort()).toEqual(['i-0a1', 'i-0b2']);
+      }
+      expect(subject.desiredOf(WEST)).toBe(2);
     });
 
     it('defers a resize while a scaling activity is in progress, and applies the next one', async () => {

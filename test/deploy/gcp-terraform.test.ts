@@ -280,7 +280,12 @@ describe('infra/gcp', () => {
       metrics: ['monitoring.timeSeries.create', 'monitoring.timeSeries.list'],
       group_reader: ['compute.instanceGroupManagers.get'],
       group_resizer: ['compute.instanceGroupManagers.update'],
-      group_observer: ['compute.autoscalers.list', 'compute.regionOperations.get', 'compute.zoneOperations.get'],
+      group_observer: [
+        'compute.autoscalers.list',
+        'compute.instances.list',
+        'compute.regionOperations.get',
+        'compute.zoneOperations.get',
+      ],
     });
     expect(allText).not.toMatch(/roles\/(owner|editor|viewer|compute\.\w+|monitoring\.\w+|iam\.\w+)"/);
     expect(iamGrants().map((grant) => grant.labels[0])).not.toContainEqual(expect.stringMatching(/_(binding|policy)$/));

@@ -12,6 +12,7 @@ interface FleetSpec {
   readonly mode: 'metrics' | 'direct' | 'shadow';
   readonly group?: string;
   readonly region?: string;
+  readonly scaleIn?: 'resize' | 'busy-signal';
 }
 
 /** A config document as JSON (JSON is YAML), with only the parts a test varies. */
@@ -29,6 +30,7 @@ function documentText(options: { fleets: readonly FleetSpec[]; sourcegraph?: obj
         : {}),
       jobsPerInstance: 4,
       maxInstances: 5,
+      ...(fleet.scaleIn ? { scaleIn: { mode: fleet.scaleIn } } : {}),
     })),
     ...options.extra,
   });
@@ -212,6 +214,33 @@ describe('planDeploy with a config document', () => {
       joinedArn('autoscaling', 'eu-west-1', 'autoScalingGroup:*:autoScalingGroupName/executors-codeintel'),
       joinedArn('autoscaling', 'us-east-1', 'autoScalingGroup:*:autoScalingGroupName/executors-batches'),
     ]);
+  });
+
+  it('allows removing and protecting instances only in busy-aware direct groups, and reading EC2 host names', () => {
+    // Prepare
+    const text = documentText({
+      fleets: [
+        { name: 'codeintel', mode: 'direct', group: 'executors-codeintel', scaleIn: 'busy-signal' },
+        { name: 'batches', mode: 'direct', group: 'executors-batches' },
+      ],
+      extra: { busySignal: { url: 'http://sourcegraph-worker:6996/metrics' } },
+    });
+
+    // Act
+    const plan = planDeploy(input(text));
+    const plain = planDeploy(input(documentText({ fleets: [{ name: 'batches', mode: 'direct', group: 'b' }] })));
+
+    // Assess
+    const busyAware = [
+      joinedArn('autoscaling', 'us-east-1', 'autoScalingGroup:*:autoScalingGroupName/executors-codeintel'),
+    ];
+    expect(statementFor(plan.iamStatements, 'autoscaling:TerminateInstanceInAutoScalingGroup')?.Resource).toEqual(
+      busyAware,
+    );
+    expect(statementFor(plan.iamStatements, 'autoscaling:SetInstanceProtection')?.Resource).toEqual(busyAware);
+    expect(statementFor(plan.iamStatements, 'ec2:DescribeInstances')?.Resource).toBe('*');
+    expect(actionsOf(plain.iamStatements)).not.toContain('autoscaling:TerminateInstanceInAutoScalingGroup');
+    expect(actionsOf(plain.iamStatements)).not.toContain('ec2:DescribeInstances');
   });
 
   it('uses a secret ARN as given', () => {

@@ -7,7 +7,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as z from 'zod';
 import { isolatedEnv } from '../../local/child-env.ts';
-import { zipEntryNames } from './zip-entries.ts';
+import { zipEntries } from './zip-entries.ts';
 
 const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const OSLS = join(REPO_ROOT, 'node_modules', '.bin', 'osls');
@@ -35,7 +35,7 @@ type Statement = z.infer<typeof statementSchema>;
 let packageDir: string;
 let resources: Resource[];
 let statements: Statement[];
-let zipEntries: string[];
+let packaged: { readonly name: string; readonly size: number }[];
 
 function ofType(type: string): Resource[] {
   return resources.filter((resource) => resource.Type === type);
@@ -61,7 +61,7 @@ beforeAll(async () => {
   resources = Object.values(templateSchema.parse(JSON.parse(templateText)).Resources);
   const role = roleSchema.parse(ofType('AWS::IAM::Role')[0]?.Properties);
   statements = role.Policies.flatMap((policy) => policy.PolicyDocument.Statement);
-  zipEntries = zipEntryNames(await readFile(join(packageDir, 'scale.zip')));
+  packaged = zipEntries(await readFile(join(packageDir, 'scale.zip')));
 }, PACKAGE_TIMEOUT_MS + 10_000);
 
 afterAll(async () => {
@@ -148,6 +148,8 @@ describe('osls package with examples/fleetplane.yml', () => {
 
   it('zips the bundled handler, without node_modules or the source map', () => {
     // Assess
-    expect(zipEntries).toEqual(['functions/aws/scale.js']);
+    expect(packaged.map((entry) => entry.name)).toEqual(['functions/aws/scale.js']);
+    // The same compile options as `npm run build`, the SDK schema plugin included, so the same 1 MiB budget holds.
+    expect(packaged[0]?.size).toBeLessThan(1024 * 1024);
   });
 });

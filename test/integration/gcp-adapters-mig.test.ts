@@ -1,6 +1,7 @@
 import {
   AutoscalersClient,
   InstanceGroupManagersClient,
+  InstancesClient,
   RegionAutoscalersClient,
   RegionInstanceGroupManagersClient,
   RegionOperationsClient,
@@ -65,6 +66,7 @@ describe('MIG adapter against the Compute emulator', () => {
       regionOperations: new RegionOperationsClient(options),
       autoscalers: new AutoscalersClient(options),
       regionAutoscalers: new RegionAutoscalersClient(options),
+      instances: new InstancesClient(options),
     };
   });
   afterEach(async () => {
@@ -206,6 +208,123 @@ describe('MIG adapter against the Compute emulator', () => {
     }
     expect(calls('instanceGroupManagers.resize')).toBe(1);
     expect(compute.group(project, 'us-central1-a', 'executors')?.targetSize()).toBe(2);
+  });
+
+  it('reports host names and creation times, reading each zone once for every group in it', async () => {
+    // Prepare
+    const launched = Date.UTC(2025, 1, 27, 9, 30);
+    compute.addGroup({
+      project,
+      region: 'europe-west1',
+      name: 'executors-eu',
+      targetSize: 3,
+      queues: ['codeintel'],
+      instances: ['a', 'b', 'c'].map((zone, index) => ({
+        name: `eu-${zone}`,
+        zone: `europe-west1-${zone}`,
+        createdAt: launched + index * 60_000,
+      })),
+    });
+    const zonalEu: GcpGroupTarget = { ...zonal, zone: 'europe-west1-b', instanceGroupManager: 'executors-b' };
+    compute.addGroup({
+      project,
+      zone: 'europe-west1-b',
+      name: 'executors-b',
+      targetSize: 1,
+      queues: ['batches'],
+      instances: [{ name: 'b-only', createdAt: launched }],
+    });
+    const groups = createMigInstanceGroups(clients);
+
+    // Act
+    const described = await groups.describe([regional, zonalEu]);
+
+    // Assess
+    const reported = (target: GcpGroupTarget) =>
+      snapshotOf(described.get(targetKey(target))).instances.map(({ id, hostname, launchedAt }) => ({
+        id,
+        hostname,
+        launchedAt,
+      }));
+    expect(reported(regional)).toEqual([
+      { id: 'eu-a', hostname: 'eu-a', launchedAt: launched },
+      { id: 'eu-b', hostname: 'eu-b', launchedAt: launched + 60_000 },
+      { id: 'eu-c', hostname: 'eu-c', launchedAt: launched + 120_000 },
+    ]);
+    expect(reported(zonalEu)).toEqual([{ id: 'b-only', hostname: 'b-only', launchedAt: launched }]);
+    expect(calls('instances.list')).toBe(3);
+  });
+
+  it('still describes the group when creation times cannot be read', async () => {
+    // Prepare
+    add(zonal, 2);
+    compute.emulator.injectFault({ kind: 'error', status: 500, operation: 'instances.list' });
+    const groups = createMigInstanceGroups(clients);
+
+    // Act
+    const snapshot = snapshotOf((await groups.describe([zonal])).get(targetKey(zonal)));
+
+    // Assess
+    expect(snapshot.instances).toHaveLength(2);
+    expect(snapshot.instances.every((i) => i.hostname !== undefined && i.launchedAt === undefined)).toBe(true);
+  });
+
+  it('removes exactly the named instances with one deleteInstances, never a resize, and holds the minimum', async () => {
+    // Prepare
+    add(zonal, 3);
+    now += BOOT_MS;
+    const groups = createMigInstanceGroups(clients, { bounds: () => ({ min: 1, max: 5 }) });
+    const [first, second, third] = compute.group(project, 'us-central1-a', 'executors')?.instances() ?? [];
+
+    // Act
+    const outcomes = await groups.removeInstances(zonal, [
+      third?.name ?? '',
+      'ghost',
+      first?.name ?? '',
+      second?.name ?? '',
+    ]);
+    const after = compute.group(project, 'us-central1-a', 'executors');
+
+    // Assess
+    expect([...outcomes]).toEqual([
+      [third?.name, { removed: true }],
+      ['ghost', { removed: false, reason: 'ghost is not in the group', retryable: false }],
+      [first?.name, { removed: true }],
+      [second?.name, { removed: false, reason: 'the target size 1 is at the minimum 1', retryable: false }],
+    ]);
+    expect(after?.targetSize()).toBe(1);
+    expect(after?.instances().map((vm) => [vm.name, vm.currentAction])).toEqual([
+      [first?.name, 'DELETING'],
+      [second?.name, 'NONE'],
+      [third?.name, 'DELETING'],
+    ]);
+    expect(calls('instanceGroupManagers.deleteInstances')).toBe(1);
+    expect(calls('instanceGroupManagers.resize')).toBe(0);
+  });
+
+  it('refuses to remove from a missing group or a non-GCP target, and protects without any request', async () => {
+    // Prepare
+    add(zonal, 1);
+    const groups = createMigInstanceGroups(clients);
+    const aws: GroupTarget = { cloud: 'aws', region: 'us-west-2', autoScalingGroup: 'executors' };
+    const [vm] = compute.group(project, 'us-central1-a', 'executors')?.instances() ?? [];
+
+    // Act
+    const results = await Promise.allSettled([
+      groups.removeInstances({ ...zonal, instanceGroupManager: 'ghost' }, ['vm']),
+      groups.removeInstances(aws, ['i-1']),
+      groups.protectFromScaleIn(aws, ['i-1']),
+    ]);
+    const before = compute.emulator.requests.length;
+    await groups.protectFromScaleIn(zonal, [vm?.name ?? '']);
+
+    // Assess
+    for (const result of results) {
+      expect(result).toMatchObject({ status: 'rejected', reason: expect.any(CloudApiError) });
+    }
+    expect(results[0]).toMatchObject({ reason: { message: expect.stringMatching(/no such managed instance group/) } });
+    expect(compute.emulator.requests.length).toBe(before);
+    expect(compute.group(project, 'us-central1-a', 'executors')?.targetSize()).toBe(1);
   });
 
   it('starts no request once the signal has aborted', async () => {

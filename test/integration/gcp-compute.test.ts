@@ -1,6 +1,7 @@
 import {
   AutoscalersClient,
   InstanceGroupManagersClient,
+  InstancesClient,
   RegionAutoscalersClient,
   RegionInstanceGroupManagersClient,
   RegionOperationsClient,
@@ -133,6 +134,149 @@ describe('Compute emulator with the real instance group manager clients (REST)',
     // Assess
     expect(refused).toMatchObject({ code: 3, message: expect.stringMatching(/not a member/) });
     expect(compute.group(project, zone, 'executors')?.targetSize()).toBe(1);
+  });
+
+  it('deleteInstances stops the VM in the world, interrupting its jobs, and its operation reads DONE on wait', async () => {
+    // Prepare
+    compute.addGroup({ project, zone, name: 'executors', targetSize: 2, queues: ['batches'] });
+    now += BOOT_MS;
+    const vms = await listZonal();
+    const [job] = world.enqueue('batches', 1, { durationMs: 600_000 });
+    const ranOn = world.jobs().find((j) => j.id === job?.id)?.executor;
+    const busy = vms.find((vm) => ranOn?.startsWith(`${vm.name}-`));
+
+    // Act
+    const [operation] = await zonal.deleteInstances({
+      ...zonalGroup,
+      requestId: 'b1a2c3d4-0000-4000-8000-000000000001',
+      instanceGroupManagersDeleteInstancesRequestResource: {
+        instances: [`zones/${zone}/instances/${busy?.name}`],
+      },
+    });
+    const [waited] = await zoneOps.wait({ project, zone, operation: operation.latestResponse.name ?? '' });
+    const requeued = world.jobs().find((j) => j.id === job?.id);
+
+    // Assess
+    expect(busy).toBeDefined();
+    expect(operation.latestResponse).toMatchObject({ operationType: 'compute.instanceGroupManagers.deleteInstances' });
+    expect(waited.status).toBe('DONE');
+    // Back in the queue, and at once taken by the VM left.
+    expect(requeued).toMatchObject({ interruptions: 1, state: 'processing' });
+    expect(requeued?.executor).not.toBe(ranOn);
+    expect(world.instances().filter((i) => i.state === 'terminated')).toHaveLength(1);
+    expect(compute.group(project, zone, 'executors')?.targetSize()).toBe(1);
+  });
+
+  it('fails deleteInstances for a malformed URL, another zone, or URLs mixed with names, even when skipping validation errors', async () => {
+    // Prepare
+    compute.addGroup({ project, zone, name: 'executors', targetSize: 1, queues: ['batches'] });
+    const [vm] = await listZonal();
+    const attempt = (instances: string[]) =>
+      zonal
+        .deleteInstances({
+          ...zonalGroup,
+          instanceGroupManagersDeleteInstancesRequestResource: { instances, skipInstancesOnValidationError: true },
+        })
+        .catch((e: unknown) => e);
+
+    // Act
+    const refused = [
+      await attempt([`zones/${zone}/instances/${vm?.name}`, 'zones//instances/x']),
+      await attempt([`zones/us-east1-b/instances/${vm?.name}`]),
+      await attempt([`zones/${zone}/instances/${vm?.name}`, 'other-vm']),
+    ];
+
+    // Assess
+    expect(refused.map((e) => (e instanceof Error ? [Reflect.get(e, 'code'), e.message] : e))).toEqual([
+      [3, expect.stringMatching(/malformed/)],
+      [3, expect.stringMatching(/not in the zone or region/)],
+      [3, expect.stringMatching(/cannot be mixed/)],
+    ]);
+    expect(compute.group(project, zone, 'executors')?.targetSize()).toBe(1);
+    expect((await listZonal()).map((i) => i.action)).toEqual(['CREATING']);
+  });
+
+  it('deletes by bare name; a VM already being deleted fails the request unless validation errors are skipped', async () => {
+    // Prepare
+    compute.addGroup({ project, zone, name: 'executors', targetSize: 3, queues: ['batches'] });
+    const [first, second] = await listZonal();
+    const remove = (instances: string[], skipInstancesOnValidationError?: boolean) =>
+      zonal.deleteInstances({
+        ...zonalGroup,
+        instanceGroupManagersDeleteInstancesRequestResource: { instances, skipInstancesOnValidationError },
+      });
+
+    // Act
+    await remove([first?.name ?? '']);
+    const again = await remove([first?.name ?? '', second?.name ?? '']).catch((e: unknown) => e);
+    await remove([first?.name ?? '', second?.name ?? ''], true);
+    const [group] = await zonal.get(zonalGroup);
+
+    // Assess
+    expect(again).toMatchObject({ code: 3, message: expect.stringMatching(/already being deleted/) });
+    expect(group?.targetSize).toBe(1);
+    expect(group?.currentActions).toMatchObject({ deleting: 2 });
+  });
+
+  it('refuses a regional deleteInstances naming a VM outside the region', async () => {
+    // Prepare
+    compute.addGroup({ project, region, name: 'executors', targetSize: 2, queues: ['codeintel'] });
+    const regionalGroup = { project, region, instanceGroupManager: 'executors' };
+
+    // Act
+    const refused = await regional
+      .deleteInstances({
+        ...regionalGroup,
+        regionInstanceGroupManagersDeleteInstancesRequestResource: {
+          instances: ['zones/us-central1-a/instances/elsewhere'],
+          skipInstancesOnValidationError: true,
+        },
+      })
+      .catch((e: unknown) => e);
+
+    // Assess
+    expect(refused).toMatchObject({ code: 3 });
+    expect(compute.group(project, region, 'executors')?.targetSize()).toBe(2);
+  });
+
+  it('lists the VMs of every group in a zone with their creation time, by name filter and in pages', async () => {
+    // Prepare
+    const instances = new InstancesClient(gcpClientOptions(compute.emulator));
+    compute.addGroup({
+      project,
+      region,
+      name: 'executors',
+      targetSize: 3,
+      queues: ['codeintel'],
+      instances: [{ name: 'seeded-vm', zone: `${region}-b`, createdAt: Date.UTC(2025, 0, 2, 3, 4, 5, 678) }],
+    });
+    compute.addGroup({ project, zone: `${region}-b`, name: 'zonal', targetSize: 2, queues: ['batches'] });
+
+    // Act
+    const [filtered] = await instances.list(
+      { project, zone: `${region}-b`, filter: '(name = "seeded-vm") OR (name = "not-there")' },
+      { autoPaginate: false },
+    );
+    const [all] = await instances.list({ project, zone: `${region}-b`, maxResults: 2 }, { autoPaginate: true });
+    const [elsewhere] = await instances.list({ project, zone: 'us-east1-b' }, { autoPaginate: false });
+    const badFilter = await instances.list({ project, zone, filter: '(name = "a") OR' }).catch((e: unknown) => e);
+    await instances.close();
+
+    // Assess
+    expect(filtered).toEqual([
+      expect.objectContaining({
+        name: 'seeded-vm',
+        creationTimestamp: '2025-01-01T19:04:05.678-08:00',
+        status: 'PROVISIONING',
+        zone: `https://www.googleapis.com/compute/v1/projects/${project}/zones/${region}-b`,
+      }),
+    ]);
+    expect(Date.parse(filtered[0]?.creationTimestamp ?? '')).toBe(Date.UTC(2025, 0, 2, 3, 4, 5, 678));
+    expect(all.map((i) => i.name)).toEqual([...all.map((i) => i.name)].sort());
+    expect(all).toHaveLength(3);
+    expect(elsewhere).toEqual([]);
+    expect(badFilter).toMatchObject({ code: 3 });
+    expect(compute.emulator.requests.filter((r) => r.operation === 'instances.list')).toHaveLength(5);
   });
 
   it('treats a repeated requestId as the same operation', async () => {

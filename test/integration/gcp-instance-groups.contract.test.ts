@@ -1,6 +1,7 @@
 import {
   AutoscalersClient,
   InstanceGroupManagersClient,
+  InstancesClient,
   type protos,
   RegionAutoscalersClient,
   RegionInstanceGroupManagersClient,
@@ -14,7 +15,11 @@ import { createWorld } from '../../local/world/world.ts';
 import { type GcpGroupTarget, type GroupTarget, targetKey } from '../../shared/domain/fleet.ts';
 import { createMigInstanceGroups, type GroupBounds, type MigClients } from '../../shared/gcp/mig-instance-groups.ts';
 import type { InstanceGroups, InstanceLifecycle } from '../../shared/ports/instance-groups.ts';
-import { defineInstanceGroupsContract, GCP_CONTRACT_TARGETS } from '../contract/instance-groups.contract.ts';
+import {
+  type ContractGroup,
+  defineInstanceGroupsContract,
+  GCP_CONTRACT_TARGETS,
+} from '../contract/instance-groups.contract.ts';
 
 type ManagedInstance = protos.google.cloud.compute.v1.IManagedInstance;
 
@@ -28,15 +33,15 @@ const MIG_STATE: Readonly<Record<InstanceLifecycle, ManagedInstance>> = {
 
 let compute: ComputeEmulator;
 let clients: MigClients;
-/** Instances the contract named, per group: the emulator names and boots its own VMs and has no standby state. */
-let seededInstances: Map<string, ManagedInstance[]>;
+/** The states the contract gave its named instances, per group: the emulator boots its VMs itself and has no standby. */
+let seededStates: Map<string, ReadonlyMap<string, ManagedInstance>>;
 
 /**
- * The real client, except that `listManagedInstances` for a group the contract seeded with named instances answers
- * those instances in Compute's own vocabulary. Everything else, including every other group's instances, is the
+ * The real client, except that `listManagedInstances` reports a seeded instance in the state the contract gave it,
+ * in Compute's own vocabulary, until the emulator deletes it. Everything else, names and zones included, is the
  * emulator's answer.
  */
-function withSeededInstances<T extends object>(client: T): T {
+function withSeededStates<T extends object>(client: T): T {
   return new Proxy(client, {
     get(target, property) {
       const value = Reflect.get(target, property, target);
@@ -51,8 +56,13 @@ function withSeededInstances<T extends object>(client: T): T {
         options: unknown,
       ) => {
         const key = `gcp:${request.project}:${request.zone ?? request.region}:${request.instanceGroupManager}`;
-        const instances = seededInstances.get(key);
-        return instances === undefined ? value.call(target, request, options) : [instances, null, undefined];
+        const states = seededStates.get(key);
+        const [instances, ...rest]: [ManagedInstance[], ...unknown[]] = await value.call(target, request, options);
+        const restated = instances.map((instance) => {
+          const state = states?.get(instance.name ?? '');
+          return state === undefined || instance.currentAction === 'DELETING' ? instance : { ...instance, ...state };
+        });
+        return [restated, ...rest];
       };
     },
   });
@@ -63,14 +73,15 @@ beforeEach(async () => {
   compute = await startComputeEmulator({ world: createWorld({ clock: Date.now }) });
   const options = gcpClientOptions(compute.emulator);
   clients = {
-    zonal: withSeededInstances(new InstanceGroupManagersClient(options)),
-    regional: withSeededInstances(new RegionInstanceGroupManagersClient(options)),
+    zonal: withSeededStates(new InstanceGroupManagersClient(options)),
+    regional: withSeededStates(new RegionInstanceGroupManagersClient(options)),
     zoneOperations: new ZoneOperationsClient(options),
     regionOperations: new RegionOperationsClient(options),
     autoscalers: new AutoscalersClient(options),
     regionAutoscalers: new RegionAutoscalersClient(options),
+    instances: new InstancesClient(options),
   };
-  seededInstances = new Map();
+  seededStates = new Map();
 });
 afterEach(async () => {
   await Promise.all(Object.values(clients).map((client) => client.close()));
@@ -84,16 +95,10 @@ const gcp = (target: GroupTarget): GcpGroupTarget => {
   return target;
 };
 const locationOf = (target: GcpGroupTarget) => target.zone ?? target.region;
-
-/** The emulator applies a resize when it answers, so the answer is all there is to wait for. */
-async function resizeAroundThePort(target: GcpGroupTarget, size: number) {
-  const { project, instanceGroupManager } = target;
-  if (target.zone === undefined) {
-    await clients.regional.resize({ project, region: target.region, instanceGroupManager, size });
-  } else {
-    await clients.zonal.resize({ project, zone: target.zone, instanceGroupManager, size });
-  }
-}
+const emulated = (target: GroupTarget) => {
+  const { project, instanceGroupManager } = gcp(target);
+  return compute.group(project, locationOf(gcp(target)), instanceGroupManager);
+};
 
 defineInstanceGroupsContract(
   'MIG adapter over the Compute emulator (real clients, REST)',
@@ -101,50 +106,75 @@ defineInstanceGroupsContract(
     // A MIG has no min/max: the composition root gives the adapter the fleet's bounds, and so does the subject.
     const bounds = new Map<string, GroupBounds>();
     const adapter = createMigInstanceGroups(clients, { bounds: (target) => bounds.get(targetKey(target)) });
-    // Re-seeding an existing group resizes it through the API; calls through the port wait for that to land.
-    let setup: Promise<unknown> = Promise.resolve();
+    /**
+     * Seeds not applied yet. A group is created on first use, with its last seed, so the instances the contract names
+     * are the group's own VMs from the start rather than a replacement for the ones the emulator would create.
+     */
+    const pending = new Map<string, ContractGroup>();
+    const apply = () => {
+      for (const { target: anyTarget, desired, instances, scalingPolicies = [], min, max } of pending.values()) {
+        const target = gcp(anyTarget);
+        const { project, instanceGroupManager: name } = target;
+        const autoscaler =
+          scalingPolicies[0] === undefined
+            ? undefined
+            : { name: scalingPolicies[0], mode: 'ON' as const, minReplicas: min, maxReplicas: max };
+        const seeds = instances?.map(({ id, launchedAt }) => ({
+          name: id,
+          ...(launchedAt === undefined ? {} : { createdAt: launchedAt }),
+        }));
+        const scope = target.zone === undefined ? { region: target.region } : { zone: target.zone };
+        compute.addGroup({
+          project,
+          name,
+          targetSize: desired,
+          queues: ['codeintel'],
+          autoscaler,
+          instances: seeds,
+          ...scope,
+        });
+        if (instances !== undefined) {
+          seededStates.set(
+            targetKey(target),
+            new Map(instances.map(({ id, lifecycle }) => [id, MIG_STATE[lifecycle]])),
+          );
+        }
+      }
+      pending.clear();
+    };
     const groups: InstanceGroups = {
       describe: async (targets, options) => {
-        await setup;
+        apply();
         return adapter.describe(targets, options);
       },
       setDesiredSize: async (target, size, options) => {
-        await setup;
+        apply();
         return adapter.setDesiredSize(target, size, options);
+      },
+      removeInstances: async (target, instanceIds, options) => {
+        apply();
+        return adapter.removeInstances(target, instanceIds, options);
+      },
+      protectFromScaleIn: async (target, instanceIds, options) => {
+        apply();
+        return adapter.protectFromScaleIn(target, instanceIds, options);
       },
     };
     return {
       groups,
       seed: (...seeds) => {
-        for (const { target: anyTarget, desired, min, max, instances, scalingPolicies = [] } of seeds) {
-          const target = gcp(anyTarget);
-          const key = targetKey(target);
-          bounds.set(key, { min, max });
-          const autoscaler =
-            scalingPolicies[0] === undefined
-              ? undefined
-              : { name: scalingPolicies[0], mode: 'ON' as const, minReplicas: min, maxReplicas: max };
-          const existing = compute.group(target.project, locationOf(target), target.instanceGroupManager);
-          if (existing === undefined) {
-            const { project, instanceGroupManager: name } = target;
-            const scope = target.zone === undefined ? { region: target.region } : { zone: target.zone };
-            compute.addGroup({ project, name, targetSize: desired, queues: ['codeintel'], autoscaler, ...scope });
-          } else {
-            existing.setAutoscaler(autoscaler);
-            if (existing.targetSize() !== desired) {
-              setup = Promise.all([setup, resizeAroundThePort(target, desired)]);
-            }
+        for (const seed of seeds) {
+          if (emulated(seed.target) !== undefined) {
+            throw new Error(`${targetKey(seed.target)} is in use: the MIG subject takes seeds before the first call`);
           }
-          if (instances !== undefined) {
-            seededInstances.set(
-              key,
-              instances.map(({ id, lifecycle }) => ({ name: id, ...MIG_STATE[lifecycle] })),
-            );
-          }
+          pending.set(targetKey(seed.target), seed);
+          bounds.set(targetKey(seed.target), { min: seed.min, max: seed.max });
         }
       },
-      desiredOf: (target) =>
-        compute.group(gcp(target).project, locationOf(gcp(target)), gcp(target).instanceGroupManager)?.targetSize(),
+      desiredOf: (target) => {
+        apply();
+        return emulated(target)?.targetSize();
+      },
       holdScaling: (target, times) =>
         compute.emulator.injectFault({
           kind: 'throttle',
@@ -152,6 +182,16 @@ defineInstanceGroupsContract(
           operation:
             gcp(target).zone === undefined ? 'regionInstanceGroupManagers.resize' : 'instanceGroupManagers.resize',
         }),
+      // GCE gives a VM its instance name as host name, and the contract's instance ids are instance names here.
+      hostnameOf: (instance) => instance.id,
+      // Compute has no per-instance scale-in protection: a MIG picks victims only when resized down.
+      protectedOf: () => undefined,
+      instancesOf: (target) => {
+        apply();
+        return (emulated(target)?.instances() ?? [])
+          .filter((vm) => vm.currentAction !== 'DELETING')
+          .map((vm) => vm.name);
+      },
     };
   },
   GCP_CONTRACT_TARGETS,

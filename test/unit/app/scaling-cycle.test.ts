@@ -428,11 +428,11 @@ describe('runScalingCycle with many fleets', () => {
       },
     };
     const watchedGroups = {
+      ...groups,
       describe: (...args: Parameters<typeof groups.describe>) => {
         described = true;
         return groups.describe(...args);
       },
-      setDesiredSize: groups.setDesiredSize,
     };
 
     // Act
@@ -487,7 +487,7 @@ describe('runScalingCycle with many fleets', () => {
     let inFlight = 0;
     let mostInFlight = 0;
     const slowGroups = {
-      describe: groups.describe,
+      ...groups,
       setDesiredSize: async (target: AwsGroupTarget, size: number) => {
         inFlight += 1;
         mostInFlight = Math.max(mostInFlight, inFlight);
@@ -521,7 +521,7 @@ describe('runScalingCycle with many fleets', () => {
     let resized = 0;
     let resizedBeforeRead: number | undefined;
     const slowGroups = {
-      describe: groups.describe,
+      ...groups,
       setDesiredSize: async (target: AwsGroupTarget, size: number) => {
         await new Promise((resolve) => setTimeout(resolve, 5));
         resized += 1;

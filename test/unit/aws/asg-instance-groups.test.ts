@@ -8,6 +8,7 @@ import {
   ScalingActivityInProgressFault,
   SetDesiredCapacityCommand,
 } from '@aws-sdk/client-auto-scaling';
+import { DescribeInstancesCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { mockClient } from 'aws-sdk-client-mock';
 import { allCustomMatcherWithAliases } from 'aws-sdk-client-mock-vitest';
 import type {} from 'aws-sdk-client-mock-vitest/extend';
@@ -20,6 +21,9 @@ expect.extend(allCustomMatcherWithAliases);
 
 const autoScaling = mockClient(AutoScalingClient);
 const client = new AutoScalingClient({ region: 'us-west-2' });
+const ec2 = mockClient(EC2Client);
+const ec2Client = new EC2Client({ region: 'us-west-2' });
+const clients = { autoScalingFor: () => client, ec2For: () => ec2Client };
 const target = (name: string, region = 'us-west-2'): GroupTarget => ({ cloud: 'aws', region, autoScalingGroup: name });
 const group = (name: string, extra: Partial<AutoScalingGroup> = {}): AutoScalingGroup => ({
   AutoScalingGroupName: name,
@@ -36,6 +40,8 @@ const group = (name: string, extra: Partial<AutoScalingGroup> = {}): AutoScaling
 beforeEach(() => {
   autoScaling.reset();
   autoScaling.on(DescribePoliciesCommand).resolves({ ScalingPolicies: [] });
+  ec2.reset();
+  ec2.on(DescribeInstancesCommand).resolves({ Reservations: [] });
 });
 
 describe('createAsgInstanceGroups describe', () => {
@@ -43,7 +49,7 @@ describe('createAsgInstanceGroups describe', () => {
     // Prepare
     autoScaling.on(DescribeAutoScalingGroupsCommand).resolves({ AutoScalingGroups: [] });
     const names = Array.from({ length: 150 }, (_, i) => `g${i}`);
-    const groups = createAsgInstanceGroups(() => client);
+    const groups = createAsgInstanceGroups(clients);
 
     // Act
     const described = await groups.describe(names.map((name) => target(name)));
@@ -67,7 +73,7 @@ describe('createAsgInstanceGroups describe', () => {
       .on(DescribeAutoScalingGroupsCommand)
       .resolvesOnce({ AutoScalingGroups: [group('a')], NextToken: 'next' })
       .resolvesOnce({ AutoScalingGroups: [group('b', { DesiredCapacity: 4 })] });
-    const groups = createAsgInstanceGroups(() => client);
+    const groups = createAsgInstanceGroups(clients);
 
     // Act
     const described = await groups.describe([target('a'), target('b')]);
@@ -89,7 +95,7 @@ describe('createAsgInstanceGroups describe', () => {
         group('d', { Status: 'Delete in progress' }),
       ],
     });
-    const groups = createAsgInstanceGroups(() => client);
+    const groups = createAsgInstanceGroups(clients);
 
     // Act
     const described = await groups.describe([target('a'), target('d'), target('gone')]);
@@ -119,7 +125,7 @@ describe('createAsgInstanceGroups describe', () => {
     // Prepare
     autoScaling.on(DescribeAutoScalingGroupsCommand).resolves({ AutoScalingGroups: [] });
     const clientFor = vi.fn((_region: string) => client);
-    const groups = createAsgInstanceGroups(clientFor);
+    const groups = createAsgInstanceGroups({ ...clients, autoScalingFor: clientFor });
 
     // Act
     await groups.describe([target('a', 'us-west-2'), target('b', 'eu-west-1'), target('c', 'us-west-2')]);
@@ -141,7 +147,7 @@ describe('createAsgInstanceGroups describe', () => {
     autoScaling
       .on(DescribeAutoScalingGroupsCommand, { AutoScalingGroupNames: ['b'] })
       .resolves({ AutoScalingGroups: [group('b')] });
-    const groups = createAsgInstanceGroups(() => client);
+    const groups = createAsgInstanceGroups(clients);
 
     // Act
     const described = await groups.describe([target('a', 'eu-west-1'), target('b')]);
@@ -175,7 +181,7 @@ describe('createAsgInstanceGroups competing scalers', () => {
           { AutoScalingGroupName: 'other', PolicyName: 'x', PolicyType: 'StepScaling' },
         ],
       });
-    const groups = createAsgInstanceGroups(() => client);
+    const groups = createAsgInstanceGroups(clients);
 
     // Act
     const described = await groups.describe([target('a')]);
@@ -192,7 +198,7 @@ describe('createAsgInstanceGroups competing scalers', () => {
     // Prepare
     scaledGroup();
     let now = 0;
-    const groups = createAsgInstanceGroups(() => client, { clock: () => now, policyCacheMs: 60_000 });
+    const groups = createAsgInstanceGroups(clients, { clock: () => now, policyCacheMs: 60_000 });
 
     // Act
     await groups.describe([target('a')]);
@@ -213,7 +219,7 @@ describe('createAsgInstanceGroups competing scalers', () => {
     scaledGroup();
     autoScaling.on(DescribePoliciesCommand).rejects(new Error('AccessDenied'));
     const logger = { info: vi.fn(), warn: vi.fn(), error: vi.fn() };
-    const groups = createAsgInstanceGroups(() => client, { logger, clock: () => 0 });
+    const groups = createAsgInstanceGroups(clients, { logger, clock: () => 0 });
 
     // Act
     const described = await groups.describe([target('a')]);
@@ -230,7 +236,7 @@ describe('createAsgInstanceGroups setDesiredSize', () => {
   it('sets the desired capacity without honouring cooldowns', async () => {
     // Prepare
     autoScaling.on(SetDesiredCapacityCommand).resolves({});
-    const groups = createAsgInstanceGroups(() => client);
+    const groups = createAsgInstanceGroups(clients);
 
     // Act
     const outcome = await groups.setDesiredSize(target('a'), 3);
@@ -254,7 +260,7 @@ describe('createAsgInstanceGroups setDesiredSize', () => {
   ])('defers on %s instead of failing', async (_, fault) => {
     // Prepare
     autoScaling.on(SetDesiredCapacityCommand).rejects(fault());
-    const groups = createAsgInstanceGroups(() => client);
+    const groups = createAsgInstanceGroups(clients);
 
     // Act
     const outcome = await groups.setDesiredSize(target('a'), 3);
@@ -272,7 +278,7 @@ describe('createAsgInstanceGroups setDesiredSize', () => {
       message: 'New SetDesiredCapacity value 11 is above max value 10 for the AutoScalingGroup.',
     });
     autoScaling.on(SetDesiredCapacityCommand).rejects(cause);
-    const groups = createAsgInstanceGroups(() => client);
+    const groups = createAsgInstanceGroups(clients);
 
     // Act
     const resize = groups.setDesiredSize(target('a'), 11);
@@ -284,7 +290,7 @@ describe('createAsgInstanceGroups setDesiredSize', () => {
 
   it('refuses a negative or fractional size without calling AWS', async () => {
     // Prepare
-    const groups = createAsgInstanceGroups(() => client);
+    const groups = createAsgInstanceGroups(clients);
 
     // Act
     const resizes = [groups.setDesiredSize(target('a'), -1), groups.setDesiredSize(target('a'), 1.5)];

@@ -266,6 +266,35 @@ fleets:
   });
 });
 
+describe('busy-aware scale-in settings', () => {
+  const withScaleIn = (scaleIn: string, busySignal = '') =>
+    VALID.replace('    maxInstances: 10\n', `    maxInstances: 10\n    scaleIn: ${scaleIn}\n`) + busySignal;
+
+  it("reads the busy signal and each fleet's scale-in mode and victim order, with defaults", () => {
+    const config = parseConfigText(
+      withScaleIn('{ mode: busy-signal }', 'busySignal:\n  url: http://sourcegraph-worker:6996/metrics\n'),
+      'test',
+      { AWS_REGION: 'us-east-1' },
+    );
+    expect(config.busySignal).toEqual({ url: 'http://sourcegraph-worker:6996/metrics', timeoutMs: 5000 });
+    expect(config.fleets[0]?.scaleIn).toEqual({ mode: 'busy-signal', order: 'oldest-first' });
+    expect(config.fleets[1]?.scaleIn).toBeUndefined();
+  });
+
+  it('refuses busy-signal scale-in without a busy signal, and unknown modes and orders, all at once', () => {
+    expect(problemsOf(() => parseConfigText(withScaleIn('{ mode: busy-signal }'), 'test', {}))).toEqual([
+      "fleets[0].scaleIn.mode: busy-signal needs busySignal.url (where the executors' running jobs are read)",
+    ]);
+    const problems = problemsOf(() =>
+      parseConfigText(withScaleIn('{ mode: gentle, order: random }', 'busySignal: { url: ftp://x }\n'), 'test', {}),
+    );
+    expect(problems).toHaveLength(3);
+    expect(problems.join('\n')).toMatch(/fleets\[0\]\.scaleIn\.mode/);
+    expect(problems.join('\n')).toMatch(/fleets\[0\]\.scaleIn\.order/);
+    expect(problems.join('\n')).toMatch(/busySignal\.url/);
+  });
+});
+
 describe('parseWorkerEnv (drop-in mode)', () => {
   const WORKER_ENV = {
     SRC_ENDPOINT: 'https://sourcegraph.example.com',

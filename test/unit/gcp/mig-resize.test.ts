@@ -1,6 +1,7 @@
 import {
   AutoscalersClient,
   InstanceGroupManagersClient,
+  InstancesClient,
   type protos,
   RegionAutoscalersClient,
   RegionInstanceGroupManagersClient,
@@ -32,6 +33,7 @@ function clientsAnswering(...answers: Operation[]): MigClients {
     regionOperations: new RegionOperationsClient(options),
     autoscalers: new AutoscalersClient(options),
     regionAutoscalers: new RegionAutoscalersClient(options),
+    instances: new InstancesClient(options),
   };
 }
 

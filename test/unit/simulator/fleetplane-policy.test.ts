@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../../../shared/config/index.ts';
 import { createSimTask, SimTaskStalledError } from '../../../simulator/coroutine.ts';
@@ -114,5 +115,63 @@ describe('simulated tasks (real async code on simulated time)', () => {
       createFleetplanePolicy({ config: { pollIntervalSeconds: 0 }, fleet: { scaleInWindowSeconds: 5 } }),
     ).toThrow(ConfigError);
     expect(createFleetplanePolicy({ fleet: { scaleInWindowSeconds: 300 } }).description).toContain('300s window');
+  });
+});
+
+describe('fleetplane with busy-signal scale-in', () => {
+  const busyAware = () => createFleetplanePolicy({ fleet: { scaleIn: { mode: 'busy-signal' } } });
+
+  it('never interrupts a job, keeps the size within bounds, and returns to the minimum once the queue drains', async () => {
+    const job = fc.record({
+      arrivalS: fc.integer({ min: 0, max: 1700 }),
+      queue: fc.constantFrom('codeintel' as const, 'batches' as const),
+      durationS: fc.integer({ min: 5, max: 900 }),
+    });
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(job, { minLength: 1, maxLength: 120 }),
+        fc.integer({ min: 0, max: 2 }),
+        fc.integer({ min: 3, max: 12 }),
+        async (jobs, min, max) => {
+          const trace: Trace = {
+            name: 'random',
+            jobs: [...jobs].sort((a, b) => a.arrivalS - b.arrivalS),
+            durationS: 1800,
+          };
+          const bounds = { ...scenario, minInstances: min, maxInstances: max, tailSeconds: 3600 };
+          const result = await simulatePolicy(trace, bounds, busyAware());
+          expect(result.interruptedJobs).toBe(0);
+          for (const point of result.timeline) {
+            expect(point.desired).toBeGreaterThanOrEqual(min);
+            expect(point.desired).toBeLessThanOrEqual(max);
+          }
+          // Drained: the 600-s window (in whole published minutes) plus one cycle later, the group is at its minimum.
+          const drained = result.timeline.findLast((point) => point.depth > 0)?.t ?? 0;
+          const settled = result.timeline.filter((point) => point.t >= drained + 600 + 120);
+          expect(settled.length).toBeGreaterThan(0);
+          expect(settled.every((point) => point.desired === min)).toBe(true);
+        },
+      ),
+      { numRuns: 12 },
+    );
+  });
+
+  it('waits less than when the cloud picks the victims, on a day with many scale-ins', async () => {
+    const jobs = Array.from(
+      { length: 400 },
+      (_, index): TraceJob => ({
+        arrivalS: (index * 263) % 7000,
+        queue: 'codeintel',
+        durationS: 60 + ((index * 97) % 1200),
+      }),
+    ).sort((a, b) => a.arrivalS - b.arrivalS);
+    const trace: Trace = { name: 'churn', jobs, durationS: 7200 };
+    const [cloudPicks, idleOnly] = await Promise.all([
+      simulatePolicy(trace, scenario, createFleetplanePolicy()),
+      simulatePolicy(trace, scenario, busyAware()),
+    ]);
+    expect(cloudPicks.interruptedJobs).toBeGreaterThan(0);
+    expect(idleOnly.interruptedJobs).toBe(0);
+    expect(idleOnly.wait.max).toBeLessThan(cloudPicks.wait.max);
   });
 });

@@ -1,0 +1,162 @@
+import { describe, expect, it } from 'vitest';
+import { runScalingCycle, type ScalingDeps, type ScalingSettings } from '../../../shared/app/scaling-cycle.ts';
+import type { AwsGroupTarget, Fleet } from '../../../shared/domain/fleet.ts';
+import { normalizeAllocations } from '../../../shared/domain/queue-metric.ts';
+import { createInMemoryInstanceGroups, createInMemoryQueueMetrics } from '../../../shared/fakes/index.ts';
+import { silentLogger } from '../../../shared/observability/logger.ts';
+import type { BusyReading, BusySignal } from '../../../shared/ports/busy-signal.ts';
+import type { GroupInstance } from '../../../shared/ports/instance-groups.ts';
+
+const NOW = Date.UTC(2026, 10, 27, 12);
+const GROUP: AwsGroupTarget = { cloud: 'aws', region: 'us-east-1', autoScalingGroup: 'executors' };
+const FLEET: Fleet = {
+  name: 'codeintel',
+  queues: ['codeintel'],
+  series: 'codeintel',
+  mode: 'direct',
+  target: GROUP,
+  jobsPerInstance: 4,
+  minInstances: 0,
+  maxInstances: 10,
+  scaleInWindowSeconds: 600,
+  scaleIn: { mode: 'busy-signal', order: 'oldest-first' },
+};
+
+const instance = (n: number, lifecycle: GroupInstance['lifecycle'] = 'in-service'): GroupInstance => ({
+  id: `i-${n}`,
+  lifecycle,
+  state: lifecycle,
+  hostname: `ip-10-0-0-${n}`,
+  launchedAt: NOW - (10 - n) * 60_000,
+});
+
+/** Answers each read with the next scripted reading (the last one repeats). */
+function scriptedBusy(...readings: BusyReading[]): BusySignal & { reads: number } {
+  return {
+    reads: 0,
+    async read() {
+      const reading = readings[Math.min(this.reads, readings.length - 1)] as BusyReading;
+      this.reads += 1;
+      return reading;
+    },
+  };
+}
+const jobs = (running: Record<number, number>): BusyReading => ({
+  known: true,
+  observedAt: NOW,
+  runningJobs: new Map(Object.entries(running).map(([n, count]) => [`ip-10-0-0-${n}-0c1d`, count])),
+});
+
+/** Four instances serving a queue that needs one: three may go, once the window has seen nothing more. */
+function setup(busy: BusySignal | undefined, fleet: Fleet = FLEET) {
+  const groups = createInMemoryInstanceGroups([
+    { target: GROUP, desired: 4, min: 0, max: 10, instances: [1, 2, 3, 4].map((n) => instance(n)) },
+  ]);
+  const metrics = createInMemoryQueueMetrics({ clock: () => NOW });
+  for (let ago = 10; ago >= 1; ago--) {
+    metrics.record({ series: 'codeintel', environment: 'prod', value: 3 }, NOW - ago * 60_000);
+  }
+  const deps: ScalingDeps = {
+    depths: { read: async () => ({ codeintel: { ok: true, depth: 3, observedAt: NOW } }) },
+    metrics,
+    history: metrics,
+    groups,
+    clock: () => NOW,
+    logger: silentLogger,
+    ...(busy === undefined ? {} : { busy }),
+  };
+  const settings: ScalingSettings = {
+    cloud: 'aws',
+    environment: 'prod',
+    allocations: normalizeAllocations({}, { aws: true, gcp: false }).allocations,
+    series: ['codeintel'],
+    fleets: [fleet],
+  };
+  return { deps, settings, groups };
+}
+
+describe('busy-aware scale-in', () => {
+  it('removes only idle instances, oldest first, lowering the desired size by as many', async () => {
+    // Prepare: i-1 (oldest) runs a job; i-2, i-3, i-4 are idle
+    const busy = scriptedBusy(jobs({ 1: 2, 2: 0, 3: 0, 4: 0 }));
+    const { deps, settings, groups } = setup(busy);
+
+    // Act
+    const report = await runScalingCycle(deps, settings);
+
+    // Assess
+    expect(report.fleets[0]).toMatchObject({ reason: 'scale-in', action: 'removed-idle', current: 4, desired: 1 });
+    expect(groups.removeCalls().map((call) => call.instanceId)).toEqual(['i-2', 'i-3', 'i-4']);
+    expect(groups.getGroup(GROUP)?.instances.map((kept) => kept.id)).toEqual(['i-1']);
+    expect(groups.resizeCalls()).toEqual([]);
+    expect(busy.reads).toBe(2);
+  });
+
+  it('keeps an instance that took a job between the choice and the re-check', async () => {
+    // Prepare
+    const busy = scriptedBusy(jobs({ 1: 1, 2: 0, 3: 0, 4: 0 }), jobs({ 1: 1, 2: 1, 3: 0, 4: 0 }));
+    const { deps, settings, groups } = setup(busy);
+
+    // Act
+    const report = await runScalingCycle(deps, settings);
+
+    // Assess
+    expect(groups.removeCalls().map((call) => call.instanceId)).toEqual(['i-3', 'i-4']);
+    expect(report.fleets[0]).toMatchObject({ action: 'removed-idle', desired: 2 });
+    expect(report.fleets[0]?.detail).toContain('only 2 of 3 removable');
+  });
+
+  it('counts an instance with no executor, or no host name, as busy', async () => {
+    // Prepare: i-3 has no executor in the signal, i-4 has no host name
+    const busy = scriptedBusy(jobs({ 1: 0, 2: 0, 4: 0 }));
+    const { deps, settings, groups } = setup(busy);
+    groups.setInstances(GROUP, [instance(1), instance(2), instance(3), { ...instance(4), hostname: undefined }]);
+
+    // Act
+    await runScalingCycle(deps, settings);
+
+    // Assess
+    expect(groups.removeCalls().map((call) => call.instanceId)).toEqual(['i-1', 'i-2']);
+  });
+
+  it('removes nothing while the busy signal is unknown, and says why', async () => {
+    // Prepare
+    const busy = scriptedBusy({ known: false, reason: 'metrics endpoint answered 503' });
+    const { deps, settings, groups } = setup(busy);
+
+    // Act
+    const report = await runScalingCycle(deps, settings);
+
+    // Assess
+    expect(report.fleets[0]).toMatchObject({ status: 'ok', action: 'none', desired: 4 });
+    expect(report.fleets[0]?.detail).toContain('scale-in held; busy signal unknown: metrics endpoint answered 503');
+    expect(groups.removeCalls()).toEqual([]);
+    expect(groups.resizeCalls()).toEqual([]);
+  });
+
+  it('never reads the busy signal when nothing is to be removed', async () => {
+    // Prepare: the fleet's minimum is every instance it has
+    const busy = scriptedBusy(jobs({}));
+    const { deps, settings } = setup(busy, { ...FLEET, minInstances: 4 });
+
+    // Act
+    const report = await runScalingCycle(deps, settings);
+
+    // Assess
+    expect(report.fleets[0]).toMatchObject({ action: 'none' });
+    expect(busy.reads).toBe(0);
+  });
+
+  it('resizes as before for fleets that let the cloud pick', async () => {
+    // Prepare
+    const busy = scriptedBusy(jobs({ 1: 1 }));
+    const { deps, settings, groups } = setup(busy, { ...FLEET, scaleIn: { mode: 'resize', order: 'oldest-first' } });
+
+    // Act
+    await runScalingCycle(deps, settings);
+
+    // Assess
+    expect(groups.resizeCalls().map((call) => call.size)).toEqual([1]);
+    expect(busy.reads).toBe(0);
+  });
+});
