@@ -4,6 +4,7 @@
  */
 import { GENERATORS, type GeneratorName, generateTrace } from '../simulator/generators.ts';
 import type { PolicyResult, Scenario, Trace, TraceJob } from '../simulator/model.ts';
+import { createFleetplanePolicy } from '../simulator/policies/fleetplane.ts';
 import { POLICY_NAMES, policiesNamed } from '../simulator/policies/index.ts';
 import { scenarioOf } from '../simulator/scenario.ts';
 import { simulate } from '../simulator/simulate.ts';
@@ -93,51 +94,57 @@ function spread(runs: Runs, pick: (results: readonly PolicyResult[]) => number) 
 const range = ({ low, high }: { low: number; high: number }, unit = '') =>
   `${formatNumber(low)}–${formatNumber(high)}${unit}`;
 
+/** The fleetplane variants P2 runs: as configured by default (the cloud picks scale-in victims), and busy-aware. */
+const FLEETPLANE_VARIANTS = ['fleetplane', 'fleetplane/busy-signal'] as const;
+type FleetplaneVariant = (typeof FLEETPLANE_VARIANTS)[number];
+const COMPARED = [...FLEETPLANE_VARIANTS, 'tf-aws', 'gce', 'buildkite'] as const;
+
 function jobWaitFigures(generator: GeneratorName, runs: Runs): BenchFigure[] {
   const id = (name: string) => `P2.${generator}.${name}`;
   const seeds = `median of seeds ${P2_SEEDS.join(', ')}`;
   const perPolicy = (pick: (result: PolicyResult) => number, unit: string) =>
-    POLICY_NAMES.map((policy) => {
+    COMPARED.map((policy) => {
       const values = spread(runs, (results) => pick(resultOf(results, policy)));
       return `${policy} ${formatNumber(values.median)}${unit === '' ? '' : ` ${unit}`} (${range(values)})`;
     }).join(', ');
-  const waitVs = (policy: 'tf-aws' | 'gce', times: number): BenchFigure => {
+  const suffix = (variant: FleetplaneVariant) => (variant === 'fleetplane' ? '' : '.busy-signal');
+  const waitVs = (variant: FleetplaneVariant, policy: 'tf-aws' | 'gce', times: number): BenchFigure => {
     const values = spread(runs, (results) =>
-      ratio(resultOf(results, policy).wait.p95, resultOf(results, 'fleetplane').wait.p95),
+      ratio(resultOf(results, policy).wait.p95, resultOf(results, variant).wait.p95),
     );
     return {
-      id: id(`p95-vs-${policy}`),
+      id: id(`p95-vs-${policy}${suffix(variant)}`),
       benchmark: 'P2',
-      label: `${generator}: ${policy} p95 wait ÷ fleetplane p95 wait (${seeds})`,
+      label: `${generator}: ${policy} p95 wait ÷ ${variant} p95 wait (${seeds})`,
       value: values.median,
       unit: '×',
       target: { op: '>=', value: times },
       note: `range over the seeds ${range(values, '×')}`,
     };
   };
-  const costVs = (policy: 'tf-aws' | 'gce'): BenchFigure => {
+  const costVs = (variant: FleetplaneVariant, policy: 'tf-aws' | 'gce'): BenchFigure => {
     const values = spread(
       runs,
-      (results) => resultOf(results, 'fleetplane').instanceMinutes / resultOf(results, policy).instanceMinutes,
+      (results) => resultOf(results, variant).instanceMinutes / resultOf(results, policy).instanceMinutes,
     );
     return {
-      id: id(`instance-minutes-vs-${policy}`),
+      id: id(`instance-minutes-vs-${policy}${suffix(variant)}`),
       benchmark: 'P2',
-      label: `${generator}: fleetplane instance-minutes ÷ ${policy}'s (${seeds})`,
+      label: `${generator}: ${variant} instance-minutes ÷ ${policy}'s (${seeds})`,
       value: values.median,
       unit: '×',
       target: { op: '<=', value: 1 },
       note: `range over the seeds ${range(values, '×')}`,
     };
   };
-  const fleetplane = (pick: (result: PolicyResult) => number) =>
-    spread(runs, (results) => pick(resultOf(results, 'fleetplane'))).median;
+  const median = (variant: FleetplaneVariant, pick: (result: PolicyResult) => number) =>
+    spread(runs, (results) => pick(resultOf(results, variant))).median;
   return [
     {
       id: id('fleetplane-p95'),
       benchmark: 'P2',
       label: `${generator}: fleetplane p95 job wait (${seeds})`,
-      value: fleetplane((result) => result.wait.p95),
+      value: median('fleetplane', (result) => result.wait.p95),
       unit: 's',
       note: `p95 wait, median (range): ${perPolicy((result) => result.wait.p95, 's')}`,
     },
@@ -145,16 +152,18 @@ function jobWaitFigures(generator: GeneratorName, runs: Runs): BenchFigure[] {
       id: id('fleetplane-instance-minutes'),
       benchmark: 'P2',
       label: `${generator}: fleetplane instance-minutes (${seeds})`,
-      value: fleetplane((result) => result.instanceMinutes),
+      value: median('fleetplane', (result) => result.instanceMinutes),
       unit: 'min',
       note:
         `instance-minutes, median (range): ${perPolicy((result) => result.instanceMinutes, 'min')}; ` +
         `interrupted job runs: ${perPolicy((result) => result.interruptedJobs, '')}`,
     },
-    waitVs('tf-aws', 5),
-    waitVs('gce', 2),
-    costVs('tf-aws'),
-    costVs('gce'),
+    ...FLEETPLANE_VARIANTS.flatMap((variant) => [
+      waitVs(variant, 'tf-aws', 5),
+      waitVs(variant, 'gce', 2),
+      costVs(variant, 'tf-aws'),
+      costVs(variant, 'gce'),
+    ]),
   ];
 }
 
@@ -166,11 +175,10 @@ export const jobWaitSuite: BenchSuite = {
     for (const generator of Object.keys(GENERATORS) as GeneratorName[]) {
       const runs: PolicyResult[][] = [];
       for (const seed of P2_SEEDS) {
-        const report = await simulate(
-          generateTrace(generator, seed),
-          { ...scenario, seed },
-          policiesNamed(POLICY_NAMES),
-        );
+        const report = await simulate(generateTrace(generator, seed), { ...scenario, seed }, [
+          ...policiesNamed(POLICY_NAMES),
+          createFleetplanePolicy({ fleet: { scaleIn: { mode: 'busy-signal' } } }),
+        ]);
         runs.push([...report.results]);
       }
       figures.push(...jobWaitFigures(generator, runs));

@@ -51,7 +51,8 @@ export function createFleetplanePolicy(options: Partial<FleetplaneOptions> = {})
   const fleet = config.fleets[0];
   const scaleIn = fleet?.scaleIn?.mode === 'busy-signal' ? 'idle instances only' : 'the cloud picks';
   return {
-    name: 'fleetplane',
+    // Two fleetplane runs side by side (say, one per scale-in mode) must be told apart in a report.
+    name: fleet?.scaleIn?.mode === 'busy-signal' ? 'fleetplane/busy-signal' : 'fleetplane',
     description:
       `fleetplane direct mode: the real scale invocation every ${settings.scheduleSeconds}s, polling every ` +
       `${config.pollIntervalSeconds}s for ${config.invocationSeconds}s, scale-in after a ` +

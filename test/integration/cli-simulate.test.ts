@@ -54,6 +54,23 @@ describe('fleetplane simulate', () => {
     expect((await readFile(saved, 'utf8')).split('\n')[0]).toBe('arrival_s,queue,duration_s');
   });
 
+  it('runs fleetplane with busy-aware scale-in when asked, interrupting no job', async () => {
+    const run = await fleetplane([
+      '--generator',
+      'spiky',
+      '--policies',
+      'fleetplane',
+      '--scale-in',
+      'busy-signal',
+      '--json',
+    ]);
+    expect(run.code).toBe(0);
+    const report: SimulationReport = JSON.parse(run.stdout);
+    expect(report.results.map((result) => [result.policy, result.interruptedJobs])).toEqual([
+      ['fleetplane/busy-signal', 0],
+    ]);
+  });
+
   it('names every problem of a bad trace and exits 2, without a stack trace', async () => {
     const trace = join(dir, 'bad.csv');
     await writeFile(trace, 'arrival_s,queue,duration_s\n-1,codeintel,10\n5,indexing,10\n7,batches,0\n');
