@@ -294,6 +294,7 @@ function assess(
     fleet: { min: fleet.minInstances, max: fleet.maxInstances },
     group: { min: group.min, max: group.max },
     maxDemandAgeMs: fleet.scaleInWindowSeconds * 1000,
+    ...(fleet.controls === undefined ? {} : { controls: fleet.controls }),
   };
   const decision = decideCapacity({ ...inputs, recentPeak: { known: false, reason: 'not read yet' } });
   return { fleet, target, value, group, demand, inputs, decision };

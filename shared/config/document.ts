@@ -1,5 +1,6 @@
 import * as z from 'zod';
 import { MODES, SCALE_IN_MODES } from '../domain/fleet.ts';
+import { PAUSES } from '../domain/policy.ts';
 import { CLOUDS } from '../domain/queue-metric.ts';
 import { QUEUE_NAMES } from '../domain/queues.ts';
 import { VICTIM_ORDERS } from '../domain/scale-in.ts';
@@ -56,8 +57,13 @@ const fleet = z.strictObject({
     .strictObject({
       mode: z.enum(SCALE_IN_MODES).default('resize'),
       order: z.enum(VICTIM_ORDERS).default('oldest-first'),
+      maxStep: z.number().int().positive().optional(),
     })
     .optional(),
+  scaleOut: z.strictObject({ maxStep: z.number().int().positive().optional() }).optional(),
+  /** Extra warm instances kept while any job exists. */
+  idleBuffer: z.number().int().nonnegative().default(0),
+  pause: z.enum(PAUSES).default('none'),
 });
 
 const allocations = z.partialRecord(queueName, z.partialRecord(z.enum(CLOUDS), z.number().min(0).max(1)));

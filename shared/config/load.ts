@@ -157,6 +157,11 @@ function crossFieldProblems(document: ConfigDocument, env: Env): string[] {
     if (fleet.mode !== 'metrics' && fleet.target === undefined) {
       problems.push(`${at}.target: required in ${fleet.mode} mode (the group to resize)`);
     }
+    if (fleet.idleBuffer >= fleet.maxInstances) {
+      problems.push(
+        `${at}.idleBuffer: ${fleet.idleBuffer} warm instances leave no room for one running jobs within maxInstances ${fleet.maxInstances}`,
+      );
+    }
     if (fleet.scaleIn?.mode === 'busy-signal' && document.busySignal === undefined) {
       problems.push(
         `${at}.scaleIn.mode: busy-signal needs busySignal.url (where the executors' running jobs are read)`,
@@ -221,8 +226,22 @@ function toFleet(document: ConfigDocument['fleets'][number]): Fleet {
     minInstances: document.minInstances,
     maxInstances: document.maxInstances,
     scaleInWindowSeconds: document.scaleInWindowSeconds,
-    ...(document.scaleIn === undefined ? {} : { scaleIn: document.scaleIn }),
+    ...(document.scaleIn === undefined
+      ? {}
+      : { scaleIn: { mode: document.scaleIn.mode, order: document.scaleIn.order } }),
+    ...controlsOf(document),
   };
+}
+
+/** Only the controls a fleet sets, so a fleet without any decides exactly as before. */
+function controlsOf(document: ConfigDocument['fleets'][number]): Pick<Fleet, 'controls'> {
+  const controls = {
+    ...(document.pause === 'none' ? {} : { pause: document.pause }),
+    ...(document.scaleOut?.maxStep === undefined ? {} : { maxScaleOutStep: document.scaleOut.maxStep }),
+    ...(document.scaleIn?.maxStep === undefined ? {} : { maxScaleInStep: document.scaleIn.maxStep }),
+    ...(document.idleBuffer === 0 ? {} : { idleBuffer: document.idleBuffer }),
+  };
+  return Object.keys(controls).length === 0 ? {} : { controls };
 }
 
 /** The document's target as the domain types it: a GCP group is zonal or regional, never both (checked above). */

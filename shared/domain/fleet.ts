@@ -1,3 +1,4 @@
+import type { CapacityControls } from './policy.ts';
 import type { QueueName, SeriesName } from './queues.ts';
 import type { VictimOrder } from './scale-in.ts';
 
@@ -59,6 +60,8 @@ export interface Fleet {
   readonly scaleInWindowSeconds: number;
   /** How instances are chosen when the fleet shrinks; absent: `resize`. */
   readonly scaleIn?: ScaleInSettings;
+  /** Pauses, step limits and the idle buffer; absent: none. */
+  readonly controls?: CapacityControls;
 }
 
 /**

@@ -25,6 +25,8 @@ export const Reason = {
   WindowUnknown: 'window-unknown',
   /** Fewer instances would do now, but demand seen within the stabilization window still needs the current size. */
   Stabilizing: 'stabilizing',
+  /** The admin paused this direction for the fleet: the size that demand wants is logged, not applied. */
+  Paused: 'paused',
 } as const;
 export type Reason = (typeof Reason)[keyof typeof Reason];
 
@@ -43,6 +45,20 @@ export interface Bounds {
   readonly max: number;
 }
 
+export const PAUSES = ['none', 'scale-in', 'scale-out', 'both'] as const;
+export type Pause = (typeof PAUSES)[number];
+
+/** A fleet's own limits on how the policy moves: all optional, all only ever make a move smaller or later. */
+export interface CapacityControls {
+  readonly pause?: Pause;
+  /** At most this many instances added in one decision. */
+  readonly maxScaleOutStep?: number;
+  /** At most this many instances removed in one decision. */
+  readonly maxScaleInStep?: number;
+  /** Extra instances kept warm while any job exists (queued or running). */
+  readonly idleBuffer?: number;
+}
+
 export interface CapacityInputs {
   /** Epoch milliseconds. */
   readonly now: number;
@@ -59,6 +75,7 @@ export interface CapacityInputs {
   readonly group: Bounds;
   /** Depth older than this (milliseconds) is stale. */
   readonly maxDemandAgeMs: number;
+  readonly controls?: CapacityControls;
 }
 
 export interface CapacityDecision {
@@ -105,9 +122,10 @@ export function decideCapacity(inputs: CapacityInputs): CapacityDecision {
     ...extra,
   });
 
-  // Adding capacity is safe on any data; removing it is not.
+  // Adding capacity is safe on any data; removing it is not. A pause still holds: the admin asked for no change.
+  const pausedOut = inputs.controls?.pause === 'scale-out' || inputs.controls?.pause === 'both';
   const holdOnMissingData = (reason: Reason, detail: string) =>
-    current < bounds.min
+    current < bounds.min && !pausedOut
       ? decide(bounds.min, Reason.RaiseToMin, `${detail}; raised to the minimum ${bounds.min}`)
       : decide(current, reason, `${detail}; holding ${current}`);
   if (!demand.known) {
@@ -119,12 +137,23 @@ export function decideCapacity(inputs: CapacityInputs): CapacityDecision {
     return holdOnMissingData(Reason.DemandStale, `queue depth is ${Math.round(ageMs / 1000)}s old (limit ${limit}s)`);
   }
 
-  const needed = instancesFor(demand.jobs, jobsPerInstance);
+  const controls = inputs.controls ?? {};
+  const buffer = demand.jobs > 0 ? (controls.idleBuffer ?? 0) : 0;
+  const needed = instancesFor(demand.jobs, jobsPerInstance) + buffer;
   const wanted = clamp(needed, bounds);
-  const numbers = `${demand.jobs} jobs / ${jobsPerInstance} per instance = ${needed}, bounds [${bounds.min}, ${bounds.max}]`;
+  const withBuffer = buffer > 0 ? ` + ${buffer} warm` : '';
+  const numbers = `${demand.jobs} jobs / ${jobsPerInstance} per instance${withBuffer} = ${needed}, bounds [${bounds.min}, ${bounds.max}]`;
   if (wanted > current) {
+    if (controls.pause === 'scale-out' || controls.pause === 'both') {
+      return decide(current, Reason.Paused, `${numbers}; scale-out paused, holding ${current} (wanted ${wanted})`, {
+        needed,
+      });
+    }
+    const step = controls.maxScaleOutStep;
+    const target = step === undefined ? wanted : Math.min(wanted, current + step);
+    const limited = target < wanted ? ` (step limit ${step}; ${wanted} wanted)` : '';
     const reason = needed >= bounds.min ? Reason.ScaleOut : Reason.RaiseToMin;
-    return decide(wanted, reason, `${numbers}; ${current} → ${wanted}`, { needed });
+    return decide(target, reason, `${numbers}; ${current} → ${target}${limited}`, { needed });
   }
   if (wanted === current) {
     return decide(current, Reason.AtTarget, numbers, { needed });
@@ -137,11 +166,25 @@ export function decideCapacity(inputs: CapacityInputs): CapacityDecision {
       needed,
     });
   }
-  const floor = clamp(instancesFor(Math.max(inputs.recentPeak.jobs, demand.jobs), jobsPerInstance), bounds);
-  const target = Math.max(wanted, floor);
+  const peakJobs = Math.max(inputs.recentPeak.jobs, demand.jobs);
+  // The window's jobs kept their warm instances too: the floor holds them as long as the peak does.
+  const floor = clamp(
+    instancesFor(peakJobs, jobsPerInstance) + (peakJobs > 0 ? (controls.idleBuffer ?? 0) : 0),
+    bounds,
+  );
+  const shrinkTo = Math.max(wanted, floor);
   const window = `window peak ${inputs.recentPeak.jobs} jobs needs ${floor}`;
-  if (target >= current) {
+  if (shrinkTo >= current) {
     return decide(current, Reason.Stabilizing, `${numbers}; ${window}`, { needed, floor });
   }
-  return decide(target, Reason.ScaleIn, `${numbers}; ${window}; ${current} → ${target}`, { needed, floor });
+  if (controls.pause === 'scale-in' || controls.pause === 'both') {
+    return decide(current, Reason.Paused, `${numbers}; ${window}; scale-in paused, holding ${current}`, {
+      needed,
+      floor,
+    });
+  }
+  const step = controls.maxScaleInStep;
+  const target = step === undefined ? shrinkTo : Math.max(shrinkTo, current - step);
+  const limited = target > shrinkTo ? ` (step limit ${step}; ${shrinkTo} allowed)` : '';
+  return decide(target, Reason.ScaleIn, `${numbers}; ${window}; ${current} → ${target}${limited}`, { needed, floor });
 }

@@ -295,6 +295,38 @@ describe('busy-aware scale-in settings', () => {
   });
 });
 
+describe('fleet controls', () => {
+  const withKeys = (keys: string) => VALID.replace('    maxInstances: 10\n', `    maxInstances: 10\n${keys}`);
+
+  it('reads pauses, step limits and the idle buffer; a fleet without them has no controls', () => {
+    const config = parseConfigText(
+      withKeys('    pause: scale-in\n    idleBuffer: 2\n    scaleOut: { maxStep: 3 }\n    scaleIn: { maxStep: 1 }\n'),
+      'test',
+      { AWS_REGION: 'us-east-1' },
+    );
+    expect(config.fleets[0]?.controls).toEqual({
+      pause: 'scale-in',
+      maxScaleOutStep: 3,
+      maxScaleInStep: 1,
+      idleBuffer: 2,
+    });
+    expect(config.fleets[0]?.scaleIn).toEqual({ mode: 'resize', order: 'oldest-first' });
+    expect(config.fleets[1]?.controls).toBeUndefined();
+  });
+
+  it('refuses a buffer that can never fit, an unknown pause and a zero step, all at once', () => {
+    const problems = problemsOf(() =>
+      parseConfigText(withKeys('    idleBuffer: 10\n    pause: sometimes\n    scaleOut: { maxStep: 0 }\n'), 'test', {}),
+    );
+    expect(problems.join('\n')).toMatch(/fleets\[0\]\.pause/);
+    expect(problems.join('\n')).toMatch(/fleets\[0\]\.scaleOut\.maxStep/);
+    const buffer = problemsOf(() => parseConfigText(withKeys('    idleBuffer: 10\n'), 'test', {}));
+    expect(buffer).toEqual([
+      'fleets[0].idleBuffer: 10 warm instances leave no room for one running jobs within maxInstances 10',
+    ]);
+  });
+});
+
 describe('parseWorkerEnv (drop-in mode)', () => {
   const WORKER_ENV = {
     SRC_ENDPOINT: 'https://sourcegraph.example.com',

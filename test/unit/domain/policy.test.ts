@@ -219,3 +219,107 @@ describe('decideCapacity properties', () => {
 function known(jobs: number, observedAt = NOW) {
   return { known: true as const, jobs, observedAt };
 }
+
+describe('decideCapacity with a fleet’s controls', () => {
+  it.each([
+    // name, overrides, target, reason
+    [
+      'limits a scale-out to the step, toward what demand wants',
+      { demand: known(95), controls: { maxScaleOutStep: 3 } },
+      5,
+      Reason.ScaleOut,
+    ],
+    [
+      'limits a scale-in to the step',
+      { current: 9, demand: known(0), controls: { maxScaleInStep: 2 } },
+      7,
+      Reason.ScaleIn,
+    ],
+    [
+      'holds a scale-out while scale-out is paused',
+      { demand: known(95), controls: { pause: 'scale-out' } },
+      2,
+      Reason.Paused,
+    ],
+    [
+      'holds a scale-in while scale-in is paused',
+      { current: 9, demand: known(0), controls: { pause: 'scale-in' } },
+      9,
+      Reason.Paused,
+    ],
+    [
+      'still scales out while only scale-in is paused',
+      { demand: known(95), controls: { pause: 'scale-in' } },
+      10,
+      Reason.ScaleOut,
+    ],
+    [
+      'holds below the minimum when both directions are paused, even on unknown demand',
+      { current: 0, demand: { known: false, reason: 'down' }, controls: { pause: 'both' } },
+      0,
+      Reason.DemandUnknown,
+    ],
+    [
+      'keeps the idle buffer warm while jobs exist',
+      { demand: known(15), controls: { idleBuffer: 2 } },
+      4,
+      Reason.ScaleOut,
+    ],
+    [
+      'drops the idle buffer once no job exists (and the window saw none)',
+      { current: 4, demand: known(0), controls: { idleBuffer: 2 } },
+      1,
+      Reason.ScaleIn,
+    ],
+    [
+      'keeps the buffer in the window floor while the window saw jobs',
+      { current: 6, demand: known(0), recentPeak: { known: true, jobs: 15 }, controls: { idleBuffer: 2 } },
+      4,
+      Reason.ScaleIn,
+    ],
+  ] as const)('%s', (_, overrides, target, reason) => {
+    const decision = decideCapacity(inputs(overrides as Partial<CapacityInputs>));
+    expect({ target: decision.target, reason: decision.reason }).toEqual({ target, reason });
+  });
+
+  it('says when a step limit or a pause shaped the decision', () => {
+    expect(decideCapacity(inputs({ demand: known(95), controls: { maxScaleOutStep: 3 } })).detail).toContain(
+      'step limit 3; 10 wanted',
+    );
+    expect(decideCapacity(inputs({ demand: known(95), controls: { pause: 'both' } })).detail).toContain(
+      'scale-out paused, holding 2 (wanted 10)',
+    );
+  });
+
+  it('never moves further, or in another direction, than without controls', () => {
+    const controlsArb = fc.record(
+      {
+        pause: fc.constantFrom('none' as const, 'scale-in' as const, 'scale-out' as const, 'both' as const),
+        maxScaleOutStep: fc.integer({ min: 1, max: 10 }),
+        maxScaleInStep: fc.integer({ min: 1, max: 10 }),
+      },
+      { requiredKeys: [] },
+    );
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 0, max: 20 }),
+        fc.integer({ min: 0, max: 300 }),
+        fc.integer({ min: 0, max: 300 }),
+        controlsArb,
+        (current, jobs, peak, controls) => {
+          const base = inputs({
+            current,
+            demand: known(jobs),
+            recentPeak: { known: true, jobs: Math.max(jobs, peak) },
+          });
+          const free = decideCapacity(base).target;
+          const limited = decideCapacity({ ...base, controls }).target;
+          const between = Math.min(current, free) <= limited && limited <= Math.max(current, free);
+          const bounds = effectiveBounds(base.fleet, base.group);
+          // Below the minimum, an unpaused fleet is raised to it whatever the controls say about steps.
+          expect(between || (current < bounds.min && limited >= current)).toBe(true);
+        },
+      ),
+    );
+  });
+});
