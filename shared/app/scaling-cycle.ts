@@ -1,4 +1,4 @@
-import type { Fleet, GroupTarget } from '../domain/fleet.ts';
+import type { Fleet, FleetSchedule, GroupTarget } from '../domain/fleet.ts';
 import { targetKey } from '../domain/fleet.ts';
 import { toError } from '../domain/guards.ts';
 import { mapLimit } from '../domain/map-limit.ts';
@@ -19,6 +19,7 @@ import type { Logger } from '../ports/logger.ts';
 import type { QueueDepthSource } from '../ports/queue-depth.ts';
 import type { QueueMetricsSink, QueueSizeHistory } from '../ports/queue-metrics.ts';
 import { removeIdleInstances } from './idle-removal.ts';
+import { scheduleAt } from './schedules.ts';
 import {
   createInvocationMemory,
   type InvocationMemory,
@@ -259,6 +260,8 @@ interface Assessment {
   readonly demand: Demand;
   readonly inputs: Omit<CapacityInputs, 'recentPeak'>;
   readonly decision: CapacityDecision;
+  /** The time-of-day schedule in force, when one is. */
+  readonly schedule?: FleetSchedule;
 }
 
 /** Decides what it can without I/O; a fleet whose group could not be described is already an outcome. */
@@ -285,19 +288,24 @@ function assess(
     value?.ok === true
       ? { known: true, jobs: value.value, observedAt: cycle.now }
       : { known: false, reason: value?.reason ?? 'series not read' };
+  const schedule = scheduleAt(fleet, cycle.now);
+  const controls = {
+    ...fleet.controls,
+    ...(schedule?.idleBuffer === undefined ? {} : { idleBuffer: schedule.idleBuffer }),
+  };
   const inputs = {
     now: cycle.now,
     demand,
     current: group.desired,
     booting: group.instances.filter((instance) => instance.lifecycle === 'booting').length,
     jobsPerInstance: fleet.jobsPerInstance,
-    fleet: { min: fleet.minInstances, max: fleet.maxInstances },
+    fleet: { min: schedule?.minInstances ?? fleet.minInstances, max: fleet.maxInstances },
     group: { min: group.min, max: group.max },
     maxDemandAgeMs: fleet.scaleInWindowSeconds * 1000,
-    ...(fleet.controls === undefined ? {} : { controls: fleet.controls }),
+    ...(Object.keys(controls).length === 0 ? {} : { controls }),
   };
   const decision = decideCapacity({ ...inputs, recentPeak: { known: false, reason: 'not read yet' } });
-  return { fleet, target, value, group, demand, inputs, decision };
+  return { fleet, target, value, group, demand, inputs, decision, ...(schedule === undefined ? {} : { schedule }) };
 }
 
 function windowRequest(cycle: Cycle, fleet: Fleet): WindowRequest {
@@ -329,7 +337,7 @@ async function act(
     status: demand.known ? status : ('failed' as const),
     action,
     reason: decision.reason,
-    detail: decision.detail + extra + competingNote(fleet, group.competingScalers),
+    detail: decision.detail + scheduleNote(assessment.schedule) + extra + competingNote(fleet, group.competingScalers),
   });
 
   if (decision.target === group.desired) {
@@ -385,6 +393,17 @@ async function removeIdle(
   }
   const outcome = explained('ok', 'removed-idle', `; removed idle ${removal.removed.join(', ')}${held}`);
   return { ...outcome, desired: group.desired - removal.removed.length };
+}
+
+function scheduleNote(schedule: FleetSchedule | undefined): string {
+  if (schedule === undefined) {
+    return '';
+  }
+  const sets = [
+    schedule.minInstances === undefined ? undefined : `min ${schedule.minInstances}`,
+    schedule.idleBuffer === undefined ? undefined : `idle buffer ${schedule.idleBuffer}`,
+  ].filter((part) => part !== undefined);
+  return `; schedule "${schedule.cron}" (${schedule.timezone}) sets ${sets.join(', ')}`;
 }
 
 function competingNote(fleet: Fleet, scalers: readonly string[]): string {

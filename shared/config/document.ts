@@ -64,6 +64,17 @@ const fleet = z.strictObject({
   /** Extra warm instances kept while any job exists. */
   idleBuffer: z.number().int().nonnegative().default(0),
   pause: z.enum(PAUSES).default('none'),
+  schedules: z
+    .array(
+      z.strictObject({
+        cron: z.string().min(1),
+        timezone: z.string().min(1),
+        minInstances: z.number().int().nonnegative().optional(),
+        idleBuffer: z.number().int().nonnegative().optional(),
+      }),
+    )
+    .max(50)
+    .optional(),
 });
 
 const allocations = z.partialRecord(queueName, z.partialRecord(z.enum(CLOUDS), z.number().min(0).max(1)));

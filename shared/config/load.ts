@@ -7,6 +7,7 @@ import { type ConfigDocument, configDocument } from './document.ts';
 import { ConfigError } from './errors.ts';
 import { deepFreeze } from './freeze.ts';
 import { describeIssues } from './issues.ts';
+import { checkSchedule } from './schedule-check.ts';
 import { type SecretSource, SecretValue } from './secret.ts';
 import type { Env, FleetplaneConfig } from './types.ts';
 import { parseWorkerEnv } from './worker-env.ts';
@@ -162,6 +163,25 @@ function crossFieldProblems(document: ConfigDocument, env: Env): string[] {
         `${at}.idleBuffer: ${fleet.idleBuffer} warm instances leave no room for one running jobs within maxInstances ${fleet.maxInstances}`,
       );
     }
+    fleet.schedules?.forEach((schedule, position) => {
+      const where = `${at}.schedules[${position}]`;
+      try {
+        checkSchedule(schedule);
+      } catch (error) {
+        problems.push(`${where}: ${error instanceof Error ? error.message : String(error)}`);
+      }
+      if (schedule.minInstances !== undefined && schedule.minInstances > fleet.maxInstances) {
+        problems.push(`${where}.minInstances: ${schedule.minInstances} is above maxInstances ${fleet.maxInstances}`);
+      }
+      if (schedule.idleBuffer !== undefined && schedule.idleBuffer >= fleet.maxInstances) {
+        problems.push(
+          `${where}.idleBuffer: ${schedule.idleBuffer} leaves no room within maxInstances ${fleet.maxInstances}`,
+        );
+      }
+      if (schedule.minInstances === undefined && schedule.idleBuffer === undefined) {
+        problems.push(`${where}: sets nothing; give minInstances, idleBuffer or both`);
+      }
+    });
     if (fleet.scaleIn?.mode === 'busy-signal' && document.busySignal === undefined) {
       problems.push(
         `${at}.scaleIn.mode: busy-signal needs busySignal.url (where the executors' running jobs are read)`,
@@ -230,6 +250,7 @@ function toFleet(document: ConfigDocument['fleets'][number]): Fleet {
       ? {}
       : { scaleIn: { mode: document.scaleIn.mode, order: document.scaleIn.order } }),
     ...controlsOf(document),
+    ...(document.schedules === undefined || document.schedules.length === 0 ? {} : { schedules: document.schedules }),
   };
 }
 

@@ -45,6 +45,15 @@ export interface ScaleInSettings {
   readonly order: VictimOrder;
 }
 
+/** While `cron` matches the current minute in `timezone`, these replace the fleet's own values. */
+export interface FleetSchedule {
+  readonly cron: string;
+  /** IANA name, e.g. `Europe/Berlin`. */
+  readonly timezone: string;
+  readonly minInstances?: number;
+  readonly idleBuffer?: number;
+}
+
 export interface Fleet {
   readonly name: string;
   readonly queues: readonly QueueName[];
@@ -62,6 +71,8 @@ export interface Fleet {
   readonly scaleIn?: ScaleInSettings;
   /** Pauses, step limits and the idle buffer; absent: none. */
   readonly controls?: CapacityControls;
+  /** Time-of-day overrides of the minimum and the idle buffer; the last one matching wins. */
+  readonly schedules?: readonly FleetSchedule[];
 }
 
 /**

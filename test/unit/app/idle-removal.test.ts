@@ -147,6 +147,21 @@ describe('busy-aware scale-in', () => {
     expect(busy.reads).toBe(0);
   });
 
+  it('raises the minimum while a schedule is in force, and says so', async () => {
+    // Prepare: NOW is 12:00 UTC on a Friday; the schedule keeps 6 instances during working hours in UTC
+    const busy = scriptedBusy(jobs({}));
+    const schedules = [{ cron: '* 8-17 * * 1-5', timezone: 'UTC', minInstances: 6 }];
+    const { deps, settings, groups } = setup(busy, { ...FLEET, schedules });
+
+    // Act
+    const report = await runScalingCycle(deps, settings);
+
+    // Assess
+    expect(report.fleets[0]).toMatchObject({ reason: 'raise-to-min', action: 'resized', desired: 6 });
+    expect(report.fleets[0]?.detail).toContain('schedule "* 8-17 * * 1-5" (UTC) sets min 6');
+    expect(groups.getGroup(GROUP)?.desired).toBe(6);
+  });
+
   it('resizes as before for fleets that let the cloud pick', async () => {
     // Prepare
     const busy = scriptedBusy(jobs({ 1: 1 }));

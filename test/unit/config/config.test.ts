@@ -327,6 +327,45 @@ describe('fleet controls', () => {
   });
 });
 
+describe('fleet schedules', () => {
+  const withSchedules = (schedules: string) =>
+    VALID.replace('    maxInstances: 10\n', `    maxInstances: 10\n    schedules:\n${schedules}`);
+
+  it('reads time-of-day schedules', () => {
+    const config = parseConfigText(
+      withSchedules('      - { cron: "* 8-17 * * 1-5", timezone: Europe/Berlin, minInstances: 3, idleBuffer: 1 }\n'),
+      'test',
+      { AWS_REGION: 'us-east-1' },
+    );
+    expect(config.fleets[0]?.schedules).toEqual([
+      { cron: '* 8-17 * * 1-5', timezone: 'Europe/Berlin', minInstances: 3, idleBuffer: 1 },
+    ]);
+  });
+
+  it('names a bad cron, an unknown time zone, a minimum above the maximum and an empty schedule, all at once', () => {
+    const problems = problemsOf(() =>
+      parseConfigText(
+        withSchedules(
+          [
+            '      - { cron: "* 8-17 * *", timezone: Europe/Berlin, minInstances: 1 }',
+            '      - { cron: "* 8-17 * * 1-5", timezone: Mars/Olympus, minInstances: 1 }',
+            '      - { cron: "* 8-17 * * 1-5", timezone: UTC, minInstances: 11 }',
+            '      - { cron: "* 8-17 * * 1-5", timezone: UTC }',
+            '',
+          ].join('\n'),
+        ),
+        'test',
+        {},
+      ),
+    );
+    expect(problems).toHaveLength(4);
+    expect(problems[0]).toMatch(/^fleets\[0\]\.schedules\[0\]: .*five, six, or seven/);
+    expect(problems[1]).toMatch(/^fleets\[0\]\.schedules\[1\]: .*Mars\/Olympus/);
+    expect(problems[2]).toBe('fleets[0].schedules[2].minInstances: 11 is above maxInstances 10');
+    expect(problems[3]).toBe('fleets[0].schedules[3]: sets nothing; give minInstances, idleBuffer or both');
+  });
+});
+
 describe('parseWorkerEnv (drop-in mode)', () => {
   const WORKER_ENV = {
     SRC_ENDPOINT: 'https://sourcegraph.example.com',
