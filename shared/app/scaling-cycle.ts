@@ -319,7 +319,44 @@ function windowRequest(cycle: Cycle, fleet: Fleet): WindowRequest {
 }
 
 /** Decides with the window's peak when the fleet needed it, then resizes (or, in shadow mode, says it would). */
+/** Decides, acts and, for a busy-aware fleet, protects new instances from the group's own scale-in meanwhile. */
 async function act(
+  cycle: Cycle,
+  assessment: Assessment,
+  window: Promise<PeakDemand> | undefined,
+): Promise<FleetOutcome> {
+  const [outcome, guarded] = await Promise.all([
+    decideAndAct(cycle, assessment, window),
+    protectNewInstances(cycle, assessment),
+  ]);
+  return guarded === '' ? outcome : { ...outcome, detail: outcome.detail + guarded };
+}
+
+/**
+ * Only fleetplane may choose which instances of a busy-aware fleet go: each instance is protected from the group's
+ * own scale-in (ASG instance protection) as soon as it is seen. A failure is reported and tried again next cycle.
+ */
+async function protectNewInstances(cycle: Cycle, { fleet, target, group }: Assessment): Promise<string> {
+  if (fleet.mode !== 'direct' || fleet.scaleIn?.mode !== 'busy-signal') {
+    return '';
+  }
+  const unprotected = group.instances
+    .filter((instance) => instance.protectedFromScaleIn === false && instance.lifecycle !== 'leaving')
+    .map((instance) => instance.id);
+  if (unprotected.length === 0) {
+    return '';
+  }
+  try {
+    await cycle.deps.groups.protectFromScaleIn(target, unprotected, { signal: cycle.signal });
+    return `; protected ${unprotected.length} new instance(s) from the group's own scale-in`;
+  } catch (caught) {
+    const error = toError(caught);
+    cycle.log.warn('protecting instances from scale-in failed', { fleet: fleet.name, error });
+    return `; protecting new instances failed: ${error.name}: ${error.message}`;
+  }
+}
+
+async function decideAndAct(
   cycle: Cycle,
   assessment: Assessment,
   window: Promise<PeakDemand> | undefined,

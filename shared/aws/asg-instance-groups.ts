@@ -263,7 +263,9 @@ function toDescription(
       logger.warn('unknown instance lifecycle state counted as booting', { group: name, state });
     }
     const id = instance.InstanceId ?? 'unknown';
-    return { id, lifecycle: asgLifecycle(state), state, ...details.get(id) };
+    const guarded =
+      instance.ProtectedFromScaleIn === undefined ? {} : { protectedFromScaleIn: instance.ProtectedFromScaleIn };
+    return { id, lifecycle: asgLifecycle(state), state, ...guarded, ...details.get(id) };
   });
   return { found: true, snapshot: { desired, min, max, instances, competingScalers: scalers } };
 }

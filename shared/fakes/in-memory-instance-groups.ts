@@ -129,7 +129,11 @@ export function createInMemoryInstanceGroups(
     desired: group.desired,
     min: group.min,
     max: group.max,
-    instances: group.instances.map((instance) => ({ ...instance })),
+    // Like ASG, every instance says whether it is protected from the group's own scale-in.
+    instances: group.instances.map((instance) => ({
+      ...instance,
+      protectedFromScaleIn: group.protected.has(instance.id),
+    })),
     competingScalers: [...group.competingScalers],
   });
 

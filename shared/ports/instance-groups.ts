@@ -19,6 +19,8 @@ export interface GroupInstance {
   readonly hostname?: string;
   /** Epoch milliseconds the instance was launched, when the cloud says; orders scale-in victims. */
   readonly launchedAt?: number;
+  /** Whether the cloud's own scale-in may pick it; absent where the cloud has no such setting (MIG). */
+  readonly protectedFromScaleIn?: boolean;
 }
 
 export interface GroupSnapshot {

@@ -61,8 +61,8 @@ describe('createInMemoryInstanceGroups helpers', () => {
 
     // Assess
     expect(groups.getGroup(target)?.instances).toEqual([
-      { id: 'i-1', lifecycle: 'in-service', state: 'InService' },
-      { id: 'i-2', lifecycle: 'booting', state: 'booting' },
+      { id: 'i-1', lifecycle: 'in-service', state: 'InService', protectedFromScaleIn: false },
+      { id: 'i-2', lifecycle: 'booting', state: 'booting', protectedFromScaleIn: false },
     ]);
   });
 

@@ -237,8 +237,12 @@ export function defineInstanceGroupsContract(
 
       // Assess
       const protectedInstances = subject.protectedOf(WEST);
+      const described = found((await subject.groups.describe([WEST])).get(targetKey(WEST)));
       if (protectedInstances !== undefined) {
         expect([...protectedInstances].sort()).toEqual(['i-0a1', 'i-0b2']);
+        expect(described.instances.map((instance) => instance.protectedFromScaleIn)).toEqual([true, true]);
+      } else {
+        expect(described.instances.map((instance) => instance.protectedFromScaleIn)).toEqual([undefined, undefined]);
       }
       expect(subject.desiredOf(WEST)).toBe(2);
     });

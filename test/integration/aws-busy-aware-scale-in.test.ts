@@ -67,6 +67,7 @@ describe('busy-aware scale-in against the local stack', () => {
       false,
     );
     expect(stack.autoScaling.group(GROUP)?.desired).toBe(1);
+    expect(stack.autoScaling.group(GROUP)?.instances.map((instance) => instance.protectedFromScaleIn)).toEqual([true]);
     expect(stack.world.stats().jobsInterrupted).toBe(0);
     const removedIdle = reports.flatMap((report) => report.fleets).find((fleet) => fleet.action === 'removed-idle');
     expect(removedIdle).toMatchObject({ fleet: 'codeintel', reason: 'scale-in', current: 3, desired: 1 });

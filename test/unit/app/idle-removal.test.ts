@@ -92,6 +92,23 @@ describe('busy-aware scale-in', () => {
     expect(busy.reads).toBe(2);
   });
 
+  it("protects every instance it has not protected yet from the group's own scale-in", async () => {
+    // Prepare: the queue needs all four instances, so nothing is removed
+    const busy = scriptedBusy(jobs({}));
+    const { deps, settings, groups } = setup(busy, { ...FLEET, minInstances: 4 });
+    await groups.protectFromScaleIn(GROUP, ['i-1']);
+
+    // Act
+    const report = await runScalingCycle(deps, settings);
+    const again = await runScalingCycle(deps, settings);
+
+    // Assess
+    expect([...groups.protectedInstances(GROUP)].sort()).toEqual(['i-1', 'i-2', 'i-3', 'i-4']);
+    expect(report.fleets[0]?.detail).toContain("protected 3 new instance(s) from the group's own scale-in");
+    expect(again.fleets[0]?.detail).not.toContain('protected');
+    expect(groups.calls.protectFromScaleIn).toBe(2);
+  });
+
   it('keeps an instance that took a job between the choice and the re-check', async () => {
     // Prepare
     const busy = scriptedBusy(jobs({ 1: 1, 2: 0, 3: 0, 4: 0 }), jobs({ 1: 1, 2: 1, 3: 0, 4: 0 }));

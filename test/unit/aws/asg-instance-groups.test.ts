@@ -108,8 +108,8 @@ describe('createAsgInstanceGroups describe', () => {
         min: 1,
         max: 5,
         instances: [
-          { id: 'i-1', lifecycle: 'booting', state: 'Pending:Wait' },
-          { id: 'i-2', lifecycle: 'in-service', state: 'InService' },
+          { id: 'i-1', lifecycle: 'booting', state: 'Pending:Wait', protectedFromScaleIn: false },
+          { id: 'i-2', lifecycle: 'in-service', state: 'InService', protectedFromScaleIn: false },
         ],
         competingScalers: [],
       },

@@ -209,8 +209,8 @@ describe('createAsgInstanceGroups describe with EC2 details', () => {
       found: true,
       snapshot: expect.objectContaining({
         instances: [
-          { id: 'i-a1', lifecycle: 'in-service', state: 'InService' },
-          { id: 'i-a2', lifecycle: 'in-service', state: 'InService' },
+          { id: 'i-a1', lifecycle: 'in-service', state: 'InService', protectedFromScaleIn: false },
+          { id: 'i-a2', lifecycle: 'in-service', state: 'InService', protectedFromScaleIn: false },
         ],
       }),
     });
