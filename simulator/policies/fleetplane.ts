@@ -28,6 +28,8 @@ export interface FleetplaneOptions {
   /** Overrides of the config document's own defaults, e.g. `{ scaleInWindowSeconds: 300 }`. */
   readonly fleet: Readonly<Record<string, unknown>>;
   readonly config: Readonly<Record<string, unknown>>;
+  /** Injected faults: the busy signal cannot be read while this says so (milliseconds from the trace's start). */
+  readonly busySignalDown?: (at: number) => boolean;
 }
 
 export const FLEETPLANE_DEFAULTS: FleetplaneOptions = {
@@ -121,6 +123,9 @@ function simulatedRuntime(world: SimWorld, scenario: Scenario, options: Fleetpla
   };
   const busy: BusySignal = {
     async read() {
+      if (options.busySignalDown?.(world.now()) === true) {
+        return { known: false, reason: 'injected outage' };
+      }
       const running = world
         .instances()
         .filter((instance) => instance.state === 'running')
