@@ -1,6 +1,7 @@
 import type { Fleet, FleetSchedule, GroupTarget } from '../domain/fleet.ts';
 import { targetKey } from '../domain/fleet.ts';
 import { toError } from '../domain/guards.ts';
+import { jitterOffsetMs } from '../domain/jitter.ts';
 import { mapLimit } from '../domain/map-limit.ts';
 import {
   type CapacityDecision,
@@ -13,7 +14,7 @@ import {
 import { type Allocations, type Cloud, type SeriesValue, seriesValue } from '../domain/queue-metric.ts';
 import { type QueueName, queuesOf, type SeriesName } from '../domain/queues.ts';
 import type { BusySignal } from '../ports/busy-signal.ts';
-import type { Clock } from '../ports/clock.ts';
+import type { Clock, Sleep } from '../ports/clock.ts';
 import type { GroupDescription, GroupSnapshot, InstanceGroups } from '../ports/instance-groups.ts';
 import type { Logger } from '../ports/logger.ts';
 import type { QueueDepthSource } from '../ports/queue-depth.ts';
@@ -36,6 +37,8 @@ export interface ScalingDeps {
   readonly logger: Logger;
   /** The executors' running jobs, for fleets whose scale-in removes only idle instances. */
   readonly busy?: BusySignal;
+  /** Waits out a fleet's jitter; fleets with jitter act at once without it. */
+  readonly sleep?: Sleep;
 }
 
 export interface ScalingSettings {
@@ -325,6 +328,10 @@ async function act(
   assessment: Assessment,
   window: Promise<PeakDemand> | undefined,
 ): Promise<FleetOutcome> {
+  const { fleet } = assessment;
+  if (fleet.jitterSeconds !== undefined && cycle.deps.sleep !== undefined) {
+    await cycle.deps.sleep(jitterOffsetMs(fleet.name, fleet.jitterSeconds * 1000), cycle.signal);
+  }
   const [outcome, guarded] = await Promise.all([
     decideAndAct(cycle, assessment, window),
     protectNewInstances(cycle, assessment),

@@ -11,7 +11,7 @@ import { ConfigError, type Env, type FleetplaneConfig, loadConfig, type SecretSo
 import { tokenReader } from '../config/secret-cache.ts';
 import { fleetsOf, removesIdleOnly } from '../domain/fleet.ts';
 import { createFunctionLogger } from '../observability/function-logger.ts';
-import { type Clock, systemClock } from '../ports/clock.ts';
+import { type Clock, systemClock, systemSleep } from '../ports/clock.ts';
 import type { Logger } from '../ports/logger.ts';
 import { busySignalFor, queueDepthSourceFor } from '../sourcegraph/index.ts';
 import { createAsgInstanceGroups } from './asg-instance-groups.ts';
@@ -105,6 +105,7 @@ export function createAwsDeps(config: FleetplaneConfig, options: AwsDepsOptions)
       { logger: logger.child({ module: 'auto-scaling' }), clock },
     ),
     ...busySignalFor(config.busySignal, { clock, logger }),
+    sleep: systemSleep,
     clock,
     logger,
   };

@@ -64,6 +64,8 @@ const fleet = z.strictObject({
   /** Extra warm instances kept while any job exists. */
   idleBuffer: z.number().int().nonnegative().default(0),
   pause: z.enum(PAUSES).default('none'),
+  /** Spreads this fleet's cloud calls over up to this many seconds of each cycle, the same offset every time. */
+  jitterSeconds: z.number().min(0).max(30).default(0),
   schedules: z
     .array(
       z.strictObject({

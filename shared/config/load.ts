@@ -158,6 +158,11 @@ function crossFieldProblems(document: ConfigDocument, env: Env): string[] {
     if (fleet.mode !== 'metrics' && fleet.target === undefined) {
       problems.push(`${at}.target: required in ${fleet.mode} mode (the group to resize)`);
     }
+    if (fleet.jitterSeconds >= document.pollIntervalSeconds) {
+      problems.push(
+        `${at}.jitterSeconds: ${fleet.jitterSeconds} must be below pollIntervalSeconds ${document.pollIntervalSeconds}, or cycles overlap`,
+      );
+    }
     if (fleet.idleBuffer >= fleet.maxInstances) {
       problems.push(
         `${at}.idleBuffer: ${fleet.idleBuffer} warm instances leave no room for one running jobs within maxInstances ${fleet.maxInstances}`,
@@ -250,6 +255,7 @@ function toFleet(document: ConfigDocument['fleets'][number]): Fleet {
       ? {}
       : { scaleIn: { mode: document.scaleIn.mode, order: document.scaleIn.order } }),
     ...controlsOf(document),
+    ...(document.jitterSeconds === 0 ? {} : { jitterSeconds: document.jitterSeconds }),
     ...(document.schedules === undefined || document.schedules.length === 0 ? {} : { schedules: document.schedules }),
   };
 }

@@ -73,6 +73,8 @@ export interface Fleet {
   readonly controls?: CapacityControls;
   /** Time-of-day overrides of the minimum and the idle buffer; the last one matching wins. */
   readonly schedules?: readonly FleetSchedule[];
+  /** Acts this fleet's deterministic share of up to this many seconds into each cycle; absent: at once. */
+  readonly jitterSeconds?: number;
 }
 
 /**

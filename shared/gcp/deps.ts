@@ -8,7 +8,7 @@ import { ConfigError, type Env, type FleetplaneConfig, loadConfig, type SecretSo
 import { tokenReader } from '../config/secret-cache.ts';
 import { type Fleet, fleetsOf, type GcpGroupTarget, removesIdleOnly, targetKey } from '../domain/fleet.ts';
 import { createFunctionLogger } from '../observability/function-logger.ts';
-import { type Clock, systemClock } from '../ports/clock.ts';
+import { type Clock, systemClock, systemSleep } from '../ports/clock.ts';
 import type { Logger } from '../ports/logger.ts';
 import { busySignalFor, queueDepthSourceFor } from '../sourcegraph/index.ts';
 import { credentialOptions, endpointOverride } from './client-options.ts';
@@ -110,6 +110,7 @@ export function createGcpDeps(config: FleetplaneConfig, options: GcpDepsOptions)
     history: createCloudMonitoringQueueHistory(monitoring, { projectId }),
     groups,
     ...busySignalFor(config.busySignal, { clock, logger }),
+    sleep: systemSleep,
     clock,
     logger,
   };

@@ -9,6 +9,7 @@ import { createInMemoryInstanceGroups } from '../../shared/fakes/in-memory-insta
 import { createInMemoryQueueMetrics } from '../../shared/fakes/in-memory-queue-metrics.ts';
 import { silentLogger } from '../../shared/observability/logger.ts';
 import type { BusySignal } from '../../shared/ports/busy-signal.ts';
+import type { Sleep } from '../../shared/ports/clock.ts';
 import type { InstanceGroups } from '../../shared/ports/instance-groups.ts';
 import { createSimTask } from '../coroutine.ts';
 import type { PolicyModel, Scenario, SimWorld } from '../model.ts';
@@ -60,8 +61,8 @@ export function createFleetplanePolicy(options: Partial<FleetplaneOptions> = {})
       `${config.pollIntervalSeconds}s for ${config.invocationSeconds}s, scale-in after a ` +
       `${fleet?.scaleInWindowSeconds}s window (${scaleIn})`,
     start(world, scenario) {
-      const runtime = simulatedRuntime(world, scenario, settings);
       const task = createSimTask(world);
+      const runtime = simulatedRuntime(world, scenario, settings, task.sleep);
       const invoke = async () => {
         try {
           await invokeScale(runtime, {
@@ -87,7 +88,7 @@ export function createFleetplanePolicy(options: Partial<FleetplaneOptions> = {})
   };
 }
 
-function simulatedRuntime(world: SimWorld, scenario: Scenario, options: FleetplaneOptions): ScaleRuntime {
+function simulatedRuntime(world: SimWorld, scenario: Scenario, options: FleetplaneOptions, sleep: Sleep): ScaleRuntime {
   const clock = () => EPOCH_MS + world.now();
   const config = simulatedConfig(scenario, options);
   const fake = createInMemoryInstanceGroups(
@@ -152,6 +153,7 @@ function simulatedRuntime(world: SimWorld, scenario: Scenario, options: Fleetpla
       history: metrics,
       groups,
       busy,
+      sleep,
       clock,
       logger: silentLogger,
     },

@@ -179,6 +179,24 @@ describe('busy-aware scale-in', () => {
     expect(groups.getGroup(GROUP)?.desired).toBe(6);
   });
 
+  it("waits the fleet's own jitter before acting, the same offset every cycle", async () => {
+    // Prepare
+    const waits: number[] = [];
+    const busy = scriptedBusy(jobs({ 1: 0, 2: 0, 3: 0, 4: 0 }));
+    const { deps, settings } = setup(busy, { ...FLEET, jitterSeconds: 5 });
+    const sleep = async (ms: number) => void waits.push(ms);
+
+    // Act
+    await runScalingCycle({ ...deps, sleep }, settings);
+    await runScalingCycle({ ...deps, sleep }, settings);
+
+    // Assess
+    expect(waits).toHaveLength(2);
+    expect(waits[0]).toBe(waits[1]);
+    expect(waits[0]).toBeGreaterThanOrEqual(0);
+    expect(waits[0]).toBeLessThan(5_000);
+  });
+
   it('resizes as before for fleets that let the cloud pick', async () => {
     // Prepare
     const busy = scriptedBusy(jobs({ 1: 1 }));

@@ -314,6 +314,15 @@ describe('fleet controls', () => {
     expect(config.fleets[1]?.controls).toBeUndefined();
   });
 
+  it('refuses a jitter as long as the poll interval', () => {
+    expect(problemsOf(() => parseConfigText(withKeys('    jitterSeconds: 10\n'), 'test', {}))).toEqual([
+      'fleets[0].jitterSeconds: 10 must be below pollIntervalSeconds 10, or cycles overlap',
+    ]);
+    const config = parseConfigText(withKeys('    jitterSeconds: 2.5\n'), 'test', { AWS_REGION: 'us-east-1' });
+    expect(config.fleets[0]?.jitterSeconds).toBe(2.5);
+    expect(config.fleets[1]?.jitterSeconds).toBeUndefined();
+  });
+
   it('refuses a buffer that can never fit, an unknown pause and a zero step, all at once', () => {
     const problems = problemsOf(() =>
       parseConfigText(withKeys('    idleBuffer: 10\n    pause: sometimes\n    scaleOut: { maxStep: 0 }\n'), 'test', {}),
