@@ -1,10 +1,12 @@
 import type { GroupTarget } from '../domain/fleet.ts';
 import { toError } from '../domain/guards.ts';
 import { chooseVictims, type ScaleInCandidate, type VictimOrder } from '../domain/scale-in.ts';
-import type { BusySignal } from '../ports/busy-signal.ts';
+import type { BusyReading, BusySignal } from '../ports/busy-signal.ts';
 import type { GroupSnapshot, InstanceGroups } from '../ports/instance-groups.ts';
 
 export interface IdleRemovalRequest {
+  /** The reading to choose from: shared by every fleet shrinking in one cycle, which read the same endpoint. */
+  readonly chooseFrom: () => Promise<BusyReading>;
   readonly target: GroupTarget;
   readonly group: GroupSnapshot;
   /** Instances to remove: the desired size less the decided target. */
@@ -20,22 +22,23 @@ export interface IdleRemoval {
 }
 
 /**
- * Removes up to `count` idle instances and nothing else. The busy signal is read twice: once to choose, and again just
- * before acting, so an instance that took a job in between is kept. A signal that cannot be read removes nothing.
+ * Removes up to `count` idle instances and nothing else. The busy signal is read twice: once to choose (that reading
+ * shared by the cycle's fleets), and again just before acting, so an instance that took a job in between is kept. A
+ * signal that cannot be read removes nothing.
  */
 export async function removeIdleInstances(
   busy: BusySignal,
   groups: InstanceGroups,
   request: IdleRemovalRequest,
 ): Promise<IdleRemoval> {
-  const { target, group, count, order, signal } = request;
+  const { chooseFrom, target, group, count, order, signal } = request;
   const candidates: ScaleInCandidate[] = group.instances.map((instance) => ({
     id: instance.id,
     inService: instance.lifecycle === 'in-service',
     ...(instance.hostname === undefined ? {} : { hostname: instance.hostname }),
     ...(instance.launchedAt === undefined ? {} : { launchedAt: instance.launchedAt }),
   }));
-  const first = await busy.read({ signal });
+  const first = await chooseFrom();
   if (!first.known) {
     return { removed: [], held: `busy signal unknown: ${first.reason}` };
   }

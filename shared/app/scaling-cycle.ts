@@ -13,7 +13,7 @@ import {
 } from '../domain/policy.ts';
 import { type Allocations, type Cloud, type SeriesValue, seriesValue } from '../domain/queue-metric.ts';
 import { type QueueName, queuesOf, type SeriesName } from '../domain/queues.ts';
-import type { BusySignal } from '../ports/busy-signal.ts';
+import type { BusyReading, BusySignal } from '../ports/busy-signal.ts';
 import type { Clock, Sleep } from '../ports/clock.ts';
 import type { GroupDescription, GroupSnapshot, InstanceGroups } from '../ports/instance-groups.ts';
 import type { Logger } from '../ports/logger.ts';
@@ -103,6 +103,8 @@ interface Cycle {
   readonly log: Logger;
   /** Aborts at `finishBy`: passed to every cloud call. */
   readonly signal: AbortSignal | undefined;
+  /** The cycle's first busy-signal reading, read when the first fleet needs it. */
+  readonly busyReading: { current?: Promise<BusyReading> };
 }
 
 /**
@@ -133,6 +135,7 @@ export async function runScalingCycle(
     now: startedAt,
     log: deps.logger.child({ module: 'scaling-cycle' }),
     signal: finish,
+    busyReading: {},
   };
 
   const managed = settings.fleets.flatMap((fleet) =>
@@ -424,7 +427,12 @@ async function removeIdle(
     // The config refuses busy-signal scale-in without a busy signal; this is the composition root's mistake.
     return explained('failed', 'none', '; scale-in held: no busy signal is wired');
   }
-  const removal = await removeIdleInstances(cycle.deps.busy, cycle.deps.groups, {
+  const busy = cycle.deps.busy;
+  const removal = await removeIdleInstances(busy, cycle.deps.groups, {
+    chooseFrom: () => {
+      cycle.busyReading.current ??= busy.read({ signal: cycle.signal });
+      return cycle.busyReading.current;
+    },
     target,
     group,
     count: group.desired - decision.target,

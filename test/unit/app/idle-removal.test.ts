@@ -109,6 +109,22 @@ describe('busy-aware scale-in', () => {
     expect(groups.calls.protectFromScaleIn).toBe(2);
   });
 
+  it('shares the first reading among the fleets shrinking in one cycle, and re-checks each', async () => {
+    // Prepare: a second group and fleet, shaped like the first
+    const busy = scriptedBusy(jobs({ 1: 0, 2: 0, 3: 0, 4: 0, 5: 0, 6: 0, 7: 0, 8: 0 }));
+    const { deps, settings, groups } = setup(busy);
+    const other: AwsGroupTarget = { ...GROUP, autoScalingGroup: 'executors-2' };
+    groups.addGroup({ target: other, desired: 4, min: 0, max: 10, instances: [5, 6, 7, 8].map((n) => instance(n)) });
+    const fleets = [FLEET, { ...FLEET, name: 'codeintel-2', target: other }];
+
+    // Act
+    await runScalingCycle(deps, { ...settings, fleets });
+
+    // Assess
+    expect(groups.removeCalls()).toHaveLength(6);
+    expect(busy.reads).toBe(3);
+  });
+
   it('keeps an instance that took a job between the choice and the re-check', async () => {
     // Prepare
     const busy = scriptedBusy(jobs({ 1: 1, 2: 0, 3: 0, 4: 0 }), jobs({ 1: 1, 2: 1, 3: 0, 4: 0 }));
