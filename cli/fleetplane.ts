@@ -105,7 +105,16 @@ export function buildCli(): Command {
     .option('--window <seconds>', "fleetplane's scale-in stabilization window", positiveInteger)
     .option('--poll <seconds>', "fleetplane's seconds between cycles", positiveInteger)
     .option('--invocation <seconds>', 'seconds one fleetplane invocation keeps polling', positiveInteger)
-    .option('--scale-in <mode>', "fleetplane's scale-in: resize (the cloud picks) or busy-signal (idle instances only)")
+    .option(
+      '--scale-in <mode>',
+      "fleetplane's scale-in: resize (the cloud picks), busy-signal (idle instances only) or attrition (none removed)",
+    )
+    .option('--retire-after-jobs <n>', 'executors exit after this many jobs (EXECUTOR_NUM_TOTAL_JOBS)', positiveInteger)
+    .option(
+      '--retire-after <seconds>',
+      'executors exit after this long in service (EXECUTOR_MAX_ACTIVE_TIME)',
+      positiveInteger,
+    )
     .option('--json', 'print the full report, timelines included, as JSON', false)
     .option('--html <file>', 'also write a self-contained HTML report with charts')
     .option('--save-trace <file>', 'write the trace replayed (e.g. a generated one) as CSV')
@@ -131,6 +140,8 @@ interface SimulateFlags {
   poll?: number;
   invocation?: number;
   scaleIn?: string;
+  retireAfterJobs?: number;
+  retireAfter?: number;
   json: boolean;
   html?: string;
   saveTrace?: string;
@@ -152,6 +163,8 @@ function simulateOptions(flags: SimulateFlags) {
       minInstances: flags.min,
       maxInstances: flags.max,
       tailSeconds: flags.tail,
+      retireAfterJobs: flags.retireAfterJobs,
+      retireAfterSeconds: flags.retireAfter,
     }),
     fleetplane: {
       fleet: defined({

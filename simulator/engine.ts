@@ -36,6 +36,11 @@ interface Instance {
   readonly readyAt: number;
   ready: boolean;
   removed: boolean;
+  protected: boolean;
+  /** The executor takes no more jobs and exits once its running ones finish. */
+  retiring: boolean;
+  /** Jobs the executor has taken: `EXECUTOR_NUM_TOTAL_JOBS` counts dequeued jobs. */
+  jobsTaken: number;
   readonly running: Set<Job>;
 }
 
@@ -76,7 +81,7 @@ export async function simulatePolicy(trace: Trace, scenario: Scenario, policy: P
     while (waiting.length > 0) {
       let best: Instance | undefined;
       for (const instance of instances.values()) {
-        if (instance.ready && instance.running.size < scenario.maxJobsPerInstance) {
+        if (instance.ready && !instance.retiring && instance.running.size < scenario.maxJobsPerInstance) {
           if (best === undefined || instance.running.size < best.running.size) {
             best = instance;
           }
@@ -91,6 +96,10 @@ export async function simulatePolicy(trace: Trace, scenario: Scenario, policy: P
       job.instance = best;
       best.running.add(job);
       running += 1;
+      best.jobsTaken += 1;
+      if ((scenario.retireAfterJobs ?? 0) > 0 && best.jobsTaken >= (scenario.retireAfterJobs ?? 0)) {
+        best.retiring = true;
+      }
       const instance = best;
       events.push(now + job.durationMs, Phase.World, () => {
         if (job.run !== run || instance.removed) {
@@ -101,6 +110,7 @@ export async function simulatePolicy(trace: Trace, scenario: Scenario, policy: P
         depths.set(job.queue, (depths.get(job.queue) ?? 0) - 1);
         job.completedAt = now;
         job.instance = undefined;
+        exitIfDone(instance);
         dispatch();
       });
     }
@@ -114,6 +124,9 @@ export async function simulatePolicy(trace: Trace, scenario: Scenario, policy: P
       readyAt: now + scenario.bootSeconds * 1000,
       ready: false,
       removed: false,
+      protected: false,
+      retiring: false,
+      jobsTaken: 0,
       running: new Set(),
     };
     instances.set(instance.id, instance);
@@ -121,9 +134,33 @@ export async function simulatePolicy(trace: Trace, scenario: Scenario, policy: P
     events.push(instance.readyAt, Phase.World, () => {
       if (!instance.removed) {
         instance.ready = true;
+        retireLater(instance);
         dispatch();
       }
     });
+  };
+
+  const retireLater = (instance: Instance) => {
+    const seconds = scenario.retireAfterSeconds ?? 0;
+    if (seconds > 0) {
+      events.push(instance.readyAt + seconds * 1000, Phase.World, () => {
+        instance.retiring = true;
+        exitIfDone(instance);
+      });
+    }
+  };
+
+  // A retired executor's VM powers off; the cloud replaces it only to get back to the desired size.
+  const exitIfDone = (instance: Instance) => {
+    if (!instance.retiring || instance.removed || instance.running.size > 0) {
+      return;
+    }
+    countInstanceTime();
+    instance.removed = true;
+    instances.delete(instance.id);
+    while (instances.size < desired) {
+      launch();
+    }
   };
 
   const remove = (instance: Instance) => {
@@ -140,9 +177,10 @@ export async function simulatePolicy(trace: Trace, scenario: Scenario, policy: P
     instance.running.clear();
   };
 
-  // Neither cloud looks at running jobs when it picks what a lower desired size removes: here, uniformly at random.
+  // Neither cloud looks at running jobs when it picks what a lower desired size removes: here, uniformly at random,
+  // among the instances not protected from scale-in (the others stay, above the desired size, until they exit).
   const chooseVictims = (count: number): Instance[] => {
-    const candidates = [...instances.values()];
+    const candidates = [...instances.values()].filter((instance) => !instance.protected);
     const victims: Instance[] = [];
     while (victims.length < count && candidates.length > 0) {
       const [victim] = candidates.splice(Math.floor(random() * candidates.length), 1);
@@ -157,6 +195,7 @@ export async function simulatePolicy(trace: Trace, scenario: Scenario, policy: P
     readyAt: instance.readyAt,
     state: instance.ready ? 'running' : 'booting',
     runningJobs: instance.running.size,
+    protected: instance.protected,
   });
 
   const world: SimWorld = {
@@ -201,6 +240,15 @@ export async function simulatePolicy(trace: Trace, scenario: Scenario, policy: P
       }
       dispatch();
     },
+    protect(ids) {
+      for (const id of ids) {
+        const instance = instances.get(id);
+        if (instance === undefined) {
+          throw new RangeError(`cannot protect ${id}: it is not in the group`);
+        }
+        instance.protected = true;
+      }
+    },
     at(at, action) {
       if (!Number.isFinite(at) || at < now) {
         throw new RangeError(`cannot schedule at ${at}: the simulation is at ${now}`);
@@ -238,6 +286,7 @@ export async function simulatePolicy(trace: Trace, scenario: Scenario, policy: P
   desired = scenario.minInstances;
   for (const instance of instances.values()) {
     instance.ready = true;
+    retireLater(instance);
   }
   await policy.start(world, scenario);
 

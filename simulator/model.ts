@@ -39,6 +39,13 @@ export interface Scenario {
   readonly sampleSeconds: number;
   /** Seeds the cloud's choice of which instances a lower desired size removes. */
   readonly seed: number;
+  /**
+   * The executor exits after this many jobs (`EXECUTOR_NUM_TOTAL_JOBS`) or this many seconds in service
+   * (`EXECUTOR_MAX_ACTIVE_TIME`), finishing what it runs, and its VM powers off; the cloud replaces it only while the
+   * group holds fewer instances than its desired size. Absent or 0: never.
+   */
+  readonly retireAfterJobs?: number;
+  readonly retireAfterSeconds?: number;
 }
 
 export type SimInstanceState = 'booting' | 'running';
@@ -53,6 +60,8 @@ export interface SimInstance {
   readonly state: SimInstanceState;
   /** Jobs the executor runs now. */
   readonly runningJobs: number;
+  /** Protected from the cloud's own scale-in: a lower desired size never picks it. */
+  readonly protected: boolean;
 }
 
 /**
@@ -84,6 +93,8 @@ export interface SimWorld {
    * the desired size would fall below the minimum, as the cloud refuses both. One scale action.
    */
   terminate(ids: readonly string[]): void;
+  /** Protects these instances from the cloud's own scale-in (ASG instance protection). */
+  protect(ids: readonly string[]): void;
   /** Runs `action` at `at` (milliseconds from the trace's start), after the world's own events at that moment. */
   at(at: number, action: () => void | Promise<void>): void;
 }

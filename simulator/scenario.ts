@@ -31,6 +31,8 @@ const scenarioSchema = z
     tailSeconds: whole(0, 86_400),
     sampleSeconds: whole(1, 3600),
     seed: z.number().int(),
+    retireAfterJobs: whole(0, 1_000_000).optional(),
+    retireAfterSeconds: whole(0, 7 * 86_400).optional(),
   })
   .refine((scenario) => scenario.minInstances <= scenario.maxInstances, {
     message: 'minInstances must not exceed maxInstances',

@@ -19,6 +19,8 @@ export interface IdleRemovalRequest {
 export interface IdleRemoval {
   readonly removed: readonly string[];
   readonly held?: string;
+  /** Nothing was chosen because the busy signal could not be read (the caller may fall back to attrition). */
+  readonly signalUnknown?: true;
 }
 
 /**
@@ -40,7 +42,7 @@ export async function removeIdleInstances(
   }));
   const first = await chooseFrom();
   if (!first.known) {
-    return { removed: [], held: `busy signal unknown: ${first.reason}` };
+    return { removed: [], held: `busy signal unknown: ${first.reason}`, signalUnknown: true };
   }
   const chosen = chooseVictims(candidates, first.runningJobs, count, order);
   if (chosen.length === 0) {
@@ -48,7 +50,7 @@ export async function removeIdleInstances(
   }
   const recheck = await busy.read({ signal });
   if (!recheck.known) {
-    return { removed: [], held: `busy signal unknown on the re-check: ${recheck.reason}` };
+    return { removed: [], held: `busy signal unknown on the re-check: ${recheck.reason}`, signalUnknown: true };
   }
   const stillIdle = chooseVictims(
     candidates.filter((candidate) => chosen.includes(candidate.id)),

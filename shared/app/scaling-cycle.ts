@@ -1,5 +1,4 @@
-import type { Fleet, FleetSchedule, GroupTarget } from '../domain/fleet.ts';
-import { targetKey } from '../domain/fleet.ts';
+import { type Fleet, type FleetSchedule, type GroupTarget, guardsItsInstances, targetKey } from '../domain/fleet.ts';
 import { toError } from '../domain/guards.ts';
 import { jitterOffsetMs } from '../domain/jitter.ts';
 import { mapLimit } from '../domain/map-limit.ts';
@@ -347,7 +346,7 @@ async function act(
  * own scale-in (ASG instance protection) as soon as it is seen. A failure is reported and tried again next cycle.
  */
 async function protectNewInstances(cycle: Cycle, { fleet, target, group }: Assessment): Promise<string> {
-  if (fleet.mode !== 'direct' || fleet.scaleIn?.mode !== 'busy-signal') {
+  if (!guardsItsInstances(fleet)) {
     return '';
   }
   const unprotected = group.instances
@@ -396,6 +395,9 @@ async function decideAndAct(
   if (decision.target < group.desired && fleet.scaleIn?.mode === 'busy-signal') {
     return removeIdle(cycle, assessment, decision, explained);
   }
+  if (decision.target < group.desired && fleet.scaleIn?.mode === 'attrition') {
+    return shrinkByAttrition(cycle, assessment, decision, explained);
+  }
   return resize(cycle, target, decision, explained);
 }
 
@@ -419,10 +421,11 @@ async function resize(
 /** Busy-aware scale-in: only idle instances go, so the size may stay above the decided target for now. */
 async function removeIdle(
   cycle: Cycle,
-  { fleet, target, group }: Assessment,
+  assessment: Assessment,
   decision: CapacityDecision,
   explained: (status: FleetStatus, action: FleetAction, extra?: string) => FleetOutcome,
 ): Promise<FleetOutcome> {
+  const { fleet, target, group } = assessment;
   if (cycle.deps.busy === undefined) {
     // The config refuses busy-signal scale-in without a busy signal; this is the composition root's mistake.
     return explained('failed', 'none', '; scale-in held: no busy signal is wired');
@@ -440,11 +443,40 @@ async function removeIdle(
     signal: cycle.signal,
   });
   const held = removal.held === undefined ? '' : `; ${removal.held}`;
+  if (removal.removed.length === 0 && removal.signalUnknown) {
+    // Without a signal nothing may be chosen; the group can still shrink as executors leave on their own.
+    return shrinkByAttrition(cycle, assessment, decision, (status, action, extra = '') =>
+      explained(status, action, `${held}${extra}`),
+    );
+  }
   if (removal.removed.length === 0) {
     return { ...explained('ok', 'none', `; scale-in held${held}`), desired: group.desired };
   }
   const outcome = explained('ok', 'removed-idle', `; removed idle ${removal.removed.join(', ')}${held}`);
   return { ...outcome, desired: group.desired - removal.removed.length };
+}
+
+/**
+ * Lowers the desired size without removing anything: every instance is protected from the group's own scale-in, so the
+ * group keeps them all and shrinks only as executors exit by themselves, which it then does not replace. Held while
+ * any instance is unprotected (just launched, or on a cloud without protection), since the group could pick it.
+ */
+async function shrinkByAttrition(
+  cycle: Cycle,
+  { target, group }: Assessment,
+  decision: CapacityDecision,
+  explained: (status: FleetStatus, action: FleetAction, extra?: string) => FleetOutcome,
+): Promise<FleetOutcome> {
+  const exposed = group.instances.filter(
+    (instance) => instance.lifecycle !== 'leaving' && instance.protectedFromScaleIn !== true,
+  );
+  if (exposed.length > 0) {
+    const note = `; attrition held: ${exposed.length} instance(s) not protected from the group's own scale-in yet`;
+    return { ...explained('ok', 'none', note), desired: group.desired };
+  }
+  return resize(cycle, target, decision, (status, action, extra = '') =>
+    explained(status, action, `; attrition: instances leave as their executors exit${extra}`),
+  );
 }
 
 function scheduleNote(schedule: FleetSchedule | undefined): string {

@@ -187,6 +187,11 @@ function crossFieldProblems(document: ConfigDocument, env: Env): string[] {
         problems.push(`${where}: sets nothing; give minInstances, idleBuffer or both`);
       }
     });
+    if (fleet.scaleIn?.mode === 'attrition' && fleet.target?.cloud === 'gcp') {
+      problems.push(
+        `${at}.scaleIn.mode: attrition is not available for GCE managed instance groups yet (they have no instance protection); use busy-signal`,
+      );
+    }
     if (fleet.scaleIn?.mode === 'busy-signal' && document.busySignal === undefined) {
       problems.push(
         `${at}.scaleIn.mode: busy-signal needs busySignal.url (where the executors' running jobs are read)`,

@@ -35,8 +35,10 @@ export function targetKey(target: GroupTarget): string {
 /**
  * `resize`: lower the desired size and let the cloud pick the instances, busy or not (what Sourcegraph's modules do).
  * `busy-signal`: remove only instances whose executors run no job, as the busy signal shows just before acting.
+ * `attrition`: never remove an instance; protect them all and lower the desired size, so the group shrinks only as
+ * executors exit by themselves (`EXECUTOR_MAX_ACTIVE_TIME`, `EXECUTOR_NUM_TOTAL_JOBS`) and are not replaced.
  */
-export const SCALE_IN_MODES = ['resize', 'busy-signal'] as const;
+export const SCALE_IN_MODES = ['resize', 'busy-signal', 'attrition'] as const;
 export type ScaleInMode = (typeof SCALE_IN_MODES)[number];
 
 export interface ScaleInSettings {
@@ -83,6 +85,11 @@ export interface Fleet {
  */
 export function fleetsOf(fleets: readonly Fleet[], cloud: GroupTarget['cloud']): Fleet[] {
   return fleets.filter((fleet) => fleet.target === undefined || fleet.target.cloud === cloud);
+}
+
+/** Whether a direct fleet protects its instances from the group's own scale-in (only fleetplane chooses). */
+export function guardsItsInstances(fleet: Fleet): boolean {
+  return fleet.mode === 'direct' && (fleet.scaleIn?.mode === 'busy-signal' || fleet.scaleIn?.mode === 'attrition');
 }
 
 /** Whether any of these fleets removes only idle instances, and so needs the busy signal and instance details. */

@@ -52,10 +52,11 @@ export function createFleetplanePolicy(options: Partial<FleetplaneOptions> = {})
   const settings = { ...FLEETPLANE_DEFAULTS, ...options };
   const config = simulatedConfig(PROBE_SCENARIO, settings);
   const fleet = config.fleets[0];
-  const scaleIn = fleet?.scaleIn?.mode === 'busy-signal' ? 'idle instances only' : 'the cloud picks';
+  const mode = fleet?.scaleIn?.mode ?? 'resize';
+  const scaleIn = { resize: 'the cloud picks', 'busy-signal': 'idle instances only', attrition: 'by attrition' }[mode];
   return {
     // Two fleetplane runs side by side (say, one per scale-in mode) must be told apart in a report.
-    name: fleet?.scaleIn?.mode === 'busy-signal' ? 'fleetplane/busy-signal' : 'fleetplane',
+    name: mode === 'resize' ? 'fleetplane' : `fleetplane/${mode}`,
     description:
       `fleetplane direct mode: the real scale invocation every ${settings.scheduleSeconds}s, polling every ` +
       `${config.pollIntervalSeconds}s for ${config.invocationSeconds}s, scale-in after a ` +
@@ -120,7 +121,10 @@ function simulatedRuntime(world: SimWorld, scenario: Scenario, options: Fleetpla
       }
       return outcomes;
     },
-    protectFromScaleIn: (target, instanceIds, callOptions) => fake.protectFromScaleIn(target, instanceIds, callOptions),
+    async protectFromScaleIn(target, instanceIds, callOptions) {
+      await fake.protectFromScaleIn(target, instanceIds, callOptions);
+      world.protect(instanceIds);
+    },
   };
   const busy: BusySignal = {
     async read() {

@@ -73,7 +73,7 @@ describe('busy-aware scale-in against the local stack', () => {
     expect(removedIdle).toMatchObject({ fleet: 'codeintel', reason: 'scale-in', current: 3, desired: 1 });
   });
 
-  it('removes nothing while the worker metrics cannot be read', async () => {
+  it('removes nothing while the worker metrics cannot be read: protected, the group shrinks only by attrition', async () => {
     // Prepare
     stack.autoScaling.addGroup({ name: GROUP, min: 0, max: 10, desired: 2, queues: ['codeintel'] });
     time.now += BOOT_MS + 1_000;
@@ -83,9 +83,19 @@ describe('busy-aware scale-in against the local stack', () => {
     // Act
     const reports = await poll(scale, 120);
 
-    // Assess
-    expect(stack.autoScaling.group(GROUP)?.desired).toBe(2);
-    const held = reports.flatMap((report) => report.fleets).filter((fleet) => fleet.fleet === 'codeintel');
-    expect(held.at(-1)?.detail).toContain('busy signal unknown');
+    // Assess: the desired size drops over the protected instances, which all keep running
+    const group = stack.autoScaling.group(GROUP);
+    expect(group?.desired).toBe(0);
+    expect(group?.instances.map((instance) => [instance.lifecycleState, instance.protectedFromScaleIn])).toEqual([
+      ['InService', true],
+      ['InService', true],
+    ]);
+    expect(
+      stack.autoScaling.emulator.requests.some(
+        (request) => request.operation === 'TerminateInstanceInAutoScalingGroup',
+      ),
+    ).toBe(false);
+    const last = reports.flatMap((report) => report.fleets).filter((fleet) => fleet.fleet === 'codeintel');
+    expect(last.find((fleet) => fleet.action === 'resized')?.detail).toContain('busy signal unknown');
   });
 });

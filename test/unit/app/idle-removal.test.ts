@@ -152,19 +152,43 @@ describe('busy-aware scale-in', () => {
     expect(groups.removeCalls().map((call) => call.instanceId)).toEqual(['i-1', 'i-2']);
   });
 
-  it('removes nothing while the busy signal is unknown, and says why', async () => {
+  it('removes nothing while the busy signal is unknown, falling back to attrition once every instance is protected', async () => {
     // Prepare
     const busy = scriptedBusy({ known: false, reason: 'metrics endpoint answered 503' });
     const { deps, settings, groups } = setup(busy);
 
-    // Act
-    const report = await runScalingCycle(deps, settings);
+    // Act: the first cycle protects the instances, the second lowers the desired size over them
+    const first = await runScalingCycle(deps, settings);
+    const second = await runScalingCycle(deps, settings);
 
     // Assess
-    expect(report.fleets[0]).toMatchObject({ status: 'ok', action: 'none', desired: 4 });
-    expect(report.fleets[0]?.detail).toContain('scale-in held; busy signal unknown: metrics endpoint answered 503');
+    expect(first.fleets[0]).toMatchObject({ status: 'ok', action: 'none', desired: 4 });
+    expect(first.fleets[0]?.detail).toContain('busy signal unknown: metrics endpoint answered 503');
+    expect(first.fleets[0]?.detail).toContain(
+      "attrition held: 4 instance(s) not protected from the group's own scale-in yet",
+    );
+    expect(second.fleets[0]).toMatchObject({ action: 'resized', desired: 1 });
+    expect(second.fleets[0]?.detail).toContain('attrition: instances leave as their executors exit');
     expect(groups.removeCalls()).toEqual([]);
-    expect(groups.resizeCalls()).toEqual([]);
+    expect(groups.resizeCalls().map((call) => call.size)).toEqual([1]);
+  });
+
+  it('in attrition mode, lowers the desired size only over protected instances, and never removes one', async () => {
+    // Prepare
+    const { deps, settings, groups } = setup(undefined, {
+      ...FLEET,
+      scaleIn: { mode: 'attrition', order: 'oldest-first' },
+    });
+
+    // Act
+    const first = await runScalingCycle(deps, settings);
+    const second = await runScalingCycle(deps, settings);
+
+    // Assess
+    expect(first.fleets[0]?.detail).toContain('attrition held');
+    expect(second.fleets[0]).toMatchObject({ reason: 'scale-in', action: 'resized', desired: 1 });
+    expect(groups.removeCalls()).toEqual([]);
+    expect([...groups.protectedInstances(GROUP)].sort()).toEqual(['i-1', 'i-2', 'i-3', 'i-4']);
   });
 
   it('never reads the busy signal when nothing is to be removed', async () => {

@@ -130,6 +130,43 @@ describe('simulatePolicy', () => {
     expect(result.timeline.find((point) => point.t === 120)).toMatchObject({ desired: 1, instances: 1, depth: 2 });
   });
 
+  it('never picks a protected instance when the desired size drops: the group stays above it', async () => {
+    const policy: PolicyModel = {
+      name: 'protector',
+      description: 'protects two of three, then asks for none',
+      start(world) {
+        world.at(0, () => world.setDesired(3));
+        world.at(100_000, () => {
+          world.protect(
+            world
+              .instances()
+              .slice(0, 2)
+              .map((instance) => instance.id),
+          );
+          world.setDesired(0);
+        });
+      },
+    };
+    const result = await simulatePolicy(trace(jobsAt(0, 4, 3000)), scenario, policy);
+    expect(result.timeline.find((point) => point.t === 120)).toMatchObject({ desired: 0, instances: 2 });
+    expect(result.interruptedJobs).toBe(0);
+  });
+
+  it('retires an executor after its jobs, replacing it only while the group is below its desired size', async () => {
+    // Each executor retires after 2 jobs; 6 jobs of 100 s on a group of 1, then of 0.
+    const steps = [
+      { atS: 0, size: 1 },
+      { atS: 250, size: 0 },
+    ];
+    const retiring = { ...scenario, retireAfterJobs: 2 };
+    const result = await simulatePolicy(trace(jobsAt(0, 6, 100)), retiring, scripted(steps));
+    // The first instance runs 2 jobs (60-160 s) and exits; its replacement boots (160-220 s) and takes 2 more, which
+    // the drop to 0 at 250 s interrupts (it is not protected).
+    expect(result.completed).toBe(2);
+    expect(result.interruptedJobs).toBe(2);
+    expect(result.timeline.at(-1)).toMatchObject({ desired: 0, instances: 0 });
+  });
+
   it('refuses a size the group cannot hold, as the cloud API does', async () => {
     await expect(simulatePolicy(trace(jobsAt(0, 1, 10)), scenario, scripted([{ atS: 0, size: 11 }]))).rejects.toThrow(
       /outside \[0, 10\]/,

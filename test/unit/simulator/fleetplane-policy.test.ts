@@ -180,14 +180,14 @@ describe('fleetplane with busy-signal scale-in', () => {
           const result = await simulatePolicy({ name: 'outages', jobs, durationS: 3600 }, scenario, policy);
           expect(result.interruptedJobs).toBe(0);
           // Between two samples inside one outage (a sample at its end instant already sees the first read after
-          // it), the desired size never drops.
+          // it), no instance goes: the desired size may drop (attrition), the instances stay.
           result.timeline.forEach((point, index) => {
             const next = result.timeline[index + 1];
             const inOneOutage =
               next !== undefined &&
               outages.some(({ startS, lengthS }) => point.t >= startS && next.t < startS + lengthS);
             if (inOneOutage) {
-              expect(next.desired).toBeGreaterThanOrEqual(point.desired);
+              expect(next.instances).toBeGreaterThanOrEqual(point.instances);
             }
           });
         },
@@ -213,5 +213,25 @@ describe('fleetplane with busy-signal scale-in', () => {
     expect(cloudPicks.interruptedJobs).toBeGreaterThan(0);
     expect(idleOnly.interruptedJobs).toBe(0);
     expect(idleOnly.wait.max).toBeLessThan(cloudPicks.wait.max);
+  });
+});
+
+describe('fleetplane with attrition scale-in', () => {
+  it('never removes an instance: the fleet shrinks as executors retire, and they are not replaced', async () => {
+    const attrition = createFleetplanePolicy({ fleet: { scaleIn: { mode: 'attrition' } } });
+    const retiring = { ...scenario, retireAfterSeconds: 1200, tailSeconds: 3600 };
+    const result = await simulatePolicy(burst(300, 80, 600), retiring, attrition);
+    expect(result.interruptedJobs).toBe(0);
+    expect(result.peakInstances).toBe(20);
+    expect(result.completed).toBe(80);
+    // Once every executor has retired, the group holds what its (lowered) desired size says: nothing.
+    expect(result.timeline.at(-1)).toMatchObject({ desired: 0, instances: 0 });
+  });
+
+  it('keeps idle instances running while executors do not retire: attrition removes nothing by itself', async () => {
+    const attrition = createFleetplanePolicy({ fleet: { scaleIn: { mode: 'attrition' } } });
+    const result = await simulatePolicy(burst(300, 40, 120), { ...scenario, tailSeconds: 3600 }, attrition);
+    expect(result.timeline.at(-1)).toMatchObject({ desired: 0, instances: 10 });
+    expect(result.interruptedJobs).toBe(0);
   });
 });

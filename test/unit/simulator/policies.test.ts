@@ -55,7 +55,11 @@ function createFakeWorld(options: { initial?: number; scenario?: Scenario } = {}
     runningJobs: () => load.running,
     desired: () => desired,
     instances: (): SimInstance[] =>
-      instances.map((instance) => ({ ...instance, state: now >= instance.readyAt ? 'running' : 'booting' })),
+      instances.map((instance) => ({
+        ...instance,
+        state: now >= instance.readyAt ? 'running' : 'booting',
+        protected: false,
+      })),
     setDesired(size) {
       if (size < bounds.minInstances || size > bounds.maxInstances) {
         throw new RangeError(`desired size ${size} is outside the bounds`);
@@ -69,6 +73,9 @@ function createFakeWorld(options: { initial?: number; scenario?: Scenario } = {}
         launch(now + bounds.bootSeconds * 1000);
       }
       instances = instances.slice(0, size);
+    },
+    protect() {
+      // The models under test never protect instances; fleetplane's own runs go through the real engine.
     },
     terminate(ids) {
       terminations.push({ at: now, ids });
