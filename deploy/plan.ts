@@ -187,6 +187,22 @@ function groupStatements(config: FleetplaneConfig): IamStatement[] {
       allow(['ec2:DescribeInstances'], '*'),
     );
   }
+  const attrition = managed.flatMap((fleet) =>
+    fleet.mode === 'direct' && fleet.target?.cloud === 'aws' && fleet.scaleIn?.mode === 'attrition'
+      ? [fleet.target]
+      : [],
+  );
+  if (attrition.length > 0) {
+    // Attrition never removes an instance itself; it only keeps the group from picking any.
+    const groups = attrition.map((target) =>
+      arnInDeployAccount(
+        'autoscaling',
+        target.region,
+        `autoScalingGroup:*:autoScalingGroupName/${target.autoScalingGroup}`,
+      ),
+    );
+    statements.push(allow(['autoscaling:SetInstanceProtection'], groups));
+  }
   return statements;
 }
 

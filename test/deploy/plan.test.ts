@@ -12,7 +12,7 @@ interface FleetSpec {
   readonly mode: 'metrics' | 'direct' | 'shadow';
   readonly group?: string;
   readonly region?: string;
-  readonly scaleIn?: 'resize' | 'busy-signal';
+  readonly scaleIn?: 'resize' | 'busy-signal' | 'attrition';
 }
 
 /** A config document as JSON (JSON is YAML), with only the parts a test varies. */
@@ -241,6 +241,23 @@ describe('planDeploy with a config document', () => {
     expect(statementFor(plan.iamStatements, 'ec2:DescribeInstances')?.Resource).toBe('*');
     expect(actionsOf(plain.iamStatements)).not.toContain('autoscaling:TerminateInstanceInAutoScalingGroup');
     expect(actionsOf(plain.iamStatements)).not.toContain('ec2:DescribeInstances');
+  });
+
+  it('lets attrition fleets protect their instances, and nothing more', () => {
+    // Prepare
+    const text = documentText({
+      fleets: [{ name: 'codeintel', mode: 'direct', group: 'executors-codeintel', scaleIn: 'attrition' }],
+    });
+
+    // Act
+    const plan = planDeploy(input(text));
+
+    // Assess
+    expect(statementFor(plan.iamStatements, 'autoscaling:SetInstanceProtection')?.Resource).toEqual([
+      joinedArn('autoscaling', 'us-east-1', 'autoScalingGroup:*:autoScalingGroupName/executors-codeintel'),
+    ]);
+    expect(actionsOf(plan.iamStatements)).not.toContain('autoscaling:TerminateInstanceInAutoScalingGroup');
+    expect(actionsOf(plan.iamStatements)).not.toContain('ec2:DescribeInstances');
   });
 
   it('uses a secret ARN as given', () => {
