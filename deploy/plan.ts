@@ -1,7 +1,7 @@
 import { parse } from 'yaml';
 import type { FleetplaneConfig } from '../shared/config/index.ts';
 import { ConfigError, type Env, parseConfigText, parseWorkerEnv } from '../shared/config/index.ts';
-import { managedFleets } from '../shared/domain/fleet.ts';
+import { type Fleet, managedFleets } from '../shared/domain/fleet.ts';
 import { allow, arnInDeployAccount, type IamStatement } from './iam.ts';
 
 /** Lambda allows 4 KB of environment variables per function, all keys and values together. */
@@ -152,56 +152,38 @@ function groupStatements(config: FleetplaneConfig): IamStatement[] {
   if (managed.length === 0) {
     return [];
   }
+  // The ARNs of the direct groups whose fleets pass `which`: mutating actions are granted per group, never on `*`.
+  const directGroups = (which: (fleet: Fleet) => boolean) =>
+    managed.flatMap((fleet) =>
+      fleet.mode === 'direct' && fleet.target?.cloud === 'aws' && which(fleet)
+        ? [
+            arnInDeployAccount(
+              'autoscaling',
+              fleet.target.region,
+              `autoScalingGroup:*:autoScalingGroupName/${fleet.target.autoScalingGroup}`,
+            ),
+          ]
+        : [],
+    );
   // Describe actions support no resource ARNs; shadow fleets need them to decide, but never resize.
   const statements = [allow(['autoscaling:DescribeAutoScalingGroups', 'autoscaling:DescribePolicies'], '*')];
-  const direct = managed.flatMap((fleet) =>
-    fleet.mode === 'direct' && fleet.target?.cloud === 'aws' ? [fleet.target] : [],
-  );
-  if (direct.length > 0) {
-    const groups = direct.map((target) =>
-      arnInDeployAccount(
-        'autoscaling',
-        target.region,
-        `autoScalingGroup:*:autoScalingGroupName/${target.autoScalingGroup}`,
-      ),
-    );
-    statements.push(allow(['autoscaling:SetDesiredCapacity'], groups));
+  const resized = directGroups(() => true);
+  if (resized.length > 0) {
+    statements.push(allow(['autoscaling:SetDesiredCapacity'], resized));
   }
-  const removing = managed.flatMap((fleet) =>
-    fleet.mode === 'direct' && fleet.target?.cloud === 'aws' && fleet.scaleIn?.mode === 'busy-signal'
-      ? [fleet.target]
-      : [],
-  );
+  const removing = directGroups((fleet) => fleet.scaleIn?.mode === 'busy-signal');
   if (removing.length > 0) {
-    const groups = removing.map((target) =>
-      arnInDeployAccount(
-        'autoscaling',
-        target.region,
-        `autoScalingGroup:*:autoScalingGroupName/${target.autoScalingGroup}`,
-      ),
-    );
     // Busy-aware scale-in removes chosen instances and protects the rest; host names come from EC2, whose
     // DescribeInstances supports no resource-level permissions.
     statements.push(
-      allow(['autoscaling:TerminateInstanceInAutoScalingGroup', 'autoscaling:SetInstanceProtection'], groups),
+      allow(['autoscaling:TerminateInstanceInAutoScalingGroup', 'autoscaling:SetInstanceProtection'], removing),
       allow(['ec2:DescribeInstances'], '*'),
     );
   }
-  const attrition = managed.flatMap((fleet) =>
-    fleet.mode === 'direct' && fleet.target?.cloud === 'aws' && fleet.scaleIn?.mode === 'attrition'
-      ? [fleet.target]
-      : [],
-  );
-  if (attrition.length > 0) {
-    // Attrition never removes an instance itself; it only keeps the group from picking any.
-    const groups = attrition.map((target) =>
-      arnInDeployAccount(
-        'autoscaling',
-        target.region,
-        `autoScalingGroup:*:autoScalingGroupName/${target.autoScalingGroup}`,
-      ),
-    );
-    statements.push(allow(['autoscaling:SetInstanceProtection'], groups));
+  // Attrition never removes an instance itself; it only keeps the group from picking any.
+  const protecting = directGroups((fleet) => fleet.scaleIn?.mode === 'attrition');
+  if (protecting.length > 0) {
+    statements.push(allow(['autoscaling:SetInstanceProtection'], protecting));
   }
   return statements;
 }
