@@ -27,7 +27,6 @@ interface Job {
   completedAt?: number;
   /** Bumped on every start, so a finish event of an interrupted run is recognised as stale. */
   run: number;
-  instance?: Instance;
 }
 
 interface Instance {
@@ -93,7 +92,6 @@ export async function simulatePolicy(trace: Trace, scenario: Scenario, policy: P
       const job = waiting.next() as Job;
       const run = ++job.run;
       job.startedAt = now;
-      job.instance = best;
       best.running.add(job);
       running += 1;
       best.jobsTaken += 1;
@@ -109,7 +107,6 @@ export async function simulatePolicy(trace: Trace, scenario: Scenario, policy: P
         running -= 1;
         depths.set(job.queue, (depths.get(job.queue) ?? 0) - 1);
         job.completedAt = now;
-        job.instance = undefined;
         exitIfDone(instance);
         dispatch();
       });
@@ -171,7 +168,6 @@ export async function simulatePolicy(trace: Trace, scenario: Scenario, policy: P
       interruptedJobs += 1;
       running -= 1;
       job.startedAt = undefined;
-      job.instance = undefined;
       waiting.add(job);
     }
     instance.running.clear();
@@ -202,7 +198,6 @@ export async function simulatePolicy(trace: Trace, scenario: Scenario, policy: P
     now: () => now,
     queueDepth: (queue) => (queue === undefined ? waiting.length + running : (depths.get(queue) ?? 0)),
     queuedJobs: () => waiting.length,
-    runningJobs: () => running,
     desired: () => desired,
     instances: () => [...instances.values()].map(view),
     setDesired(size) {

@@ -75,8 +75,6 @@ export interface SimWorld {
   queueDepth(queue?: QueueName): number;
   /** Jobs waiting for a free executor slot. */
   queuedJobs(): number;
-  /** Jobs running now. */
-  runningJobs(): number;
   /** The group's desired size. */
   desired(): number;
   /** Instances that exist now (booting or running). */

@@ -1,4 +1,4 @@
-import { crc32c } from './crc32c.ts';
+import { crc32c } from '../../shared/gcp/crc32c.ts';
 import { GoogleStatus, type GoogleStatusCode } from './google-json.ts';
 
 /**

@@ -1,7 +1,6 @@
 /**
  * CRC32C (Castagnoli), the checksum Secret Manager returns as `payload.dataCrc32c`. `node:zlib`'s `crc32` uses the
- * IEEE polynomial, a different checksum, so it cannot stand in. (A copy of local/gcp/crc32c.ts: shared/ must not
- * import local/, while local/ may import this one.)
+ * IEEE polynomial, a different checksum, so it cannot stand in. The Secret Manager emulator uses this one too.
  */
 
 const POLYNOMIAL = 0x82f63b78; // Castagnoli, bit-reversed

@@ -1,4 +1,5 @@
 import * as z from 'zod';
+import { clamp, instancesFor } from '../../shared/domain/policy.ts';
 import type { PolicyModel } from '../model.ts';
 import { modelOptions, positiveSeconds, seconds } from './options.ts';
 
@@ -79,7 +80,7 @@ export function createBuildkitePolicy(options: Partial<BuildkiteOptions> = {}): 
       `${settings.scaleOutCooldownSeconds}s scale-out cooldown; instances idle ${settings.scaleInIdleSeconds}s ` +
       `terminate themselves`,
     start(world, scenario) {
-      const clamp = (size: number) => Math.min(scenario.maxInstances, Math.max(scenario.minInstances, size));
+      const bounds = { min: scenario.minInstances, max: scenario.maxInstances };
       // Per serving instance: when its agents last became idle, or 'busy'. Booting instances have no agent yet.
       let idleSince = new Map<string, number | 'busy'>();
       let lastScaleOut: number | undefined;
@@ -119,8 +120,8 @@ export function createBuildkitePolicy(options: Partial<BuildkiteOptions> = {}): 
 
       const scale = () => {
         const now = world.now();
-        const needed = Math.ceil((world.queuedJobs() + world.runningJobs()) / scenario.jobsPerInstance);
-        const wanted = clamp(needed + Math.min(needed, settings.instanceBuffer));
+        const needed = instancesFor(world.queueDepth(), scenario.jobsPerInstance);
+        const wanted = clamp(needed + Math.min(needed, settings.instanceBuffer), bounds);
         const current = world.desired();
         if (wanted > current) {
           if (lastScaleOut !== undefined && now - lastScaleOut < settings.scaleOutCooldownSeconds * 1000) {
@@ -128,7 +129,7 @@ export function createBuildkitePolicy(options: Partial<BuildkiteOptions> = {}): 
           }
           const step = wanted - current;
           world.setDesired(
-            clamp(current + (settings.scaleOutFactor === 0 ? step : Math.ceil(step * settings.scaleOutFactor))),
+            clamp(current + (settings.scaleOutFactor === 0 ? step : Math.ceil(step * settings.scaleOutFactor)), bounds),
           );
           lastScaleOut = now;
         } else if (wanted < current && settings.scalerScaleIn) {

@@ -1,4 +1,5 @@
 import * as z from 'zod';
+import { clamp, instancesFor } from '../../shared/domain/policy.ts';
 import type { PolicyModel } from '../model.ts';
 import { modelOptions, positiveSeconds, seconds } from './options.ts';
 
@@ -58,13 +59,13 @@ export function createGcePolicy(options: Partial<GceOptions> = {}): PolicyModel 
 
       const decide = (metric: number) => {
         const now = world.now();
-        recommendations.push({ at: now, size: Math.ceil(metric / scenario.jobsPerInstance) });
+        recommendations.push({ at: now, size: instancesFor(metric, scenario.jobsPerInstance) });
         // The recommendation just made always stays: with no window, it alone decides.
         while (recommendations.length > 1 && (recommendations[0]?.at ?? now) <= now - windowMs) {
           recommendations.shift();
         }
         const peak = Math.max(...recommendations.map((recommendation) => recommendation.size));
-        const size = Math.min(scenario.maxInstances, Math.max(scenario.minInstances, peak));
+        const size = clamp(peak, { min: scenario.minInstances, max: scenario.maxInstances });
         if (size !== world.desired()) {
           world.setDesired(size);
         }

@@ -1,4 +1,5 @@
 import * as z from 'zod';
+import { clamp, instancesFor } from '../../shared/domain/policy.ts';
 import type { PolicyModel } from '../model.ts';
 import { modelOptions, positiveSeconds, seconds } from './options.ts';
 
@@ -67,12 +68,12 @@ export function createTfAwsPolicy(options: Partial<TfAwsOptions> = {}): PolicyMo
         if (queueMax === undefined || instancesMax === undefined) {
           return;
         }
-        const value = Math.ceil(queueMax / scenario.jobsPerInstance) - instancesMax;
+        const value = instancesFor(queueMax, scenario.jobsPerInstance) - instancesMax;
         if (value === 0 || world.now() < cooldownUntil) {
           return;
         }
         const current = world.desired();
-        const size = Math.min(scenario.maxInstances, Math.max(scenario.minInstances, current + Math.sign(value)));
+        const size = clamp(current + Math.sign(value), { min: scenario.minInstances, max: scenario.maxInstances });
         // A change clamped away by the group's bounds is no scaling activity, so it starts no cooldown.
         if (size !== current) {
           world.setDesired(size);

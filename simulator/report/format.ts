@@ -132,6 +132,8 @@ export function describeScenario(scenario: Scenario): string {
     `scaling at ${formatCount(scenario.jobsPerInstance)} jobs/instance`,
     `${formatCount(scenario.maxJobsPerInstance)} job slots/instance`,
     `${formatCount(scenario.minInstances)}–${formatCount(scenario.maxInstances)} instances`,
+    ...(scenario.retireAfterJobs ? [`executors retire after ${formatCount(scenario.retireAfterJobs)} jobs`] : []),
+    ...(scenario.retireAfterSeconds ? [`executors retire after ${formatDuration(scenario.retireAfterSeconds)}`] : []),
   ].join(', ');
 }
 

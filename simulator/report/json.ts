@@ -20,8 +20,8 @@ export function formatJson(report: SimulationReport, options: JsonOptions = {}):
   return `${JSON.stringify(ordered, null, 2)}\n`;
 }
 
-// Objects are rebuilt field by field under their model types, so a field added to model.ts is a compile error here
-// instead of a field silently dropped from the output.
+// Objects are rebuilt field by field under their model types, so a required field added to model.ts is a compile
+// error here; optional fields must be listed by hand.
 
 function orderScenario(scenario: Scenario): Scenario {
   return {
@@ -33,6 +33,8 @@ function orderScenario(scenario: Scenario): Scenario {
     tailSeconds: scenario.tailSeconds,
     sampleSeconds: scenario.sampleSeconds,
     seed: scenario.seed,
+    ...(scenario.retireAfterJobs === undefined ? {} : { retireAfterJobs: scenario.retireAfterJobs }),
+    ...(scenario.retireAfterSeconds === undefined ? {} : { retireAfterSeconds: scenario.retireAfterSeconds }),
   };
 }
 

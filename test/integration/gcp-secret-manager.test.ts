@@ -1,8 +1,8 @@
 import { SecretManagerServiceClient } from '@google-cloud/secret-manager';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { crc32c } from '../../local/gcp/crc32c.ts';
 import { gcpClientOptions } from '../../local/gcp/index.ts';
 import { type SecretManagerEmulator, startSecretManagerEmulator } from '../../local/gcp/secret-manager.ts';
+import { crc32c } from '../../shared/gcp/crc32c.ts';
 
 const project = 'fleetplane-test';
 const secret = `projects/${project}/secrets/executor-token`;

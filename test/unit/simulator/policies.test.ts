@@ -52,7 +52,6 @@ function createFakeWorld(options: { initial?: number; scenario?: Scenario } = {}
     now: () => now,
     queueDepth: () => load.queued + load.running,
     queuedJobs: () => load.queued,
-    runningJobs: () => load.running,
     desired: () => desired,
     instances: (): SimInstance[] =>
       instances.map((instance) => ({
