@@ -137,14 +137,14 @@ function jobWaitFigures(generator: GeneratorName, runs: Runs): BenchFigure[] {
       note: `range over the seeds ${range(values, '×')}`,
     };
   };
-  const median = (variant: FleetplaneVariant, pick: (result: PolicyResult) => number) =>
+  const medianOf = (variant: FleetplaneVariant, pick: (result: PolicyResult) => number) =>
     spread(runs, (results) => pick(resultOf(results, variant))).median;
   return [
     {
       id: id('fleetplane-p95'),
       benchmark: 'P2',
       label: `${generator}: fleetplane p95 job wait (${seeds})`,
-      value: median('fleetplane', (result) => result.wait.p95),
+      value: medianOf('fleetplane', (result) => result.wait.p95),
       unit: 's',
       note: `p95 wait, median (range): ${perPolicy((result) => result.wait.p95, 's')}`,
     },
@@ -152,7 +152,7 @@ function jobWaitFigures(generator: GeneratorName, runs: Runs): BenchFigure[] {
       id: id('fleetplane-instance-minutes'),
       benchmark: 'P2',
       label: `${generator}: fleetplane instance-minutes (${seeds})`,
-      value: median('fleetplane', (result) => result.instanceMinutes),
+      value: medianOf('fleetplane', (result) => result.instanceMinutes),
       unit: 'min',
       note:
         `instance-minutes, median (range): ${perPolicy((result) => result.instanceMinutes, 'min')}; ` +

@@ -5,6 +5,8 @@ import { formatSummary, runLocalDemo } from '../local/demo.ts';
 import { ConfigError } from '../shared/config/index.ts';
 import { isRecord } from '../shared/domain/guards.ts';
 import { SecretSourceError } from '../shared/ports/errors.ts';
+import { GENERATORS } from '../simulator/generators.ts';
+import { POLICY_NAMES } from '../simulator/policies/index.ts';
 import { runLocalCommand } from './local.ts';
 import { runPlanCommand } from './plan.ts';
 import { runSimulateCommand } from './simulate.ts';
@@ -93,9 +95,9 @@ export function buildCli(): Command {
         'and compare job wait, instance-minutes, scale actions and interrupted jobs',
     )
     .option('--trace <file>', 'CSV trace with header arrival_s,queue,duration_s')
-    .option('--generator <name>', 'synthetic day instead: steady, nightly-burst, batch-change-burst or spiky')
+    .option('--generator <name>', `synthetic day instead: ${Object.keys(GENERATORS).join(', ')}`)
     .option('--seed <n>', 'seed for the generator and for which instances a scale-in removes', seed, 1)
-    .option('--policies <list>', 'comma-separated policies to compare', 'fleetplane,tf-aws,gce,buildkite')
+    .option('--policies <list>', 'comma-separated policies to compare', POLICY_NAMES.join(','))
     .option('--boot <seconds>', 'seconds from launch until an executor takes jobs', wholeNumber)
     .option('--slots <n>', 'jobs one executor runs at once (EXECUTOR_MAXIMUM_NUM_JOBS)', positiveInteger)
     .option('--jobs-per-instance <n>', 'scaling ratio every policy sizes by (default: --slots)', positiveInteger)

@@ -1,3 +1,4 @@
+import type { Mode, ScaleInMode } from '../shared/domain/fleet.ts';
 import type { QueueName } from '../shared/domain/queues.ts';
 import type { Clock } from '../shared/ports/clock.ts';
 import {
@@ -37,7 +38,7 @@ export interface LocalFleet {
   readonly max: number;
   readonly desired: number;
   readonly jobsPerInstance: number;
-  readonly mode: 'metrics' | 'shadow' | 'direct';
+  readonly mode: Mode;
 }
 
 export const LOCAL_REGION = 'us-east-1';
@@ -97,7 +98,7 @@ export interface LocalStack {
     readonly pollIntervalSeconds?: number;
     readonly invocationSeconds?: number;
     readonly scaleInWindowSeconds?: number;
-    readonly scaleIn?: 'resize' | 'busy-signal';
+    readonly scaleIn?: ScaleInMode;
   }): object;
   close(): Promise<void>;
 }
