@@ -9,12 +9,10 @@ import { createJsonLogger } from '../../shared/observability/logger.ts';
 const runtime = once(() => createGcpScaleRuntime(process.env));
 runtime().catch(() => {});
 
-/** Seconds the platform lets one request run: the function's configured timeout (infra/gcp sets both). */
-const timeoutMs = () => Number(process.env.FLEETPLANE_TIMEOUT_SECONDS ?? '60') * 1000;
-
 async function scale(manual: boolean) {
   try {
-    return await invokeScale(await runtime(), { once: manual, remainingMs: timeoutMs() });
+    const ready = await runtime();
+    return await invokeScale(ready, { once: manual, remainingMs: ready.platformTimeoutMs });
   } catch (caught) {
     const error = toError(caught);
     const log = runtime.value()?.deps.logger ?? createJsonLogger({ bindings: { service: 'fleetplane' } });

@@ -28,7 +28,22 @@ import { readSecretVersion } from './secrets.ts';
 /** REST over HTTP/1.1 for every client: no gRPC stack in the bundle, and what the local emulators speak. */
 const REST = { fallback: true } as const;
 
-export type GcpScaleRuntime = ScaleRuntime<FleetplaneConfig>;
+export type GcpScaleRuntime = ScaleRuntime<FleetplaneConfig> & {
+  /** Milliseconds the platform lets one request run (Cloud Functions gives no remaining-time API, unlike Lambda). */
+  readonly platformTimeoutMs: number;
+};
+
+/** `FLEETPLANE_TIMEOUT_SECONDS`, which infra/gcp sets to the function's own timeout; 60 when unset. */
+function platformTimeoutMs(env: Env): number {
+  const text = env.FLEETPLANE_TIMEOUT_SECONDS ?? '60';
+  const seconds = Number(text);
+  if (text.trim() === '' || !Number.isFinite(seconds) || seconds <= 0 || seconds > 3600) {
+    throw new ConfigError('FLEETPLANE_TIMEOUT_SECONDS', [
+      `FLEETPLANE_TIMEOUT_SECONDS: "${text}" is not the function's timeout in seconds (above 0, at most 3600)`,
+    ]);
+  }
+  return seconds * 1000;
+}
 
 /**
  * The GCP composition root: reads the config once, builds every client once (per instance) and wires the adapters.
@@ -36,6 +51,7 @@ export type GcpScaleRuntime = ScaleRuntime<FleetplaneConfig>;
  */
 export async function createGcpScaleRuntime(env: Env, clock: Clock = systemClock): Promise<GcpScaleRuntime> {
   const { logger, secrets } = createFunctionLogger(env, 'scale');
+  const timeoutMs = platformTimeoutMs(env);
   const config = await loadConfig(env, {
     readFile: (path) => readFile(path, 'utf8'),
     readSsmParameter: async (name) => {
@@ -51,6 +67,7 @@ export async function createGcpScaleRuntime(env: Env, clock: Clock = systemClock
     config,
     deps: createGcpDeps(config, { env, clock, logger, secrets }),
     settings: scalingSettingsFor(config, 'gcp'),
+    platformTimeoutMs: timeoutMs,
   };
 }
 

@@ -82,6 +82,8 @@ describe('createGcpScaleRuntime wired to the local stack through the endpoint va
       {},
       /reads its token from Secret Manager/,
     ],
+    ['an empty function timeout', {}, { FLEETPLANE_TIMEOUT_SECONDS: '' }, /FLEETPLANE_TIMEOUT_SECONDS: "" is not/],
+    ['a function timeout that is no number', {}, { FLEETPLANE_TIMEOUT_SECONDS: '60s' }, /FLEETPLANE_TIMEOUT_SECONDS/],
     [
       'a malformed endpoint override',
       {},
