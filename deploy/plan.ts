@@ -1,7 +1,7 @@
 import { parse } from 'yaml';
 import type { FleetplaneConfig } from '../shared/config/index.ts';
 import { ConfigError, type Env, parseConfigText, parseWorkerEnv } from '../shared/config/index.ts';
-import { type Fleet, managedFleets } from '../shared/domain/fleet.ts';
+import { type Fleet, guardsItsInstances, managedFleets } from '../shared/domain/fleet.ts';
 import { allow, arnInDeployAccount, type IamStatement } from './iam.ts';
 
 /** Lambda allows 4 KB of environment variables per function, all keys and values together. */
@@ -171,19 +171,19 @@ function groupStatements(config: FleetplaneConfig): IamStatement[] {
   if (resized.length > 0) {
     statements.push(allow(['autoscaling:SetDesiredCapacity'], resized));
   }
-  const removing = directGroups((fleet) => fleet.scaleIn?.mode === 'busy-signal');
-  if (removing.length > 0) {
-    // Busy-aware scale-in removes chosen instances and protects the rest; host names come from EC2, whose
-    // DescribeInstances supports no resource-level permissions.
-    statements.push(
-      allow(['autoscaling:TerminateInstanceInAutoScalingGroup', 'autoscaling:SetInstanceProtection'], removing),
-      allow(['ec2:DescribeInstances'], '*'),
-    );
-  }
-  // Attrition never removes an instance itself; it only keeps the group from picking any.
-  const protecting = directGroups((fleet) => fleet.scaleIn?.mode === 'attrition');
+  // Busy-aware and attrition fleets keep the group from picking instances itself.
+  const protecting = directGroups(guardsItsInstances);
   if (protecting.length > 0) {
     statements.push(allow(['autoscaling:SetInstanceProtection'], protecting));
+  }
+  const removing = directGroups((fleet) => fleet.scaleIn?.mode === 'busy-signal');
+  if (removing.length > 0) {
+    // Busy-aware scale-in removes chosen instances; host names come from EC2, whose DescribeInstances supports no
+    // resource-level permissions.
+    statements.push(
+      allow(['autoscaling:TerminateInstanceInAutoScalingGroup'], removing),
+      allow(['ec2:DescribeInstances'], '*'),
+    );
   }
   return statements;
 }

@@ -69,7 +69,8 @@ const TICK_MS = 500;
 
 /**
  * `npm start`: the local stack, a burst-then-lull workload, and the real scale function in its own process (invoked
- * once a minute like EventBridge would, polling every `pollIntervalSeconds`), in `direct` mode. Shows a live view and
+ * on a schedule as EventBridge would, every `TICK_SECONDS` to keep the run short, polling every
+ * `pollIntervalSeconds`), in `direct` mode. Shows a live view and
  * ends with a summary. Needs no credentials and no network beyond 127.0.0.1.
  */
 export async function runLocalDemo(options: DemoOptions): Promise<DemoSummary> {

@@ -19,6 +19,7 @@ import type { Logger } from '../ports/logger.ts';
 import type { QueueDepthSource } from '../ports/queue-depth.ts';
 import type { QueueMetricsSink, QueueSizeHistory } from '../ports/queue-metrics.ts';
 import { removeIdleInstances } from './idle-removal.ts';
+import { type Once, once } from './once.ts';
 import { scheduleAt } from './schedules.ts';
 import {
   createInvocationMemory,
@@ -102,14 +103,14 @@ interface Cycle {
   readonly log: Logger;
   /** Aborts at `finishBy`: passed to every cloud call. */
   readonly signal: AbortSignal | undefined;
-  /** The cycle's first busy-signal reading, read when the first fleet needs it. */
-  readonly busyReading: { current?: Promise<BusyReading> };
+  /** The cycle's busy-signal reading to choose victims from, read when the first shrinking fleet needs it. */
+  readonly busyReading: Once<BusyReading> | undefined;
 }
 
 /**
- * Resizes in flight at once. Every resize of a cycle is independent, so a cycle costs one round trip for up to this
- * many. A resize the cloud throttles fails only its own fleet (the AWS SDK retries it first), and the next poll, 10 s
- * later, tries again.
+ * Fleets acting at once (resizing, removing, waiting for the window or their jitter). Each fleet's calls are
+ * independent, so a cycle costs one round trip for up to this many. A call the cloud throttles fails only its own
+ * fleet, and the next poll tries again.
  */
 const FLEET_CONCURRENCY = 50;
 
@@ -127,6 +128,7 @@ export async function runScalingCycle(
   const finish = budget && AbortSignal.timeout(Math.max(0, budget.finishBy - startedAt));
   const read =
     budget && finish && AbortSignal.any([finish, AbortSignal.timeout(Math.max(0, budget.readBy - startedAt))]);
+  const { busy } = deps;
   const cycle: Cycle = {
     deps,
     settings,
@@ -134,7 +136,7 @@ export async function runScalingCycle(
     now: startedAt,
     log: deps.logger.child({ module: 'scaling-cycle' }),
     signal: finish,
-    busyReading: {},
+    busyReading: busy && once(() => busy.read({ signal: finish })),
   };
 
   const managed = settings.fleets.flatMap((fleet) =>
@@ -211,7 +213,12 @@ async function decideFleets(
   );
   // Fleets waiting for the window go last, so a slow read never holds the slots that other fleets' resizes need.
   const waitsForWindow = (item: Assessment | FleetOutcome) => 'decision' in item && windows.has(item.fleet.name);
-  const ordered = [...assessed.filter((item) => !waitsForWindow(item)), ...assessed.filter(waitsForWindow)];
+  // Within each part, fleets go in jitter order: a fleet waiting out a long offset never holds a slot an earlier one needs.
+  const byJitter = (a: Assessment | FleetOutcome, b: Assessment | FleetOutcome) => jitterOf(a) - jitterOf(b);
+  const ordered = [
+    ...assessed.filter((item) => !waitsForWindow(item)).sort(byJitter),
+    ...assessed.filter(waitsForWindow).sort(byJitter),
+  ];
   const decided = await mapLimit(ordered, FLEET_CONCURRENCY, (item) =>
     'decision' in item ? act(cycle, item, windows.get(item.fleet.name)) : Promise.resolve(item),
   );
@@ -323,16 +330,23 @@ function windowRequest(cycle: Cycle, fleet: Fleet): WindowRequest {
   };
 }
 
-/** Decides with the window's peak when the fleet needed it, then resizes (or, in shadow mode, says it would). */
+/** Milliseconds into the cycle a fleet acts at: its jitter offset, 0 without one. */
+function jitterOf(item: Assessment | FleetOutcome): number {
+  return 'decision' in item && item.fleet.jitterSeconds !== undefined
+    ? jitterOffsetMs(item.fleet.name, item.fleet.jitterSeconds * 1000)
+    : 0;
+}
+
 /** Decides, acts and, for a busy-aware fleet, protects new instances from the group's own scale-in meanwhile. */
 async function act(
   cycle: Cycle,
   assessment: Assessment,
   window: Promise<PeakDemand> | undefined,
 ): Promise<FleetOutcome> {
-  const { fleet } = assessment;
-  if (fleet.jitterSeconds !== undefined && cycle.deps.sleep !== undefined) {
-    await cycle.deps.sleep(jitterOffsetMs(fleet.name, fleet.jitterSeconds * 1000), cycle.signal);
+  // Until a moment fixed from the cycle's start, so time spent waiting for a slot is not added to the offset.
+  const wait = cycle.now + jitterOf(assessment) - cycle.deps.clock();
+  if (wait > 0 && cycle.deps.sleep !== undefined) {
+    await cycle.deps.sleep(wait, cycle.signal);
   }
   const [outcome, guarded] = await Promise.all([
     decideAndAct(cycle, assessment, window),
@@ -365,6 +379,7 @@ async function protectNewInstances(cycle: Cycle, { fleet, target, group }: Asses
   }
 }
 
+/** Decides with the window's peak when the fleet needed it, then resizes (or, in shadow mode, says it would). */
 async function decideAndAct(
   cycle: Cycle,
   assessment: Assessment,
@@ -426,16 +441,13 @@ async function removeIdle(
   explained: (status: FleetStatus, action: FleetAction, extra?: string) => FleetOutcome,
 ): Promise<FleetOutcome> {
   const { fleet, target, group } = assessment;
-  if (cycle.deps.busy === undefined) {
+  const { busy } = cycle.deps;
+  if (busy === undefined || cycle.busyReading === undefined) {
     // The config refuses busy-signal scale-in without a busy signal; this is the composition root's mistake.
     return explained('failed', 'none', '; scale-in held: no busy signal is wired');
   }
-  const busy = cycle.deps.busy;
   const removal = await removeIdleInstances(busy, cycle.deps.groups, {
-    chooseFrom: () => {
-      cycle.busyReading.current ??= busy.read({ signal: cycle.signal });
-      return cycle.busyReading.current;
-    },
+    chooseFrom: cycle.busyReading,
     target,
     group,
     count: group.desired - decision.target,

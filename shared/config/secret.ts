@@ -28,7 +28,7 @@ export class SecretValue {
   }
 }
 
-/** Where the Sourcegraph token comes from: the value itself, or a secret store read at cold start. */
+/** Where the Sourcegraph token comes from: the value itself, or a secret store (re-read every few minutes). */
 export type SecretSource =
   | { readonly kind: 'value'; readonly value: SecretValue }
   | { readonly kind: 'aws-secrets-manager'; readonly secretId: string; readonly jsonKey?: string }

@@ -53,7 +53,7 @@ export interface FleetplaneConfig {
   /** Absent when the deployment writes no CloudWatch metric (GCP only, or no AWS region known). */
   readonly cloudwatch?: CloudWatchSettings;
   readonly cloudMonitoring?: CloudMonitoringSettings;
-  /** Where busy-aware scale-in reads the executors' running jobs; absent when no fleet uses it. */
+  /** Where busy-aware scale-in reads the executors' running jobs; absent when the document names none. */
   readonly busySignal?: BusySignalSettings;
   readonly allocations: Allocations;
   /** Allocation notes the worker would log (forced zeros, 100% to both clouds). */

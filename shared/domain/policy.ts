@@ -144,7 +144,7 @@ export function decideCapacity(inputs: CapacityInputs): CapacityDecision {
   const withBuffer = buffer > 0 ? ` + ${buffer} warm` : '';
   const numbers = `${demand.jobs} jobs / ${jobsPerInstance} per instance${withBuffer} = ${needed}, bounds [${bounds.min}, ${bounds.max}]`;
   if (wanted > current) {
-    if (controls.pause === 'scale-out' || controls.pause === 'both') {
+    if (pausedOut) {
       return decide(current, Reason.Paused, `${numbers}; scale-out paused, holding ${current} (wanted ${wanted})`, {
         needed,
       });

@@ -238,11 +238,11 @@ export function createInMemoryInstanceGroups(
     },
     setLifecycle(target, instanceId, lifecycle, state = lifecycle) {
       const group = existing(target);
-      const moved = { id: instanceId, lifecycle, state };
       const known = group.instances.some((instance) => instance.id === instanceId);
+      // Only the lifecycle moves: host name and launch time stay, as the cloud's would.
       group.instances = known
-        ? group.instances.map((instance) => (instance.id === instanceId ? moved : instance))
-        : [...group.instances, moved];
+        ? group.instances.map((instance) => (instance.id === instanceId ? { ...instance, lifecycle, state } : instance))
+        : [...group.instances, { id: instanceId, lifecycle, state }];
     },
     deferResizes(times = 1, deferral = {}) {
       const slot = deferral.target === undefined ? ANY_GROUP : targetKey(deferral.target);
