@@ -2,10 +2,8 @@ import { toError } from '../domain/guards.ts';
 import type { PeakDemand } from '../domain/policy.ts';
 import type { SeriesName } from '../domain/queues.ts';
 import type { CallOptions } from '../ports/call-options.ts';
-import type { QueueSizeHistory, SeriesHistory } from '../ports/queue-metrics.ts';
+import { METRIC_PERIOD_MS, type QueueSizeHistory, type SeriesHistory } from '../ports/queue-metrics.ts';
 
-/** The metric is stored per 60-second period. */
-const PERIOD_MS = 60_000;
 /**
  * Milliseconds: the newest datapoint read back must be at least this recent. CloudWatch can take a minute or two to
  * show what was just written; anything older means nothing was published lately (depth unknown, function down), and
@@ -68,7 +66,7 @@ export async function windowPeak(
   if (published === undefined) {
     return { known: false, reason: `no ${series} datapoints published in the last ${windowSeconds}s` };
   }
-  const minutes = Math.ceil(windowMs / PERIOD_MS);
+  const minutes = Math.ceil(windowMs / METRIC_PERIOD_MS);
   const needed = Math.ceil(minutes * MIN_WINDOW_COVERAGE);
   if (published.periods < needed) {
     return {

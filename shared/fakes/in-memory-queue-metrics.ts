@@ -1,10 +1,15 @@
 import type { SeriesName } from '../domain/queues.ts';
 import { type Clock, systemClock } from '../ports/clock.ts';
 import { MetricsPublishError, MetricsReadError } from '../ports/errors.ts';
-import type { QueueMetricsSink, QueueSizeHistory, QueueSizePoint, SeriesHistory } from '../ports/queue-metrics.ts';
+import {
+  historyOfPeriods,
+  METRIC_PERIOD_MS,
+  type QueueMetricsSink,
+  type QueueSizeHistory,
+  type QueueSizePoint,
+  type SeriesHistory,
+} from '../ports/queue-metrics.ts';
 import { throwIfAborted } from './abort.ts';
-
-const PERIOD_MS = 60_000;
 
 /** A published point with the time the store received it (like CloudWatch's receive time: no client timestamp). */
 export interface RecordedPoint extends QueueSizePoint {
@@ -67,25 +72,19 @@ export function createInMemoryQueueMetrics(options: InMemoryQueueMetricsOptions 
       if (!Number.isFinite(from) || !Number.isFinite(to) || from >= to) {
         throw new MetricsReadError('peaks', `invalid window [${from}, ${to}]`);
       }
-      const histories = new Map<SeriesName, SeriesHistory | undefined>(series.map((name) => [name, undefined]));
-      const periods = new Map<SeriesName, Set<number>>();
+      // Each series' maximum per 60-second period, as the cloud stores the worker's metric.
+      const byPeriod = new Map<SeriesName, Map<number, number>>(series.map((name) => [name, new Map()]));
       for (const point of stored) {
-        if (point.environment !== environment || !histories.has(point.series) || point.at < from || point.at > to) {
+        const periods = byPeriod.get(point.series);
+        if (point.environment !== environment || periods === undefined || point.at < from || point.at > to) {
           continue;
         }
-        // Stored at 60-second resolution, like the worker's standard-resolution metric.
-        const period = Math.floor(point.at / PERIOD_MS) * PERIOD_MS;
-        const seen = periods.get(point.series) ?? new Set<number>();
-        seen.add(period);
-        periods.set(point.series, seen);
-        const previous = histories.get(point.series);
-        histories.set(point.series, {
-          peak: Math.max(previous?.peak ?? point.value, point.value),
-          periods: seen.size,
-          newest: Math.max(previous?.newest ?? period, period),
-        });
+        const period = Math.floor(point.at / METRIC_PERIOD_MS) * METRIC_PERIOD_MS;
+        periods.set(period, Math.max(periods.get(period) ?? point.value, point.value));
       }
-      return histories;
+      return new Map<SeriesName, SeriesHistory | undefined>(
+        [...byPeriod].map(([name, periods]) => [name, historyOfPeriods(periods)]),
+      );
     },
     points: () => [...stored],
     record(point, at) {

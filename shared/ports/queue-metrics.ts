@@ -14,6 +14,9 @@ export interface QueueMetricsSink {
   publish(points: readonly QueueSizePoint[], options?: CallOptions): Promise<void>;
 }
 
+/** The queue-size metric's resolution: the worker writes it as a standard-resolution (60-second) metric. */
+export const METRIC_PERIOD_MS = 60_000;
+
 /** What one series held over a span, by 60-second period (the resolution the worker's metric is stored at). */
 export interface SeriesHistory {
   /** The highest value published in the span. */
