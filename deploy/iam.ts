@@ -13,7 +13,7 @@ export interface IamStatement {
   readonly Effect: 'Allow';
   readonly Action: readonly string[];
   readonly Resource: CfnString | readonly CfnString[];
-  readonly Condition?: Readonly<Record<string, Readonly<Record<string, string>>>>;
+  readonly Condition?: Readonly<Record<string, Readonly<Record<string, string | readonly string[]>>>>;
 }
 
 /** `arn:<partition>:<service>:<region>:<account>:<resource>`, for the account and partition being deployed to. */

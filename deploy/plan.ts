@@ -1,4 +1,5 @@
 import { parse } from 'yaml';
+import { FLEETPLANE_NAMESPACE } from '../shared/aws/fleetplane-metrics.ts';
 import type { FleetplaneConfig } from '../shared/config/index.ts';
 import { ConfigError, type Env, parseConfigText, parseWorkerEnv } from '../shared/config/index.ts';
 import { type Fleet, guardsItsInstances, managedFleets } from '../shared/domain/fleet.ts';
@@ -140,7 +141,12 @@ function metricStatements(config: FleetplaneConfig): IamStatement[] {
   if (namespace === undefined) {
     return [];
   }
-  const put = allow(['cloudwatch:PutMetricData'], '*', { StringEquals: { 'cloudwatch:namespace': namespace } });
+  // A fleet limiting removals per window keeps its ledger in fleetplane's own namespace, beside the worker's.
+  const limits = managedFleets(config.fleets, 'aws').some(
+    (fleet) => fleet.mode === 'direct' && fleet.controls?.maxScaleInPerWindow !== undefined,
+  );
+  const namespaces = limits ? [namespace, FLEETPLANE_NAMESPACE] : namespace;
+  const put = allow(['cloudwatch:PutMetricData'], '*', { StringEquals: { 'cloudwatch:namespace': namespaces } });
   // Only a fleet that can scale in reads the published series back (its stabilization window). GetMetricData
   // supports no resource-level permissions or namespace condition.
   const readsBack = managedFleets(config.fleets, 'aws').length > 0;

@@ -136,7 +136,7 @@ resource "google_project_iam_custom_role" "metrics" {
   project     = local.metrics_project
   role_id     = "${var.custom_role_prefix}MetricsWriter"
   title       = "fleetplane queue-size metric writer"
-  description = "projects.timeSeries.create for the queue-size series; projects.timeSeries.list to read its recent peak before scaling in."
+  description = "projects.timeSeries.create for the queue-size series and the removal ledger; projects.timeSeries.list to read both back before scaling in."
   permissions = concat(
     ["monitoring.timeSeries.create"],
     # Only shadow and direct fleets decide a size, and only deciding reads the series back.

@@ -34,12 +34,7 @@ export async function removeIdleInstances(
   request: IdleRemovalRequest,
 ): Promise<IdleRemoval> {
   const { chooseFrom, target, group, count, order, signal } = request;
-  const candidates: ScaleInCandidate[] = group.instances.map((instance) => ({
-    id: instance.id,
-    inService: instance.lifecycle === 'in-service',
-    ...(instance.hostname === undefined ? {} : { hostname: instance.hostname }),
-    ...(instance.launchedAt === undefined ? {} : { launchedAt: instance.launchedAt }),
-  }));
+  const candidates = candidatesOf(group);
   const first = await chooseFrom();
   if (!first.known) {
     return { removed: [], held: `busy signal unknown: ${first.reason}`, signalUnknown: true };
@@ -61,10 +56,56 @@ export async function removeIdleInstances(
   if (stillIdle.length === 0) {
     return { removed: [], held: 'the instances chosen took jobs before they could be removed' };
   }
+  return removeChosen(groups, target, stillIdle, count, signal);
+}
+
+export interface ExitedRemovalRequest {
+  readonly target: GroupTarget;
+  readonly group: GroupSnapshot;
+  /** Instances to remove at most: the desired size less the decided target. */
+  readonly count: number;
+  readonly signal: AbortSignal | undefined;
+}
+
+/**
+ * Attrition where the group keeps VMs that powered themselves off (a MIG): removes up to `count` of those, oldest
+ * first, and nothing else. No signal is needed: nothing runs on a stopped VM.
+ */
+export async function removeExitedInstances(
+  groups: InstanceGroups,
+  request: ExitedRemovalRequest,
+): Promise<IdleRemoval> {
+  const { target, group, count, signal } = request;
+  const exited = candidatesOf(group).filter((candidate) => candidate.exited === true);
+  const chosen = chooseVictims(exited, new Map(), count, 'oldest-first');
+  if (chosen.length === 0) {
+    return { removed: [], held: 'no instance has exited yet' };
+  }
+  return removeChosen(groups, target, chosen, count, signal);
+}
+
+function candidatesOf(group: GroupSnapshot): ScaleInCandidate[] {
+  return group.instances.map((instance) => ({
+    id: instance.id,
+    inService: instance.lifecycle === 'in-service',
+    ...(instance.lifecycle === 'exited' ? { exited: true } : {}),
+    ...(instance.hostname === undefined ? {} : { hostname: instance.hostname }),
+    ...(instance.launchedAt === undefined ? {} : { launchedAt: instance.launchedAt }),
+  }));
+}
+
+/** Removes exactly `chosen`, reporting per instance what the cloud refused and how far short of `count` it fell. */
+async function removeChosen(
+  groups: InstanceGroups,
+  target: GroupTarget,
+  chosen: readonly string[],
+  count: number,
+  signal: AbortSignal | undefined,
+): Promise<IdleRemoval> {
   try {
-    const outcomes = await groups.removeInstances(target, stillIdle, { signal });
-    const removed = stillIdle.filter((id) => outcomes.get(id)?.removed === true);
-    const refused = stillIdle.flatMap((id) => {
+    const outcomes = await groups.removeInstances(target, chosen, { signal });
+    const removed = chosen.filter((id) => outcomes.get(id)?.removed === true);
+    const refused = chosen.flatMap((id) => {
       const outcome = outcomes.get(id);
       return outcome === undefined || outcome.removed ? [] : [`${id}: ${outcome.reason}`];
     });

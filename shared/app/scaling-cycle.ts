@@ -9,6 +9,7 @@ import {
   decideCapacity,
   type PeakDemand,
   Reason,
+  type RecentRemovals,
 } from '../domain/policy.ts';
 import { type Allocations, type Cloud, type SeriesValue, seriesValue } from '../domain/queue-metric.ts';
 import { type QueueName, queuesOf, type SeriesName } from '../domain/queues.ts';
@@ -18,8 +19,10 @@ import type { GroupDescription, GroupSnapshot, InstanceGroups } from '../ports/i
 import type { Logger } from '../ports/logger.ts';
 import type { QueueDepthSource } from '../ports/queue-depth.ts';
 import type { QueueMetricsSink, QueueSizeHistory } from '../ports/queue-metrics.ts';
-import { removeIdleInstances } from './idle-removal.ts';
+import type { RemovalLedger } from '../ports/removal-ledger.ts';
+import { removeExitedInstances, removeIdleInstances } from './idle-removal.ts';
 import { type Once, once } from './once.ts';
+import { removalsInWindow } from './removal-window.ts';
 import { scheduleAt } from './schedules.ts';
 import {
   createInvocationMemory,
@@ -39,6 +42,8 @@ export interface ScalingDeps {
   readonly busy?: BusySignal;
   /** Waits out a fleet's jitter; fleets with jitter act at once without it. */
   readonly sleep?: Sleep;
+  /** What fleetplane removed lately, for fleets limiting removals per window. */
+  readonly removals?: RemovalLedger;
 }
 
 export interface ScalingSettings {
@@ -51,7 +56,7 @@ export interface ScalingSettings {
 
 /** `ok`: did what its mode asks. `deferred`: the cloud asked to retry (next poll). `failed`: data or API missing. */
 export type FleetStatus = 'ok' | 'deferred' | 'failed';
-export type FleetAction = 'none' | 'resized' | 'would-resize' | 'deferred' | 'removed-idle';
+export type FleetAction = 'none' | 'resized' | 'would-resize' | 'deferred' | 'removed-idle' | 'removed-exited';
 
 export interface FleetOutcome {
   readonly fleet: string;
@@ -202,14 +207,15 @@ async function decideFleets(
   publishing: Promise<PublishOutcome>,
 ): Promise<FleetOutcome[]> {
   const assessed = managed.map(({ fleet, target }) => assess(cycle, fleet, target, values.get(fleet.series), groups));
-  // Scale-in candidates need the window read back: that read starts now, beside the other fleets' resizes.
+  // Scale-in candidates need the window read back (and, when limited, its removals): those reads start now, beside
+  // the other fleets' resizes.
+  const limited = assessed.flatMap((item) =>
+    'decision' in item && perWindowLimit(item.fleet) ? [item.fleet.name] : [],
+  );
   const windows = new Map(
     assessed
       .flatMap((item) => ('decision' in item && item.decision.reason === Reason.WindowUnknown ? [item] : []))
-      .map((item) => [
-        item.fleet.name,
-        windowPeak(cycle.deps.history, cycle.memory, windowRequest(cycle, item.fleet), { signal: cycle.signal }),
-      ]),
+      .map((item) => [item.fleet.name, readWindow(cycle, item.fleet, limited)]),
   );
   // Fleets waiting for the window go last, so a slow read never holds the slots that other fleets' resizes need.
   const waitsForWindow = (item: Assessment | FleetOutcome) => 'decision' in item && windows.has(item.fleet.name);
@@ -320,6 +326,36 @@ function assess(
   return { fleet, target, value, group, demand, inputs, decision, ...(schedule === undefined ? {} : { schedule }) };
 }
 
+/** What a scale-in decision needs beyond the cycle's own reads. */
+interface WindowFacts {
+  readonly recentPeak: PeakDemand;
+  readonly removedInWindow?: RecentRemovals;
+}
+
+async function readWindow(cycle: Cycle, fleet: Fleet, limitedFleets: readonly string[]): Promise<WindowFacts> {
+  const options = { signal: cycle.signal };
+  const peak = windowPeak(cycle.deps.history, cycle.memory, windowRequest(cycle, fleet), options);
+  if (!perWindowLimit(fleet)) {
+    return { recentPeak: await peak };
+  }
+  const request = {
+    fleet: fleet.name,
+    windowSeconds: fleet.scaleInWindowSeconds,
+    limitedFleets,
+    environment: cycle.settings.environment,
+    now: cycle.now,
+  };
+  const [recentPeak, removedInWindow] = await Promise.all([
+    peak,
+    removalsInWindow(cycle.deps.removals, cycle.memory, request, options),
+  ]);
+  return { recentPeak, removedInWindow };
+}
+
+function perWindowLimit(fleet: Fleet): boolean {
+  return fleet.mode === 'direct' && fleet.controls?.maxScaleInPerWindow !== undefined;
+}
+
 function windowRequest(cycle: Cycle, fleet: Fleet): WindowRequest {
   return {
     series: fleet.series,
@@ -341,7 +377,7 @@ function jitterOf(item: Assessment | FleetOutcome): number {
 async function act(
   cycle: Cycle,
   assessment: Assessment,
-  window: Promise<PeakDemand> | undefined,
+  window: Promise<WindowFacts> | undefined,
 ): Promise<FleetOutcome> {
   // Until a moment fixed from the cycle's start, so time spent waiting for a slot is not added to the offset.
   const wait = cycle.now + jitterOf(assessment) - cycle.deps.clock();
@@ -383,10 +419,42 @@ async function protectNewInstances(cycle: Cycle, { fleet, target, group }: Asses
 async function decideAndAct(
   cycle: Cycle,
   assessment: Assessment,
-  window: Promise<PeakDemand> | undefined,
+  window: Promise<WindowFacts> | undefined,
+): Promise<FleetOutcome> {
+  const outcome = await decideAndChange(cycle, assessment, window);
+  const changed =
+    outcome.action === 'resized' || outcome.action === 'removed-idle' || outcome.action === 'removed-exited';
+  const removed = changed ? assessment.group.desired - (outcome.desired ?? assessment.group.desired) : 0;
+  if (removed <= 0 || !perWindowLimit(assessment.fleet)) {
+    return outcome;
+  }
+  return { ...outcome, detail: outcome.detail + (await recordRemoval(cycle, assessment.fleet, removed)) };
+}
+
+/**
+ * Remembers a limited fleet's removal: in the invocation at once, in the ledger for later invocations. A ledger
+ * that refuses costs the next invocations that count (they may remove more), never this one.
+ */
+async function recordRemoval(cycle: Cycle, fleet: Fleet, count: number): Promise<string> {
+  cycle.memory.removed.push({ fleet: fleet.name, count, at: cycle.now });
+  try {
+    const removal = { fleet: fleet.name, environment: cycle.settings.environment, count };
+    await cycle.deps.removals?.record(removal, { signal: cycle.signal });
+    return '';
+  } catch (caught) {
+    const error = toError(caught);
+    cycle.log.warn('recording a removal failed', { fleet: fleet.name, count, error });
+    return `; recording the removal failed: ${error.name}: ${error.message}`;
+  }
+}
+
+async function decideAndChange(
+  cycle: Cycle,
+  assessment: Assessment,
+  window: Promise<WindowFacts> | undefined,
 ): Promise<FleetOutcome> {
   const { fleet, target, value, group, demand, inputs } = assessment;
-  const decision = window === undefined ? assessment.decision : decideCapacity({ ...inputs, recentPeak: await window });
+  const decision = window === undefined ? assessment.decision : decideCapacity({ ...inputs, ...(await window) });
   const numbers = { depth: okValue(value), current: group.desired, desired: decision.target, booting: inputs.booting };
   const competing = group.competingScalers.length > 0 ? { competingScalers: group.competingScalers } : {};
   const explained = (status: FleetStatus, action: FleetAction, extra = '') => ({
@@ -401,19 +469,63 @@ async function decideAndAct(
     detail: decision.detail + scheduleNote(assessment.schedule) + extra + competingNote(fleet, group.competingScalers),
   });
 
-  if (decision.target === group.desired) {
-    return explained('ok', 'none');
-  }
   if (fleet.mode === 'shadow') {
-    return explained('ok', 'would-resize');
+    return explained('ok', decision.target === group.desired ? 'none' : 'would-resize');
   }
-  if (decision.target < group.desired && fleet.scaleIn?.mode === 'busy-signal') {
-    return removeIdle(cycle, assessment, decision, explained);
+  // Sizing from what is left once exited VMs are gone replaces them unless the fleet shrinks: what an ASG does.
+  const cleared = await removeExitedFirst(cycle, assessment);
+  const left = cleared === undefined ? assessment : { ...assessment, group: cleared.group };
+  const noted = (status: FleetStatus, action: FleetAction, extra = '') =>
+    explained(status, action, (cleared?.note ?? '') + extra);
+  const size = left.group.desired;
+  let outcome: FleetOutcome;
+  if (decision.target === size) {
+    outcome = noted('ok', 'none');
+  } else if (decision.target < size && fleet.scaleIn?.mode === 'busy-signal') {
+    outcome = await removeIdle(cycle, left, decision, noted);
+  } else if (decision.target < size && fleet.scaleIn?.mode === 'attrition') {
+    outcome = await shrinkByAttrition(cycle, left, decision, noted);
+  } else {
+    outcome = await resize(cycle, target, decision, noted);
   }
-  if (decision.target < group.desired && fleet.scaleIn?.mode === 'attrition') {
-    return shrinkByAttrition(cycle, assessment, decision, explained);
+  return cleared !== undefined && cleared.removed > 0 && outcome.action === 'none'
+    ? { ...outcome, action: 'removed-exited', desired: outcome.desired ?? size }
+    : outcome;
+}
+
+/**
+ * A MIG keeps the VM of an executor that exited, stopped (with `defaultActionOnFailure: DO_NOTHING`): no capacity,
+ * and nothing runs there. Fleets where fleetplane alone chooses what goes remove such VMs before acting on the rest.
+ */
+async function removeExitedFirst(
+  cycle: Cycle,
+  { fleet, target, group }: Assessment,
+): Promise<{ readonly group: GroupSnapshot; readonly removed: number; readonly note: string } | undefined> {
+  const exited = group.instances.filter((instance) => instance.lifecycle === 'exited');
+  if (target.cloud !== 'gcp' || !guardsItsInstances(fleet) || exited.length === 0) {
+    return undefined;
   }
-  return resize(cycle, target, decision, explained);
+  const removal = await removeExitedInstances(cycle.deps.groups, {
+    target,
+    group,
+    count: exited.length,
+    signal: cycle.signal,
+  });
+  const gone = new Set(removal.removed);
+  const held = removal.held === undefined ? '' : ` (${removal.held})`;
+  const note =
+    gone.size === 0
+      ? `; ${exited.length} exited instance(s) not removed${held}`
+      : `; removed ${gone.size} exited instance(s) ${[...gone].join(', ')}${held}`;
+  return {
+    removed: gone.size,
+    group: {
+      ...group,
+      desired: group.desired - gone.size,
+      instances: group.instances.filter((instance) => !gone.has(instance.id)),
+    },
+    note,
+  };
 }
 
 async function resize(
@@ -469,16 +581,26 @@ async function removeIdle(
 }
 
 /**
- * Lowers the desired size without removing anything: every instance is protected from the group's own scale-in, so the
- * group keeps them all and shrinks only as executors exit by themselves, which it then does not replace. Held while
- * any instance is unprotected (just launched, or on a cloud without protection), since the group could pick it.
+ * Shrinks only as executors exit by themselves. On AWS it lowers the desired size without removing anything: every
+ * instance is protected from the group's own scale-in, so the group keeps them all, and an exited executor's VM
+ * terminates and is not replaced. Held while any instance is unprotected (just launched), since the group could pick
+ * it. A MIG has no protection but keeps an exited executor's VM, stopped: those are removed instead.
  */
 async function shrinkByAttrition(
   cycle: Cycle,
-  { target, group }: Assessment,
+  assessment: Assessment,
   decision: CapacityDecision,
   explained: (status: FleetStatus, action: FleetAction, extra?: string) => FleetOutcome,
 ): Promise<FleetOutcome> {
+  const { target, group } = assessment;
+  if (target.cloud === 'gcp') {
+    // Exited VMs went before this; a repairing MIG recreates them within moments, and a fresh executor never goes.
+    const repairs = group.recreatesExited
+      ? '; the group recreates VMs whose executor exited: set instanceLifecyclePolicy.defaultActionOnFailure to DO_NOTHING so they wait, stopped, for fleetplane to remove them'
+      : '';
+    const note = `; attrition: instances leave as their executors exit${repairs}`;
+    return { ...explained('ok', 'none', note), desired: group.desired };
+  }
   const exposed = group.instances.filter(
     (instance) => instance.lifecycle !== 'leaving' && instance.protectedFromScaleIn !== true,
   );

@@ -25,10 +25,14 @@ export interface InvocationMemory {
   readonly observed: { series: SeriesName; value: number; at: number }[];
   /** One read per window length, shared by fleets deciding at the same time. */
   readonly histories: Map<number, Promise<ReadonlyMap<SeriesName, SeriesHistory | undefined> | Error>>;
+  /** What this invocation removed itself: the ledger's store may not show it yet. */
+  readonly removed: { fleet: string; count: number; at: number }[];
+  /** One ledger read per window length, as for `histories`. */
+  readonly removalReads: Map<number, Promise<ReadonlyMap<string, number> | Error>>;
 }
 
 export function createInvocationMemory(): InvocationMemory {
-  return { observed: [], histories: new Map() };
+  return { observed: [], histories: new Map(), removed: [], removalReads: new Map() };
 }
 
 export interface WindowRequest {

@@ -27,8 +27,8 @@ export const MAX_DATUMS_PER_PUT = 1000;
 /** GetMetricData accepts at most 500 queries per request. */
 export const MAX_QUERIES_PER_GET = 500;
 /** Seconds: standard resolution, and the period the Terraform alarms read the series with. */
-const PERIOD_SECONDS = 60;
-const PERIOD_MS = PERIOD_SECONDS * 1000;
+export const PERIOD_SECONDS = 60;
+export const PERIOD_MS = PERIOD_SECONDS * 1000;
 /** Upper bound on NextToken pages per request, so a misbehaving endpoint cannot keep a cycle looping. */
 const MAX_PAGES = 100;
 
@@ -136,28 +136,46 @@ export function createCloudWatchQueueHistory(client: CloudWatchClient, options: 
         }),
       );
       const window = { start: new Date(Math.floor(from / PERIOD_MS) * PERIOD_MS), end: new Date(to) };
-      const histories = new Map<string, SeriesHistory | undefined>();
-      for (const batch of chunk(queries, MAX_QUERIES_PER_GET)) {
-        for (const [id, history] of await readBatch(client, batch, window, ids, options.signal)) {
-          histories.set(id, history);
-        }
-      }
-      return new Map([...ids].map(([id, name]): [SeriesName, SeriesHistory | undefined] => [name, histories.get(id)]));
+      const periods = await readPeriods(client, queries, window, ids, options.signal);
+      return new Map(
+        [...ids].map(([id, name]): [SeriesName, SeriesHistory | undefined] => [
+          name,
+          historyOfPeriods(periods.get(id)),
+        ]),
+      );
     },
   } satisfies QueueSizeHistory;
 }
 
 /**
- * Follows NextToken to the end. A query whose last status is not `Complete` (PartialData, InternalError, Forbidden)
- * fails the whole read: a peak taken from incomplete data may be too low, and a too-low peak permits an early scale-in.
+ * Each query's value per period (period start in epoch ms → value), in batches of the per-request query limit. A query
+ * whose last status is not `Complete` (PartialData, InternalError, Forbidden) fails the whole read: a peak or a count
+ * taken from incomplete data may be too low, and a too-low one permits an early scale-in.
  */
+export async function readPeriods(
+  client: CloudWatchClient,
+  queries: readonly MetricDataQuery[],
+  window: { readonly start: Date; readonly end: Date },
+  names: ReadonlyMap<string, string>,
+  signal: AbortSignal | undefined,
+): Promise<Map<string, Map<number, number>>> {
+  const periods = new Map<string, Map<number, number>>();
+  for (const batch of chunk(queries, MAX_QUERIES_PER_GET)) {
+    for (const [id, byPeriod] of await readBatch(client, batch, window, names, signal)) {
+      periods.set(id, byPeriod);
+    }
+  }
+  return periods;
+}
+
+/** Follows NextToken to the end. */
 async function readBatch(
   client: CloudWatchClient,
   queries: readonly MetricDataQuery[],
   window: { readonly start: Date; readonly end: Date },
-  names: ReadonlyMap<string, SeriesName>,
+  names: ReadonlyMap<string, string>,
   signal: AbortSignal | undefined,
-): Promise<Map<string, SeriesHistory | undefined>> {
+): Promise<Map<string, Map<number, number>>> {
   // Per query: the maximum of each period, keyed by the period's start (epoch ms).
   const periods = new Map<string, Map<number, number>>(queries.map((query) => [query.Id ?? '', new Map()]));
   const status = new Map<string, string>();
@@ -200,5 +218,5 @@ async function readBatch(
       retryable: !incomplete.some((id) => status.get(id) === 'Forbidden'),
     });
   }
-  return new Map([...periods].map(([id, byPeriod]) => [id, historyOfPeriods(byPeriod)]));
+  return periods;
 }

@@ -16,6 +16,7 @@ import type { Logger } from '../ports/logger.ts';
 import { busySignalFor, queueDepthSourceFor } from '../sourcegraph/index.ts';
 import { createAsgInstanceGroups } from './asg-instance-groups.ts';
 import { createCloudWatchMetricsSink, createCloudWatchQueueHistory } from './cloudwatch-queue-metrics.ts';
+import { createCloudWatchRemovalLedger } from './cloudwatch-removal-ledger.ts';
 import { readSecretString, readSsmParameter } from './parameters.ts';
 
 /**
@@ -100,6 +101,7 @@ export function createAwsDeps(config: FleetplaneConfig, options: AwsDepsOptions)
     depths: queueDepthSourceFor(config.sourcegraph, { token, clock, logger }),
     metrics: createCloudWatchMetricsSink(cloudwatch, { namespace: cloudwatchSettings.namespace }),
     history: createCloudWatchQueueHistory(cloudwatch, { namespace: cloudwatchSettings.namespace }),
+    removals: createCloudWatchRemovalLedger(cloudwatch),
     groups: createAsgInstanceGroups(
       { autoScalingFor, ...ec2For },
       { logger: logger.child({ module: 'auto-scaling' }), clock },

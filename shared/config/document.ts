@@ -58,6 +58,8 @@ const fleet = z.strictObject({
       mode: z.enum(SCALE_IN_MODES).default('resize'),
       order: z.enum(VICTIM_ORDERS).default('oldest-first'),
       maxStep: z.number().int().positive().optional(),
+      /** At most this many instances removed within one `scaleInWindowSeconds`, however many cycles it spans. */
+      maxPerWindow: z.number().int().positive().optional(),
     })
     .optional(),
   scaleOut: z.strictObject({ maxStep: z.number().int().positive().optional() }).optional(),

@@ -187,11 +187,6 @@ function crossFieldProblems(document: ConfigDocument, env: Env): string[] {
         problems.push(`${where}: sets nothing; give minInstances, idleBuffer or both`);
       }
     });
-    if (fleet.scaleIn?.mode === 'attrition' && fleet.target?.cloud === 'gcp') {
-      problems.push(
-        `${at}.scaleIn.mode: attrition is not available for GCE managed instance groups yet (they have no instance protection); use busy-signal`,
-      );
-    }
     if (fleet.scaleIn?.mode === 'busy-signal' && document.busySignal === undefined) {
       problems.push(
         `${at}.scaleIn.mode: busy-signal needs busySignal.url (where the executors' running jobs are read)`,
@@ -271,6 +266,7 @@ function controlsOf(document: ConfigDocument['fleets'][number]): Pick<Fleet, 'co
     ...(document.pause === 'none' ? {} : { pause: document.pause }),
     ...(document.scaleOut?.maxStep === undefined ? {} : { maxScaleOutStep: document.scaleOut.maxStep }),
     ...(document.scaleIn?.maxStep === undefined ? {} : { maxScaleInStep: document.scaleIn.maxStep }),
+    ...(document.scaleIn?.maxPerWindow === undefined ? {} : { maxScaleInPerWindow: document.scaleIn.maxPerWindow }),
     ...(document.idleBuffer === 0 ? {} : { idleBuffer: document.idleBuffer }),
   };
   return Object.keys(controls).length === 0 ? {} : { controls };

@@ -27,6 +27,8 @@ export const Reason = {
   Stabilizing: 'stabilizing',
   /** The admin paused this direction for the fleet: the size that demand wants is logged, not applied. */
   Paused: 'paused',
+  /** Fewer instances would do, but the fleet's removals within the window are spent (or could not be counted). */
+  RemovalLimit: 'removal-limit',
 } as const;
 export type Reason = (typeof Reason)[keyof typeof Reason];
 
@@ -55,6 +57,8 @@ export interface CapacityControls {
   readonly maxScaleOutStep?: number;
   /** At most this many instances removed in one decision. */
   readonly maxScaleInStep?: number;
+  /** At most this many instances removed within one stabilization window (needs `removedInWindow`). */
+  readonly maxScaleInPerWindow?: number;
   /** Extra instances kept warm while any job exists (queued or running). */
   readonly idleBuffer?: number;
 }
@@ -76,7 +80,14 @@ export interface CapacityInputs {
   /** Depth older than this (milliseconds) is stale. */
   readonly maxDemandAgeMs: number;
   readonly controls?: CapacityControls;
+  /** Instances fleetplane removed from this fleet within the stabilization window; read only when limited. */
+  readonly removedInWindow?: RecentRemovals;
 }
+
+/** How many instances fleetplane removed from a fleet lately, or why that is unknown. */
+export type RecentRemovals =
+  | { readonly known: true; readonly count: number }
+  | { readonly known: false; readonly reason: string };
 
 export interface CapacityDecision {
   readonly target: number;
@@ -183,8 +194,23 @@ export function decideCapacity(inputs: CapacityInputs): CapacityDecision {
       floor,
     });
   }
-  const step = controls.maxScaleInStep;
-  const target = step === undefined ? shrinkTo : Math.max(shrinkTo, current - step);
-  const limited = target > shrinkTo ? ` (step limit ${step}; ${shrinkTo} allowed)` : '';
+  const perWindow = controls.maxScaleInPerWindow;
+  let left = Number.POSITIVE_INFINITY;
+  if (perWindow !== undefined) {
+    const removed = inputs.removedInWindow ?? { known: false, reason: 'not read' };
+    if (!removed.known) {
+      const detail = `${numbers}; ${window}; removals within the window unknown (${removed.reason}), holding ${current}`;
+      return decide(current, Reason.RemovalLimit, detail, { needed, floor });
+    }
+    left = Math.max(0, perWindow - removed.count);
+    if (left === 0) {
+      const detail = `${numbers}; ${window}; ${removed.count} removed within the window (limit ${perWindow}), holding ${current}`;
+      return decide(current, Reason.RemovalLimit, detail, { needed, floor });
+    }
+  }
+  const step = Math.min(controls.maxScaleInStep ?? Number.POSITIVE_INFINITY, left);
+  const target = Math.max(shrinkTo, current - step);
+  const limit = step === left ? `window limit ${perWindow}, ${left} left` : `step limit ${step}`;
+  const limited = target > shrinkTo ? ` (${limit}; ${shrinkTo} allowed)` : '';
   return decide(target, Reason.ScaleIn, `${numbers}; ${window}; ${current} → ${target}${limited}`, { needed, floor });
 }

@@ -8,6 +8,8 @@ export interface ScaleInCandidate {
   readonly id: string;
   /** Only instances in service are ever removed by choice: booting ones hold scale-in altogether. */
   readonly inService: boolean;
+  /** The VM powered itself off (its executor exited): nothing runs there, whatever the signal says. */
+  readonly exited?: boolean;
   /** The VM's host name; its executors are named `<hostname>-<uuid>`. */
   readonly hostname?: string;
   /** Epoch milliseconds. */
@@ -26,6 +28,9 @@ export type VictimOrder = (typeof VICTIM_ORDERS)[number];
  * (not registered yet, or already gone) or no host name means the signal cannot vouch for it: it counts as busy.
  */
 export function activityOf(candidate: ScaleInCandidate, runningJobs: ReadonlyMap<string, number>): Activity {
+  if (candidate.exited === true) {
+    return { idle: true };
+  }
   if (!candidate.inService) {
     return { idle: false, reason: 'not-in-service' };
   }
@@ -48,9 +53,9 @@ export function activityOf(candidate: ScaleInCandidate, runningJobs: ReadonlyMap
 }
 
 /**
- * Up to `count` idle instances in the configured order. An instance whose launch time is unknown sorts as the newest
- * (it is removed last when oldest go first, first when newest go first); ties keep the id order, so the choice is
- * the same on every run.
+ * Up to `count` idle instances: exited ones first (they serve nothing), then the rest in the configured order. An
+ * instance whose launch time is unknown sorts as the newest (it is removed last when oldest go first, first when
+ * newest go first); ties keep the id order, so the choice is the same on every run.
  */
 export function chooseVictims(
   candidates: readonly ScaleInCandidate[],
@@ -62,7 +67,12 @@ export function chooseVictims(
   const direction = order === 'oldest-first' ? 1 : -1;
   return candidates
     .filter((candidate) => activityOf(candidate, runningJobs).idle)
-    .sort((a, b) => direction * (launched(a) - launched(b)) || a.id.localeCompare(b.id))
+    .sort(
+      (a, b) =>
+        Number(b.exited === true) - Number(a.exited === true) ||
+        direction * (launched(a) - launched(b)) ||
+        a.id.localeCompare(b.id),
+    )
     .slice(0, Math.max(0, count))
     .map((candidate) => candidate.id);
 }

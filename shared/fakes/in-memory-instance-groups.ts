@@ -19,6 +19,8 @@ export interface InMemoryGroupSeed {
   readonly max: number;
   readonly instances?: readonly GroupInstance[];
   readonly competingScalers?: readonly string[];
+  /** Reported as the snapshot's `recreatesExited` (a MIG that repairs stopped VMs). */
+  readonly recreatesExited?: boolean;
 }
 
 export interface ResizeCall {
@@ -73,6 +75,7 @@ interface GroupState {
   readonly max: number;
   instances: GroupInstance[];
   readonly competingScalers: readonly string[];
+  readonly recreatesExited?: boolean;
   readonly protected: Set<string>;
 }
 
@@ -135,6 +138,7 @@ export function createInMemoryInstanceGroups(
       protectedFromScaleIn: group.protected.has(instance.id),
     })),
     competingScalers: [...group.competingScalers],
+    ...(group.recreatesExited === undefined ? {} : { recreatesExited: group.recreatesExited }),
   });
 
   const fake: InMemoryInstanceGroups = {
@@ -225,6 +229,7 @@ export function createInMemoryInstanceGroups(
         max,
         instances: [...(seed.instances ?? [])],
         competingScalers: [...(seed.competingScalers ?? [])],
+        ...(seed.recreatesExited === undefined ? {} : { recreatesExited: seed.recreatesExited }),
         protected: new Set(),
       });
     },

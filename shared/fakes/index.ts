@@ -17,3 +17,8 @@ export {
   type InMemoryQueueMetricsOptions,
   type RecordedPoint,
 } from './in-memory-queue-metrics.ts';
+export {
+  createInMemoryRemovalLedger,
+  type InMemoryRemovalLedger,
+  type RecordedRemoval,
+} from './in-memory-removal-ledger.ts';

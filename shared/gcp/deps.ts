@@ -23,6 +23,7 @@ import {
 } from './compute-clients.ts';
 import { createMigInstanceGroups, type GroupBounds } from './mig-instance-groups.ts';
 import { createCloudMonitoringMetricsSink, createCloudMonitoringQueueHistory } from './monitoring-queue-metrics.ts';
+import { createCloudMonitoringRemovalLedger } from './monitoring-removal-ledger.ts';
 import { readSecretVersion } from './secrets.ts';
 
 /** REST over HTTP/1.1 for every client: no gRPC stack in the bundle, and what the local emulators speak. */
@@ -125,6 +126,7 @@ export function createGcpDeps(config: FleetplaneConfig, options: GcpDepsOptions)
     depths: queueDepthSourceFor(config.sourcegraph, { token, clock, logger }),
     metrics: createCloudMonitoringMetricsSink(monitoring, { projectId, clock }),
     history: createCloudMonitoringQueueHistory(monitoring, { projectId }),
+    removals: createCloudMonitoringRemovalLedger(monitoring, { projectId, clock }),
     groups,
     ...busySignalFor(config.busySignal, { clock, logger }),
     sleep: systemSleep,

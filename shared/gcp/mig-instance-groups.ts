@@ -109,7 +109,18 @@ export function createMigInstanceGroups(clients: MigClients, options: MigInstanc
       });
       const { min, max } = boundsOf(target);
       return {
-        description: { found: true, snapshot: { desired, min, max, instances: reported, competingScalers } },
+        description: {
+          found: true,
+          snapshot: {
+            desired,
+            min,
+            max,
+            instances: reported,
+            competingScalers,
+            // REPAIR is the default: a stopped VM is recreated unless the group says DO_NOTHING.
+            recreatesExited: group.instanceLifecyclePolicy?.defaultActionOnFailure !== 'DO_NOTHING',
+          },
+        },
         refs,
       };
     } catch (error) {

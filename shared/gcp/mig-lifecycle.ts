@@ -11,8 +11,10 @@ import type { InstanceLifecycle } from '../ports/instance-groups.ts';
  *   CREATING or STAGING instance is Pending for the policy.
  * - `leaving` covers everything on its way out: deletion and abandonment (the MIG lets go of the VM), stopping and
  *   suspending, and the VM states on the way down.
- * - `standby` is capacity the MIG keeps stopped or suspended on purpose (standby pools); TERMINATED is how GCE
- *   spells a stopped VM.
+ * - `exited`: a stopped VM doing nothing (TERMINATED is how GCE spells stopped). Executor templates set
+ *   `automatic_restart = false`, so an executor that exits and powers its VM off leaves it here. A standby pool's
+ *   stopped VMs look the same; executor groups have none, and removing one would interrupt nothing either.
+ * - `standby`: a suspended VM, whose memory (and any job in it) survives: never removed by choice.
  */
 const BY_ACTION: ReadonlyMap<string, InstanceLifecycle> = new Map([
   ['CREATING', 'booting'],
@@ -39,9 +41,9 @@ const BY_STATUS: ReadonlyMap<string, InstanceLifecycle> = new Map([
   ['PENDING_STOP', 'leaving'],
   ['SUSPENDING', 'leaving'],
   ['DEPROVISIONING', 'leaving'],
-  ['STOPPED', 'standby'],
+  ['STOPPED', 'exited'],
   ['SUSPENDED', 'standby'],
-  ['TERMINATED', 'standby'],
+  ['TERMINATED', 'exited'],
 ]);
 
 export interface ManagedInstanceState {

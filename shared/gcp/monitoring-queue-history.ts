@@ -89,7 +89,7 @@ export function createCloudMonitoringQueueHistory(client: MetricServiceClient, o
 type Point = protos.google.monitoring.v3.IPoint;
 
 /** Epoch ms of the point's end time; gax hands int64 seconds over as a string, a number or a Long. */
-function pointTime(point: Point): number | undefined {
+export function pointTime(point: Point): number | undefined {
   const end = point.interval?.endTime;
   // A missing or empty value must stay unreadable: Number('') is 0, which would date the point to 1970.
   const raw = end?.seconds === undefined || end.seconds === null ? '' : String(end.seconds);
@@ -99,7 +99,7 @@ function pointTime(point: Point): number | undefined {
     : seconds * 1000 + (end.nanos ?? 0) / 1e6;
 }
 
-function pointValue(point: Point): number | undefined {
+export function pointValue(point: Point): number | undefined {
   const { int64Value, doubleValue } = point.value ?? {};
   const text = int64Value === undefined || int64Value === null ? undefined : String(int64Value).trim();
   const value = text === undefined ? doubleValue : text === '' ? Number.NaN : Number(text);

@@ -15,3 +15,6 @@ export function projectName(projectId: string): string {
   }
   return `projects/${projectId}`;
 }
+
+/** fleetplane's own ledger of removed instances: its own type, never under the worker's `executors/` prefix. */
+export const INSTANCES_REMOVED_METRIC_TYPE = 'custom.googleapis.com/fleetplane/instances_removed';

@@ -3,9 +3,11 @@ import type { CallOptions } from './call-options.ts';
 
 /**
  * `booting`: launched, not yet taking jobs. `in-service`: running. `leaving`: being stopped or terminated.
- * `standby`: kept out of service on purpose (standby, warm pool, detached).
+ * `standby`: kept out of service on purpose (standby, warm pool, detached). `exited`: the VM powered itself off (its
+ * executor exited, as it does after `EXECUTOR_MAX_ACTIVE_TIME` or `EXECUTOR_NUM_TOTAL_JOBS`) and is still a member:
+ * nothing runs on it, so removing it interrupts nothing (a stopped GCE VM; an EC2 one terminates instead).
  */
-export type InstanceLifecycle = 'booting' | 'in-service' | 'leaving' | 'standby';
+export type InstanceLifecycle = 'booting' | 'in-service' | 'leaving' | 'standby' | 'exited';
 
 export interface GroupInstance {
   readonly id: string;
@@ -31,6 +33,11 @@ export interface GroupSnapshot {
   readonly instances: readonly GroupInstance[];
   /** Other controllers that resize this group (scaling policies, an attached autoscaler): two controllers fight. */
   readonly competingScalers: readonly string[];
+  /**
+   * The group brings back a VM whose executor exited (a MIG repairing stopped VMs, its default), so attrition can
+   * remove it only while it is still stopped. Absent where exited VMs are never kept (an ASG terminates them).
+   */
+  readonly recreatesExited?: boolean;
 }
 
 export type GroupDescription =

@@ -7,6 +7,7 @@ import { QUEUE_NAMES, type QueueName } from '../../shared/domain/queues.ts';
 import type { QueueDepths } from '../../shared/domain/readings.ts';
 import { createInMemoryInstanceGroups } from '../../shared/fakes/in-memory-instance-groups.ts';
 import { createInMemoryQueueMetrics } from '../../shared/fakes/in-memory-queue-metrics.ts';
+import { createInMemoryRemovalLedger } from '../../shared/fakes/in-memory-removal-ledger.ts';
 import { silentLogger } from '../../shared/observability/logger.ts';
 import type { BusySignal } from '../../shared/ports/busy-signal.ts';
 import type { Sleep } from '../../shared/ports/clock.ts';
@@ -155,6 +156,7 @@ function simulatedRuntime(world: SimWorld, scenario: Scenario, options: Fleetpla
       },
       metrics,
       history: metrics,
+      removals: createInMemoryRemovalLedger({ clock }),
       groups,
       busy,
       sleep,

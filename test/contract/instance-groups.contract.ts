@@ -97,9 +97,16 @@ export function defineInstanceGroupsContract(
 
     it('reports each instance with its lifecycle and the cloud state name', async () => {
       // Prepare
-      const lifecycles: readonly InstanceLifecycle[] = ['booting', 'in-service', 'leaving', 'standby'];
+      // Only a MIG keeps a VM that powered itself off; EC2 terminates it, so an ASG never reports one.
+      const lifecycles: readonly InstanceLifecycle[] = [
+        'booting',
+        'in-service',
+        'leaving',
+        'standby',
+        ...(WEST.cloud === 'gcp' ? (['exited'] as const) : []),
+      ];
       const instances = lifecycles.map((lifecycle, index) => ({ id: `i-${index}`, lifecycle }));
-      subject.seed({ target: WEST, desired: 4, min: 0, max: 5, instances });
+      subject.seed({ target: WEST, desired: lifecycles.length, min: 0, max: 5, instances });
 
       // Act
       const described = await subject.groups.describe([WEST]);

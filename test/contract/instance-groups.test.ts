@@ -28,12 +28,19 @@ defineInstanceGroupsContract('in-memory fake', () => {
 });
 
 /** One ASG state per lifecycle; the full mapping is covered by the adapter's unit tests. */
-const ASG_STATE: Readonly<Record<InstanceLifecycle, LifecycleState>> = {
+const ASG_STATE: Readonly<Record<Exclude<InstanceLifecycle, 'exited'>, LifecycleState>> = {
   booting: 'Pending:Wait',
   'in-service': 'InService',
   leaving: 'Terminating:Wait',
   standby: 'Standby',
 };
+
+function asgState(lifecycle: InstanceLifecycle): LifecycleState {
+  if (lifecycle === 'exited') {
+    throw new TypeError('an ASG keeps no exited instance: EC2 terminates a VM that powers itself off');
+  }
+  return ASG_STATE[lifecycle];
+}
 
 /** On EC2 the host name is not derived from the id: an AWS subject reports the one it was seeded with. */
 function seededHostname(instance: ContractInstance): string {
@@ -63,7 +70,7 @@ defineInstanceGroupsContract('ASG adapter over a stateful Auto Scaling mock', ()
           min,
           max,
           // Instances seeded without a host name stay unknown to EC2, as one Auto Scaling has only just launched.
-          instances: instances.map(({ lifecycle, ...instance }) => ({ ...instance, state: ASG_STATE[lifecycle] })),
+          instances: instances.map(({ lifecycle, ...instance }) => ({ ...instance, state: asgState(lifecycle) })),
           policies: scalingPolicies,
         });
       }

@@ -243,6 +243,24 @@ describe('planDeploy with a config document', () => {
     expect(actionsOf(plain.iamStatements)).not.toContain('ec2:DescribeInstances');
   });
 
+  it('lets a fleet limiting removals per window keep its ledger in the fleetplane namespace', () => {
+    // Prepare
+    const limited = JSON.parse(documentText({ fleets: [{ name: 'codeintel', mode: 'direct', group: 'g' }] }));
+    limited.fleets[0].scaleIn = { maxPerWindow: 4 };
+
+    // Act
+    const plan = planDeploy(input(JSON.stringify(limited)));
+    const plain = planDeploy(input(documentText({ fleets: [{ name: 'codeintel', mode: 'direct', group: 'g' }] })));
+
+    // Assess
+    expect(statementFor(plan.iamStatements, 'cloudwatch:PutMetricData')?.Condition).toEqual({
+      StringEquals: { 'cloudwatch:namespace': ['custom-namespace', 'fleetplane'] },
+    });
+    expect(statementFor(plain.iamStatements, 'cloudwatch:PutMetricData')?.Condition).toEqual({
+      StringEquals: { 'cloudwatch:namespace': 'custom-namespace' },
+    });
+  });
+
   it('lets attrition fleets protect their instances, and nothing more', () => {
     // Prepare
     const text = documentText({

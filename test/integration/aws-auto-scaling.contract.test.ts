@@ -19,12 +19,19 @@ import {
 } from '../contract/instance-groups.contract.ts';
 
 /** One ASG state per lifecycle, as the contract's mock-backed run uses. */
-const ASG_STATE: Readonly<Record<InstanceLifecycle, LifecycleState>> = {
+const ASG_STATE: Readonly<Record<Exclude<InstanceLifecycle, 'exited'>, LifecycleState>> = {
   booting: 'Pending:Wait',
   'in-service': 'InService',
   leaving: 'Terminating:Wait',
   standby: 'Standby',
 };
+
+function asgState(lifecycle: InstanceLifecycle): LifecycleState {
+  if (lifecycle === 'exited') {
+    throw new TypeError('an ASG keeps no exited instance: EC2 terminates a VM that powers itself off');
+  }
+  return ASG_STATE[lifecycle];
+}
 
 let asg: AutoScalingEmulator;
 let ec2: Ec2Emulator;
@@ -87,7 +94,7 @@ defineInstanceGroupsContract('ASG adapter over the Auto Scaling and EC2 emulator
           policies: scalingPolicies.map((name) => ({ name })),
           ...(instances === undefined
             ? {}
-            : { instances: instances.map(({ id, lifecycle }) => ({ id, state: ASG_STATE[lifecycle] })) }),
+            : { instances: instances.map(({ id, lifecycle }) => ({ id, state: asgState(lifecycle) })) }),
         });
         // Seeded instances live outside the world; those without a host name stay unknown to EC2, as one Auto
         // Scaling has only just launched may be.

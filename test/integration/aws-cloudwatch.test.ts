@@ -10,9 +10,11 @@ import {
   createCloudWatchMetricsSink,
   createCloudWatchQueueHistory,
 } from '../../shared/aws/cloudwatch-queue-metrics.ts';
+import { createCloudWatchRemovalLedger } from '../../shared/aws/cloudwatch-removal-ledger.ts';
 import { isRecord } from '../../shared/domain/guards.ts';
 import { type Clock, systemClock } from '../../shared/ports/clock.ts';
 import { defineQueueMetricsContract } from '../contract/queue-metrics.contract.ts';
+import { defineRemovalLedgerContract } from '../contract/removal-ledger.contract.ts';
 
 const T0 = Date.UTC(2025, 0, 6, 12);
 const MINUTE = 60_000;
@@ -53,6 +55,16 @@ defineQueueMetricsContract(
       sink: createCloudWatchMetricsSink(client, options),
       history: createCloudWatchQueueHistory(client, options),
     };
+  },
+);
+
+defineRemovalLedgerContract(
+  'CloudWatch ledger over the CloudWatch emulator (real SDK, loopback HTTP)',
+  (subjectClock) => {
+    clock = subjectClock;
+    cloudwatch.clearDatums();
+    cloudwatch.emulator.clearFaults();
+    return createCloudWatchRemovalLedger(client);
   },
 );
 

@@ -29,6 +29,7 @@ const MIG_STATE: Readonly<Record<InstanceLifecycle, ManagedInstance>> = {
   'in-service': { currentAction: 'NONE', instanceStatus: 'RUNNING' },
   leaving: { currentAction: 'DELETING', instanceStatus: 'STOPPING' },
   standby: { currentAction: 'NONE', instanceStatus: 'SUSPENDED' },
+  exited: { currentAction: 'NONE', instanceStatus: 'TERMINATED' },
 };
 
 let compute: ComputeEmulator;

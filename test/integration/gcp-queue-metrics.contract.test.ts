@@ -6,8 +6,10 @@ import {
   createCloudMonitoringMetricsSink,
   createCloudMonitoringQueueHistory,
 } from '../../shared/gcp/monitoring-queue-metrics.ts';
+import { createCloudMonitoringRemovalLedger } from '../../shared/gcp/monitoring-removal-ledger.ts';
 import type { Clock } from '../../shared/ports/clock.ts';
 import { defineQueueMetricsContract } from '../contract/queue-metrics.contract.ts';
+import { defineRemovalLedgerContract } from '../contract/removal-ledger.contract.ts';
 
 let monitoring: MonitoringEmulator;
 let client: MetricServiceClient;
@@ -38,5 +40,16 @@ defineQueueMetricsContract(
       sink: createCloudMonitoringMetricsSink(client, { projectId, clock: subjectClock }),
       history: createCloudMonitoringQueueHistory(client, { projectId }),
     };
+  },
+);
+
+defineRemovalLedgerContract(
+  'Cloud Monitoring ledger over the Monitoring emulator (real client, REST)',
+  (subjectClock) => {
+    clock = subjectClock;
+    return createCloudMonitoringRemovalLedger(client, {
+      projectId: `fleetplane-ledger-${++subjects}`,
+      clock: subjectClock,
+    });
   },
 );

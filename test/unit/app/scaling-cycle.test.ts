@@ -2,12 +2,17 @@ import { describe, expect, it } from 'vitest';
 import { runInvocation, ScalingCycleError } from '../../../shared/app/invocation.ts';
 import { runScalingCycle, type ScalingDeps, type ScalingSettings } from '../../../shared/app/scaling-cycle.ts';
 import { createInvocationMemory } from '../../../shared/app/stabilization-window.ts';
-import type { AwsGroupTarget, Fleet } from '../../../shared/domain/fleet.ts';
+import type { AwsGroupTarget, Fleet, GcpGroupTarget } from '../../../shared/domain/fleet.ts';
 import { normalizeAllocations } from '../../../shared/domain/queue-metric.ts';
 import type { QueueName } from '../../../shared/domain/queues.ts';
 import type { DepthReading, QueueDepths } from '../../../shared/domain/readings.ts';
-import { createInMemoryInstanceGroups, createInMemoryQueueMetrics } from '../../../shared/fakes/index.ts';
+import {
+  createInMemoryInstanceGroups,
+  createInMemoryQueueMetrics,
+  createInMemoryRemovalLedger,
+} from '../../../shared/fakes/index.ts';
 import { createJsonLogger } from '../../../shared/observability/logger.ts';
+import type { GroupInstance } from '../../../shared/ports/instance-groups.ts';
 import type { QueueDepthSource } from '../../../shared/ports/queue-depth.ts';
 
 const START = Date.UTC(2026, 10, 27, 12, 0, 0);
@@ -69,7 +74,8 @@ function setup(options: { fleets?: readonly Fleet[]; depths?: Partial<Record<Que
   );
   const metrics = createInMemoryQueueMetrics({ clock });
   const depths = scriptedDepths(options.depths ?? { codeintel: 0, batches: 0 });
-  const deps: ScalingDeps = { depths: depths.source, metrics, history: metrics, groups, clock, logger };
+  const removals = createInMemoryRemovalLedger({ clock });
+  const deps: ScalingDeps = { depths: depths.source, metrics, history: metrics, removals, groups, clock, logger };
   const fleets = options.fleets ?? [FLEET];
   const settings: ScalingSettings = {
     cloud: 'aws',
@@ -78,7 +84,7 @@ function setup(options: { fleets?: readonly Fleet[]; depths?: Partial<Record<Que
     series: [...new Set(fleets.map((fleet) => fleet.series))],
     fleets,
   };
-  return { deps, settings, groups, metrics, depths, lines };
+  return { deps, settings, groups, metrics, removals, depths, lines };
 }
 
 /**
@@ -544,5 +550,166 @@ describe('runScalingCycle with many fleets', () => {
       report.fleets.slice(0, 60).every((fleet) => fleet.reason === 'scale-out' && fleet.action === 'resized'),
     ).toBe(true);
     expect(resizedBeforeRead).toBe(0);
+  });
+});
+
+describe('runScalingCycle with a per-window removal limit', () => {
+  const LIMITED: Fleet = { ...FLEET, scaleInWindowSeconds: 300, controls: { maxScaleInPerWindow: 3 } };
+
+  /** A quiet past (so the window allows scale-in) and a group of 10 with nothing to do. */
+  function quietFleet() {
+    const subject = setup({ fleets: [LIMITED], depths: { codeintel: 0 } });
+    subject.groups.addGroup({ target: GROUP, desired: 10, min: 0, max: 50 });
+    publishedMinutes(subject.metrics, { minutes: 10, burstAt: 0, burst: 0 });
+    return subject;
+  }
+
+  it('removes at most the limit within a window, across invocations, then more once it has passed', async () => {
+    // Prepare
+    const { deps, settings, groups, metrics, removals } = quietFleet();
+
+    // Act: a fresh invocation every minute for 7 minutes, publishing as the real loop does
+    const sizes: number[] = [];
+    for (let minute = 0; minute <= 6; minute++) {
+      world.now = START + minute * 60_000;
+      await runScalingCycle(deps, settings);
+      metrics.record({ series: 'codeintel', environment: 'prod', value: 0 }, world.now);
+      sizes.push(groups.getGroup(GROUP)?.desired ?? -1);
+    }
+
+    // Assess: 3 at once, then held for the 5-minute window, then 3 more; the ledger holds both removals
+    expect(sizes).toEqual([7, 7, 7, 7, 7, 7, 4]);
+    expect(removals.entries().map(({ count, at }) => ({ count, minute: (at - START) / 60_000 }))).toEqual([
+      { count: 3, minute: 0 },
+      { count: 3, minute: 6 },
+    ]);
+  });
+
+  it('counts its own removals within an invocation even when the ledger could not record them', async () => {
+    // Prepare
+    const { deps, settings, groups, removals } = quietFleet();
+    removals.failRecords(1);
+    const memory = createInvocationMemory();
+
+    // Act: two cycles of one invocation
+    const first = await runScalingCycle(deps, settings, memory);
+    world.now += 10_000;
+    const second = await runScalingCycle(deps, settings, memory);
+
+    // Assess: the failed record is reported, and the second cycle still knows the window's 3 are spent
+    expect(first.fleets[0]?.detail).toContain('recording the removal failed');
+    expect(second.fleets[0]).toMatchObject({ reason: 'removal-limit', action: 'none' });
+    expect(groups.getGroup(GROUP)?.desired).toBe(7);
+  });
+
+  it('holds scale-in while the ledger cannot be read', async () => {
+    // Prepare
+    const { deps, settings, groups, removals } = quietFleet();
+    removals.failReads(1);
+
+    // Act
+    const report = await runScalingCycle(deps, settings);
+
+    // Assess
+    expect(report.fleets[0]).toMatchObject({ reason: 'removal-limit', action: 'none' });
+    expect(report.fleets[0]?.detail).toContain('reading the removal ledger failed');
+    expect(groups.getGroup(GROUP)?.desired).toBe(10);
+  });
+
+  it('records nothing for a fleet without a limit', async () => {
+    // Prepare
+    const subject = quietFleet();
+    const { deps, groups, removals } = subject;
+    const settings: ScalingSettings = { ...subject.settings, fleets: [FLEET] };
+
+    // Act
+    await runScalingCycle(deps, settings);
+
+    // Assess
+    expect(groups.getGroup(GROUP)?.desired).toBe(1);
+    expect(removals.entries()).toEqual([]);
+  });
+});
+
+describe('runScalingCycle on a MIG that keeps exited VMs', () => {
+  const MIG: GcpGroupTarget = { cloud: 'gcp', project: 'p', zone: 'us-central1-a', instanceGroupManager: 'executors' };
+  const GCP_FLEET: Fleet = {
+    ...FLEET,
+    target: MIG,
+    minInstances: 0,
+    scaleIn: { mode: 'attrition', order: 'oldest-first' },
+  };
+  const vm = (id: string, lifecycle: 'in-service' | 'exited'): GroupInstance => ({
+    id,
+    lifecycle,
+    state: lifecycle === 'exited' ? 'NONE/TERMINATED' : 'NONE/RUNNING',
+    hostname: id,
+  });
+
+  function migFleet(depth: number, recreatesExited = false) {
+    const subject = setup({ fleets: [GCP_FLEET], depths: { codeintel: depth } });
+    subject.groups.addGroup({
+      target: MIG,
+      desired: 4,
+      min: 0,
+      max: 50,
+      instances: [vm('vm-a', 'in-service'), vm('vm-b', 'exited'), vm('vm-c', 'in-service'), vm('vm-d', 'exited')],
+      recreatesExited,
+    });
+    publishedMinutes(subject.metrics, { minutes: 10, burstAt: 0, burst: 0 });
+    return subject;
+  }
+
+  it('attrition removes the exited VMs and nothing running when the fleet shrinks', async () => {
+    // Prepare: the queue is empty and the window allows scale-in to 0
+    const { deps, settings, groups } = migFleet(0);
+
+    // Act
+    const report = await runScalingCycle(deps, settings);
+
+    // Assess: only the two stopped VMs went; the running ones leave when their executors exit
+    expect(report.fleets[0]).toMatchObject({ action: 'removed-exited', desired: 2 });
+    expect(groups.getGroup(MIG)?.instances.map((instance) => instance.id)).toEqual(['vm-a', 'vm-c']);
+    expect(groups.resizeCalls()).toEqual([]);
+  });
+
+  it('replaces the exited VMs while demand still needs the capacity', async () => {
+    // Prepare: 40 jobs need all 4 instances
+    const { deps, settings, groups } = migFleet(40);
+
+    // Act
+    const report = await runScalingCycle(deps, settings);
+
+    // Assess: the stopped VMs are deleted and the size set back, so the MIG creates two fresh ones
+    expect(report.fleets[0]).toMatchObject({ action: 'resized', desired: 4 });
+    expect(groups.removeCalls().map((call) => call.instanceId)).toEqual(['vm-b', 'vm-d']);
+    expect(groups.getGroup(MIG)?.desired).toBe(4);
+  });
+
+  it('tells the admin when the MIG recreates exited VMs itself', async () => {
+    // Prepare: no exited VM left to remove, and a group that repairs stopped VMs
+    const { deps, settings, groups } = migFleet(0, true);
+    await runScalingCycle(deps, settings);
+    world.now += 10_000;
+
+    // Act
+    const report = await runScalingCycle(deps, settings);
+
+    // Assess
+    expect(report.fleets[0]?.detail).toContain('defaultActionOnFailure to DO_NOTHING');
+    expect(groups.getGroup(MIG)?.desired).toBe(2);
+  });
+
+  it('keeps the capacity while the queue depth is unknown', async () => {
+    // Prepare
+    const { deps, settings, groups } = migFleet(0);
+    const unknown = setup({ fleets: [GCP_FLEET], depths: { codeintel: 'Sourcegraph is down' } });
+
+    // Act
+    const report = await runScalingCycle({ ...deps, depths: unknown.depths.source }, settings);
+
+    // Assess
+    expect(report.fleets[0]?.reason).toBe('demand-unknown');
+    expect(groups.getGroup(MIG)?.desired).toBe(4);
   });
 });

@@ -300,7 +300,9 @@ describe('fleet controls', () => {
 
   it('reads pauses, step limits and the idle buffer; a fleet without them has no controls', () => {
     const config = parseConfigText(
-      withKeys('    pause: scale-in\n    idleBuffer: 2\n    scaleOut: { maxStep: 3 }\n    scaleIn: { maxStep: 1 }\n'),
+      withKeys(
+        '    pause: scale-in\n    idleBuffer: 2\n    scaleOut: { maxStep: 3 }\n    scaleIn: { maxStep: 1, maxPerWindow: 4 }\n',
+      ),
       'test',
       { AWS_REGION: 'us-east-1' },
     );
@@ -308,6 +310,7 @@ describe('fleet controls', () => {
       pause: 'scale-in',
       maxScaleOutStep: 3,
       maxScaleInStep: 1,
+      maxScaleInPerWindow: 4,
       idleBuffer: 2,
     });
     expect(config.fleets[0]?.scaleIn).toEqual({ mode: 'resize', order: 'oldest-first' });

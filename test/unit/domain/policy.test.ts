@@ -272,6 +272,56 @@ describe('decideCapacity with a fleet’s controls', () => {
       Reason.ScaleIn,
     ],
     [
+      'limits a scale-in to what is left of the window’s removals',
+      {
+        current: 9,
+        demand: known(0),
+        controls: { maxScaleInPerWindow: 5 },
+        removedInWindow: { known: true, count: 2 },
+      },
+      6,
+      Reason.ScaleIn,
+    ],
+    [
+      'takes the smaller of the step and the window’s removals left',
+      {
+        current: 9,
+        demand: known(0),
+        controls: { maxScaleInStep: 2, maxScaleInPerWindow: 5 },
+        removedInWindow: { known: true, count: 2 },
+      },
+      7,
+      Reason.ScaleIn,
+    ],
+    [
+      'holds a scale-in once the window’s removals are spent',
+      {
+        current: 9,
+        demand: known(0),
+        controls: { maxScaleInPerWindow: 3 },
+        removedInWindow: { known: true, count: 4 },
+      },
+      9,
+      Reason.RemovalLimit,
+    ],
+    [
+      'holds a limited scale-in while the window’s removals cannot be counted',
+      {
+        current: 9,
+        demand: known(0),
+        controls: { maxScaleInPerWindow: 3 },
+        removedInWindow: { known: false, reason: 'read failed' },
+      },
+      9,
+      Reason.RemovalLimit,
+    ],
+    [
+      'still scales out when the window’s removals are spent',
+      { demand: known(95), controls: { maxScaleInPerWindow: 1 }, removedInWindow: { known: true, count: 1 } },
+      10,
+      Reason.ScaleOut,
+    ],
+    [
       'keeps the buffer in the window floor while the window saw jobs',
       { current: 6, demand: known(0), recentPeak: { known: true, jobs: 15 }, controls: { idleBuffer: 2 } },
       4,
@@ -297,6 +347,7 @@ describe('decideCapacity with a fleet’s controls', () => {
         pause: fc.constantFrom('none' as const, 'scale-in' as const, 'scale-out' as const, 'both' as const),
         maxScaleOutStep: fc.integer({ min: 1, max: 10 }),
         maxScaleInStep: fc.integer({ min: 1, max: 10 }),
+        maxScaleInPerWindow: fc.integer({ min: 1, max: 10 }),
       },
       { requiredKeys: [] },
     );
@@ -306,11 +357,13 @@ describe('decideCapacity with a fleet’s controls', () => {
         fc.integer({ min: 0, max: 300 }),
         fc.integer({ min: 0, max: 300 }),
         controlsArb,
-        (current, jobs, peak, controls) => {
+        fc.integer({ min: 0, max: 12 }),
+        (current, jobs, peak, controls, removed) => {
           const base = inputs({
             current,
             demand: known(jobs),
             recentPeak: { known: true, jobs: Math.max(jobs, peak) },
+            removedInWindow: { known: true, count: removed },
           });
           const free = decideCapacity(base).target;
           const limited = decideCapacity({ ...base, controls }).target;
@@ -318,6 +371,9 @@ describe('decideCapacity with a fleet’s controls', () => {
           const bounds = effectiveBounds(base.fleet, base.group);
           // Below the minimum, an unpaused fleet is raised to it whatever the controls say about steps.
           expect(between || (current < bounds.min && limited >= current)).toBe(true);
+          if (controls.maxScaleInPerWindow !== undefined) {
+            expect(current - limited).toBeLessThanOrEqual(Math.max(0, controls.maxScaleInPerWindow - removed));
+          }
         },
       ),
     );

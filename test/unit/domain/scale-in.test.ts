@@ -26,6 +26,7 @@ describe('activityOf', () => {
     ['no executor on the host', instance('i-4'), { idle: false, reason: 'no-executor' }],
     ['no host name', instance('i-1', { hostname: undefined }), { idle: false, reason: 'no-hostname' }],
     ['an instance not in service', instance('i-1', { inService: false }), { idle: false, reason: 'not-in-service' }],
+    ['a stopped VM whose executor exited', instance('i-2', { inService: false, exited: true }), { idle: true }],
   ])('%s', (_, candidate, expected) => {
     expect(activityOf(candidate, jobs)).toEqual(expected);
   });
@@ -46,6 +47,11 @@ describe('chooseVictims', () => {
   it('takes idle instances oldest first by default order, newest first when asked', () => {
     expect(chooseVictims(candidates, allIdle, 2, 'oldest-first')).toEqual(['i-1', 'i-2']);
     expect(chooseVictims(candidates, allIdle, 2, 'newest-first')).toEqual(['i-4', 'i-3']);
+  });
+
+  it('takes exited instances before idle ones, whatever the order', () => {
+    const candidates = [instance('i-1'), instance('i-9', { inService: false, exited: true })];
+    expect(chooseVictims(candidates, new Map([['ip-10-0-0-1-x', 0]]), 1, 'oldest-first')).toEqual(['i-9']);
   });
 
   it('skips busy instances and never takes more than asked, or than there are', () => {

@@ -31,9 +31,9 @@ describe('migLifecycle', () => {
     ['SUSPENDING', 'RUNNING', 'leaving'],
     ['NONE', 'STOPPING', 'leaving'],
     ['NONE', 'SUSPENDING', 'leaving'],
-    ['NONE', 'STOPPED', 'standby'],
+    ['NONE', 'STOPPED', 'exited'],
     ['NONE', 'SUSPENDED', 'standby'],
-    ['NONE', 'TERMINATED', 'standby'],
+    ['NONE', 'TERMINATED', 'exited'],
   ])('maps %s / %s to %s', (currentAction, instanceStatus, lifecycle) => {
     // Act
     const mapped = migLifecycle({ currentAction, instanceStatus });
