@@ -94,8 +94,8 @@ function spread(runs: Runs, pick: (results: readonly PolicyResult[]) => number) 
 const range = ({ low, high }: { low: number; high: number }, unit = '') =>
   `${formatNumber(low)}–${formatNumber(high)}${unit}`;
 
-/** The fleetplane variants P2 runs: as configured by default (the cloud picks scale-in victims), and busy-aware. */
-const FLEETPLANE_VARIANTS = ['fleetplane', 'fleetplane/busy-signal'] as const;
+/** The fleetplane variants P2 runs: as configured by default (busy-aware scale-in), and letting the cloud pick victims. */
+const FLEETPLANE_VARIANTS = ['fleetplane', 'fleetplane/resize'] as const;
 type FleetplaneVariant = (typeof FLEETPLANE_VARIANTS)[number];
 const COMPARED = [...FLEETPLANE_VARIANTS, 'tf-aws', 'gce', 'buildkite'] as const;
 
@@ -107,7 +107,7 @@ function jobWaitFigures(generator: GeneratorName, runs: Runs): BenchFigure[] {
       const values = spread(runs, (results) => pick(resultOf(results, policy)));
       return `${policy} ${formatNumber(values.median)}${unit === '' ? '' : ` ${unit}`} (${range(values)})`;
     }).join(', ');
-  const suffix = (variant: FleetplaneVariant) => (variant === 'fleetplane' ? '' : '.busy-signal');
+  const suffix = (variant: FleetplaneVariant) => (variant === 'fleetplane' ? '' : '.resize');
   const waitVs = (variant: FleetplaneVariant, policy: 'tf-aws' | 'gce', times: number): BenchFigure => {
     const values = spread(runs, (results) =>
       ratio(resultOf(results, policy).wait.p95, resultOf(results, variant).wait.p95),
@@ -177,7 +177,7 @@ export const jobWaitSuite: BenchSuite = {
       for (const seed of P2_SEEDS) {
         const report = await simulate(generateTrace(generator, seed), { ...scenario, seed }, [
           ...policiesNamed(POLICY_NAMES),
-          createFleetplanePolicy({ fleet: { scaleIn: { mode: 'busy-signal' } } }),
+          createFleetplanePolicy({ fleet: { scaleIn: { mode: 'resize' } } }),
         ]);
         runs.push([...report.results]);
       }

@@ -55,7 +55,8 @@ const fleet = z.strictObject({
   scaleInWindowSeconds: z.number().int().min(60).max(86_400).default(600),
   scaleIn: z
     .strictObject({
-      mode: z.enum(SCALE_IN_MODES).default('resize'),
+      /** Default: `busy-signal` when `busySignal` is configured, `attrition` otherwise; never `resize`. */
+      mode: z.enum(SCALE_IN_MODES).optional(),
       order: z.enum(VICTIM_ORDERS).default('oldest-first'),
       maxStep: z.number().int().positive().optional(),
       /** At most this many instances removed within one `scaleInWindowSeconds`, however many cycles it spans. */

@@ -1,5 +1,5 @@
 import { LineCounter, parseDocument } from 'yaml';
-import type { Fleet } from '../domain/fleet.ts';
+import type { Fleet, ScaleInMode } from '../domain/fleet.ts';
 import { type GroupTarget, targetKey } from '../domain/fleet.ts';
 import { normalizeAllocations } from '../domain/queue-metric.ts';
 import { type SeriesName, seriesNameOf } from '../domain/queues.ts';
@@ -104,7 +104,9 @@ export function parseConfigText(text: string, source: string, env: Env): Fleetpl
     throw new ConfigError(source, problems);
   }
 
-  const fleets = document.fleets.map(toFleet);
+  // Scale-in never kills a running job unless asked to (`resize`): idle instances go when the signal can tell them.
+  const defaultScaleIn: ScaleInMode = document.busySignal === undefined ? 'attrition' : 'busy-signal';
+  const fleets = document.fleets.map((fleet) => toFleet(fleet, defaultScaleIn));
   // Without a region (a GCP function reading a document it shares with AWS) there is no CloudWatch writer here; the AWS
   // side, which always has one, still counts as configured so both functions split allocations the same way.
   const cloudwatch = cloudwatchDocument && region ? { namespace: cloudwatchDocument.namespace, region } : undefined;
@@ -240,7 +242,7 @@ function tokenSource(document: ConfigDocument, env: Env, problems: string[]): Se
   return { kind: 'value', value: new SecretValue(value) };
 }
 
-function toFleet(document: ConfigDocument['fleets'][number]): Fleet {
+function toFleet(document: ConfigDocument['fleets'][number], defaultScaleIn: ScaleInMode): Fleet {
   return {
     name: document.name,
     queues: [...document.queues].sort(),
@@ -251,9 +253,7 @@ function toFleet(document: ConfigDocument['fleets'][number]): Fleet {
     minInstances: document.minInstances,
     maxInstances: document.maxInstances,
     scaleInWindowSeconds: document.scaleInWindowSeconds,
-    ...(document.scaleIn === undefined
-      ? {}
-      : { scaleIn: { mode: document.scaleIn.mode, order: document.scaleIn.order } }),
+    scaleIn: { mode: document.scaleIn?.mode ?? defaultScaleIn, order: document.scaleIn?.order ?? 'oldest-first' },
     ...controlsOf(document),
     ...(document.jitterSeconds === 0 ? {} : { jitterSeconds: document.jitterSeconds }),
     ...(document.schedules === undefined || document.schedules.length === 0 ? {} : { schedules: document.schedules }),

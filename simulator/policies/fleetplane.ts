@@ -56,8 +56,9 @@ export function createFleetplanePolicy(options: Partial<FleetplaneOptions> = {})
   const mode = fleet?.scaleIn?.mode ?? 'resize';
   const scaleIn = { resize: 'the cloud picks', 'busy-signal': 'idle instances only', attrition: 'by attrition' }[mode];
   return {
-    // Two fleetplane runs side by side (say, one per scale-in mode) must be told apart in a report.
-    name: mode === 'resize' ? 'fleetplane' : `fleetplane/${mode}`,
+    // Two fleetplane runs side by side (say, one per scale-in mode) must be told apart in a report. The simulated
+    // config has a busy signal, so busy-signal is what the product does by default here.
+    name: mode === 'busy-signal' ? 'fleetplane' : `fleetplane/${mode}`,
     description:
       `fleetplane direct mode: the real scale invocation every ${settings.scheduleSeconds}s, polling every ` +
       `${config.pollIntervalSeconds}s for ${config.invocationSeconds}s, scale-in after a ` +

@@ -121,13 +121,18 @@ describe('planDeploy with a config document', () => {
     const plan = planDeploy(example);
 
     // Assess
+    const codeintel = joinedArn(
+      'autoscaling',
+      'us-east-1',
+      'autoScalingGroup:*:autoScalingGroupName/sourcegraph-executors-codeintel',
+    );
     expect(plan.mode).toBe('config');
     expect(plan.iamStatements).toEqual([
       {
         Effect: 'Allow',
         Action: ['cloudwatch:PutMetricData'],
         Resource: '*',
-        Condition: { StringEquals: { 'cloudwatch:namespace': 'sourcegraph-executor' } },
+        Condition: { StringEquals: { 'cloudwatch:namespace': ['sourcegraph-executor', 'fleetplane'] } },
       },
       { Effect: 'Allow', Action: ['cloudwatch:GetMetricData'], Resource: '*' },
       {
@@ -138,13 +143,12 @@ describe('planDeploy with a config document', () => {
       {
         Effect: 'Allow',
         Action: ['autoscaling:SetDesiredCapacity'],
-        Resource: [
-          joinedArn(
-            'autoscaling',
-            'us-east-1',
-            'autoScalingGroup:*:autoScalingGroupName/sourcegraph-executors-codeintel',
-          ),
-        ],
+        Resource: [codeintel],
+      },
+      {
+        Effect: 'Allow',
+        Action: ['autoscaling:SetInstanceProtection'],
+        Resource: [codeintel],
       },
       {
         Effect: 'Allow',
@@ -221,14 +225,15 @@ describe('planDeploy with a config document', () => {
     const text = documentText({
       fleets: [
         { name: 'codeintel', mode: 'direct', group: 'executors-codeintel', scaleIn: 'busy-signal' },
-        { name: 'batches', mode: 'direct', group: 'executors-batches' },
+        { name: 'batches', mode: 'direct', group: 'executors-batches', scaleIn: 'resize' },
       ],
       extra: { busySignal: { url: 'http://sourcegraph-worker:6996/metrics' } },
     });
+    const resizeOnly = documentText({ fleets: [{ name: 'batches', mode: 'direct', group: 'b', scaleIn: 'resize' }] });
 
     // Act
     const plan = planDeploy(input(text));
-    const plain = planDeploy(input(documentText({ fleets: [{ name: 'batches', mode: 'direct', group: 'b' }] })));
+    const plain = planDeploy(input(resizeOnly));
 
     // Assess
     const busyAware = [

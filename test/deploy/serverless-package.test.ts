@@ -105,13 +105,15 @@ describe('osls package with examples/fleetplane.yml', () => {
     });
   });
 
-  it('allows PutMetricData only in the configured namespace', () => {
+  it("allows PutMetricData only in the configured namespace and fleetplane's own (the example limits removals)", () => {
     // Act
     const [put, ...more] = statementsFor('cloudwatch:PutMetricData');
 
     // Assess
     expect(more).toEqual([]);
-    expect(put?.Condition).toEqual({ StringEquals: { 'cloudwatch:namespace': 'sourcegraph-executor' } });
+    expect(put?.Condition).toEqual({
+      StringEquals: { 'cloudwatch:namespace': ['sourcegraph-executor', 'fleetplane'] },
+    });
   });
 
   it('allows SetDesiredCapacity on the direct group only, never on *', () => {

@@ -67,7 +67,7 @@ describe('fleetplane simulate', () => {
     expect(run.code).toBe(0);
     const report: SimulationReport = JSON.parse(run.stdout);
     expect(report.results.map((result) => [result.policy, result.interruptedJobs])).toEqual([
-      ['fleetplane/busy-signal', 0],
+      ['fleetplane', 0],
     ]);
   });
 

@@ -272,13 +272,21 @@ describe('busy-aware scale-in settings', () => {
 
   it("reads the busy signal and each fleet's scale-in mode and victim order, with defaults", () => {
     const config = parseConfigText(
-      withScaleIn('{ mode: busy-signal }', 'busySignal:\n  url: http://sourcegraph-worker:6996/metrics\n'),
+      withScaleIn('{ mode: resize }', 'busySignal:\n  url: http://sourcegraph-worker:6996/metrics\n'),
       'test',
       { AWS_REGION: 'us-east-1' },
     );
     expect(config.busySignal).toEqual({ url: 'http://sourcegraph-worker:6996/metrics', timeoutMs: 5000 });
-    expect(config.fleets[0]?.scaleIn).toEqual({ mode: 'busy-signal', order: 'oldest-first' });
-    expect(config.fleets[1]?.scaleIn).toBeUndefined();
+    expect(config.fleets[0]?.scaleIn).toEqual({ mode: 'resize', order: 'oldest-first' });
+    expect(config.fleets[1]?.scaleIn).toEqual({ mode: 'busy-signal', order: 'oldest-first' });
+  });
+
+  it('never lets the cloud pick busy instances unless asked: attrition without a busy signal', () => {
+    const config = parseConfigText(withScaleIn('{ order: newest-first }'), 'test', { AWS_REGION: 'us-east-1' });
+    expect(config.fleets.map((fleet) => fleet.scaleIn)).toEqual([
+      { mode: 'attrition', order: 'newest-first' },
+      { mode: 'attrition', order: 'oldest-first' },
+    ]);
   });
 
   it('refuses busy-signal scale-in without a busy signal, and unknown modes and orders, all at once', () => {
@@ -313,7 +321,7 @@ describe('fleet controls', () => {
       maxScaleInPerWindow: 4,
       idleBuffer: 2,
     });
-    expect(config.fleets[0]?.scaleIn).toEqual({ mode: 'resize', order: 'oldest-first' });
+    expect(config.fleets[0]?.scaleIn).toEqual({ mode: 'attrition', order: 'oldest-first' });
     expect(config.fleets[1]?.controls).toBeUndefined();
   });
 

@@ -207,7 +207,7 @@ describe('fleetplane with busy-signal scale-in', () => {
     ).sort((a, b) => a.arrivalS - b.arrivalS);
     const trace: Trace = { name: 'churn', jobs, durationS: 7200 };
     const [cloudPicks, idleOnly] = await Promise.all([
-      simulatePolicy(trace, scenario, createFleetplanePolicy()),
+      simulatePolicy(trace, scenario, createFleetplanePolicy({ fleet: { scaleIn: { mode: 'resize' } } })),
       simulatePolicy(trace, scenario, busyAware()),
     ]);
     expect(cloudPicks.interruptedJobs).toBeGreaterThan(0);
