@@ -27,8 +27,8 @@ export const MAX_DATUMS_PER_PUT = 1000;
 /** GetMetricData accepts at most 500 queries per request. */
 export const MAX_QUERIES_PER_GET = 500;
 /** Seconds: standard resolution, and the period the Terraform alarms read the series with. */
-export const PERIOD_SECONDS = 60;
-export const PERIOD_MS = PERIOD_SECONDS * 1000;
+const PERIOD_SECONDS = 60;
+const PERIOD_MS = PERIOD_SECONDS * 1000;
 /** Upper bound on NextToken pages per request, so a misbehaving endpoint cannot keep a cycle looping. */
 const MAX_PAGES = 100;
 
@@ -115,28 +115,19 @@ export function createCloudWatchQueueHistory(client: CloudWatchClient, options: 
       to: number,
       options: CallOptions = {},
     ) {
-      if (!Number.isFinite(from) || !Number.isFinite(to) || from >= to) {
-        throw new MetricsReadError('GetMetricData', `invalid window [${from}, ${to}]`);
-      }
-      const unique = [...new Set(series)];
-      const ids = new Map(unique.map((name, index) => [`q${index}`, name]));
-      const queries = [...ids].map(
-        ([id, name]): MetricDataQuery => ({
-          Id: id,
-          ReturnData: true,
-          MetricStat: {
-            Metric: {
-              Namespace: namespace,
-              MetricName: QUEUE_SIZE_METRIC_NAME,
-              Dimensions: dimensions(name, environment),
-            },
-            Period: PERIOD_SECONDS,
-            Stat: 'Maximum',
-          },
-        }),
+      const ids = new Map([...new Set(series)].map((name, index) => [`q${index}`, name]));
+      const periods = await readPeriods(
+        client,
+        {
+          namespace,
+          metricName: QUEUE_SIZE_METRIC_NAME,
+          stat: 'Maximum',
+          series: new Map([...ids].map(([id, name]) => [id, { name, dimensions: dimensions(name, environment) }])),
+          from,
+          to,
+        },
+        options.signal,
       );
-      const window = { start: new Date(Math.floor(from / PERIOD_MS) * PERIOD_MS), end: new Date(to) };
-      const periods = await readPeriods(client, queries, window, ids, options.signal);
       return new Map(
         [...ids].map(([id, name]): [SeriesName, SeriesHistory | undefined] => [
           name,
@@ -147,18 +138,45 @@ export function createCloudWatchQueueHistory(client: CloudWatchClient, options: 
   } satisfies QueueSizeHistory;
 }
 
+/** One metric's series to read per 60-s period, each under its own query id. */
+export interface PeriodRead {
+  readonly namespace: string;
+  readonly metricName: string;
+  readonly stat: 'Maximum' | 'Sum';
+  /** Query id → the series' name (for errors) and dimensions. */
+  readonly series: ReadonlyMap<string, { readonly name: string; readonly dimensions: Dimension[] }>;
+  /** Epoch ms; the start is aligned down to the minute, which can only add data from before `from`. */
+  readonly from: number;
+  readonly to: number;
+}
+
 /**
- * Each query's value per period (period start in epoch ms → value), in batches of the per-request query limit. A query
- * whose last status is not `Complete` (PartialData, InternalError, Forbidden) fails the whole read: a peak or a count
- * taken from incomplete data may be too low, and a too-low one permits an early scale-in.
+ * Each series' value per period (period start in epoch ms → value), in batches of the per-request query limit. A
+ * query whose last status is not `Complete` (PartialData, InternalError, Forbidden) fails the whole read: a peak or a
+ * count taken from incomplete data may be too low, and a too-low one permits an early scale-in.
  */
 export async function readPeriods(
   client: CloudWatchClient,
-  queries: readonly MetricDataQuery[],
-  window: { readonly start: Date; readonly end: Date },
-  names: ReadonlyMap<string, string>,
+  read: PeriodRead,
   signal: AbortSignal | undefined,
 ): Promise<Map<string, Map<number, number>>> {
+  const { from, to } = read;
+  if (!Number.isFinite(from) || !Number.isFinite(to) || from >= to) {
+    throw new MetricsReadError('GetMetricData', `invalid window [${from}, ${to}]`);
+  }
+  const queries = [...read.series].map(
+    ([id, { dimensions }]): MetricDataQuery => ({
+      Id: id,
+      ReturnData: true,
+      MetricStat: {
+        Metric: { Namespace: read.namespace, MetricName: read.metricName, Dimensions: dimensions },
+        Period: PERIOD_SECONDS,
+        Stat: read.stat,
+      },
+    }),
+  );
+  const window = { start: new Date(Math.floor(from / PERIOD_MS) * PERIOD_MS), end: new Date(to) };
+  const names = new Map([...read.series].map(([id, { name }]) => [id, name]));
   const periods = new Map<string, Map<number, number>>();
   for (const batch of chunk(queries, MAX_QUERIES_PER_GET)) {
     for (const [id, byPeriod] of await readBatch(client, batch, window, names, signal)) {

@@ -1,9 +1,9 @@
-import { type CloudWatchClient, type MetricDataQuery, PutMetricDataCommand } from '@aws-sdk/client-cloudwatch';
+import { type CloudWatchClient, PutMetricDataCommand } from '@aws-sdk/client-cloudwatch';
 import type { CallOptions } from '../ports/call-options.ts';
 import { MetricsPublishError, MetricsReadError } from '../ports/errors.ts';
-import { checkRemoval, checkWindow, type Removal, type RemovalLedger } from '../ports/removal-ledger.ts';
+import { checkRemoval, type Removal, type RemovalLedger } from '../ports/removal-ledger.ts';
 import { describeAwsError, isTransientAwsError } from './aws-errors.ts';
-import { PERIOD_MS, PERIOD_SECONDS, readPeriods } from './cloudwatch-queue-metrics.ts';
+import { readPeriods } from './cloudwatch-queue-metrics.ts';
 import { FLEETPLANE_NAMESPACE, INSTANCES_REMOVED_METRIC } from './fleetplane-metrics.ts';
 
 const dimensions = (fleet: string, environment: string) => [
@@ -46,26 +46,13 @@ export function createCloudWatchRemovalLedger(client: CloudWatchClient) {
       to: number,
       options: CallOptions = {},
     ): Promise<ReadonlyMap<string, number>> {
-      checkWindow(from, to, 'GetMetricData');
       const ids = new Map([...new Set(fleets)].map((fleet, index) => [`r${index}`, fleet]));
-      const queries = [...ids].map(
-        ([id, fleet]): MetricDataQuery => ({
-          Id: id,
-          ReturnData: true,
-          MetricStat: {
-            Metric: {
-              Namespace: FLEETPLANE_NAMESPACE,
-              MetricName: INSTANCES_REMOVED_METRIC,
-              Dimensions: dimensions(fleet, environment),
-            },
-            Period: PERIOD_SECONDS,
-            Stat: 'Sum',
-          },
-        }),
+      const series = new Map(
+        [...ids].map(([id, fleet]) => [id, { name: fleet, dimensions: dimensions(fleet, environment) }]),
       );
-      // Aligned down to the minute: the first minute may hold removals from before `from`, which only counts more.
-      const window = { start: new Date(Math.floor(from / PERIOD_MS) * PERIOD_MS), end: new Date(to) };
-      const periods = await readPeriods(client, queries, window, ids, options.signal);
+      const read = { namespace: FLEETPLANE_NAMESPACE, metricName: INSTANCES_REMOVED_METRIC, stat: 'Sum' as const };
+      // The first minute may hold removals from before `from`, which only counts more.
+      const periods = await readPeriods(client, { ...read, series, from, to }, options.signal);
       const counts = new Map<string, number>();
       for (const [id, fleet] of ids) {
         const sum = [...(periods.get(id)?.values() ?? [])].reduce((total, value) => total + value, 0);

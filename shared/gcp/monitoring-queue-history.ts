@@ -28,37 +28,12 @@ export function createCloudMonitoringQueueHistory(client: MetricServiceClient, o
       to: number,
       callOptions: CallOptions = {},
     ): Promise<ReadonlyMap<SeriesName, SeriesHistory | undefined>> {
-      if (!Number.isFinite(from) || !Number.isFinite(to) || from >= to) {
-        throw new MetricsReadError('listTimeSeries', `invalid window [${from}, ${to}]`);
-      }
       const wanted = new Set(series);
-      // One request for every series of the environment: filters take only `=` and `AND`, so asking per queue name
-      // would cost one request per series.
-      const filter = [
-        `metric.type = ${quoted(QUEUE_SIZE_METRIC_TYPE)}`,
-        `resource.type = "global"`,
-        `metric.labels.environment = ${quoted(environment)}`,
-      ].join(' AND ');
-      // The API's interval is (start, end] in whole seconds of point time; points carry whole seconds, so starting
-      // one second before `from` takes in a point stamped exactly at `from`.
-      const interval = {
-        startTime: { seconds: Math.ceil(from / 1000) - 1 },
-        endTime: { seconds: Math.floor(to / 1000) },
-      };
-      let found: TimeSeries[];
-      try {
-        callOptions.signal?.throwIfAborted();
-        // autoPaginate follows nextPageToken to the end: a peak read from part of the pages could be too low.
-        [found] = await client.listTimeSeries(
-          { name, filter, interval, view: 'FULL' },
-          { autoPaginate: true, signal: callOptions.signal },
-        );
-      } catch (error) {
-        throw new MetricsReadError('listTimeSeries', describeGoogleError(error), {
-          cause: error,
-          retryable: isTransientGoogleError(error, callOptions.signal),
-        });
-      }
+      const found = await listSeries(
+        client,
+        { name, metricType: QUEUE_SIZE_METRIC_TYPE, environment, from, to },
+        callOptions,
+      );
       const byPeriod = new Map<string, Map<number, number>>([...wanted].map((s) => [s, new Map()]));
       for (const timeSeries of found) {
         const periods = byPeriod.get(timeSeries.metric?.labels?.queueName ?? '');
@@ -84,6 +59,53 @@ export function createCloudMonitoringQueueHistory(client: MetricServiceClient, o
       );
     },
   } satisfies QueueSizeHistory;
+}
+
+export interface SeriesListing {
+  /** `projects/<id>`. */
+  readonly name: string;
+  readonly metricType: string;
+  readonly environment: string;
+  /** Epoch ms. */
+  readonly from: number;
+  readonly to: number;
+}
+
+/**
+ * Every series of one metric type and environment, with their raw points in the window. One request whatever the
+ * other labels: filters take only `=` and `AND`, so asking per label value would cost one request each.
+ */
+export async function listSeries(
+  client: MetricServiceClient,
+  listing: SeriesListing,
+  callOptions: CallOptions,
+): Promise<TimeSeries[]> {
+  const { from, to } = listing;
+  if (!Number.isFinite(from) || !Number.isFinite(to) || from >= to) {
+    throw new MetricsReadError('listTimeSeries', `invalid window [${from}, ${to}]`);
+  }
+  const filter = [
+    `metric.type = ${quoted(listing.metricType)}`,
+    `resource.type = "global"`,
+    `metric.labels.environment = ${quoted(listing.environment)}`,
+  ].join(' AND ');
+  // The API's interval is (start, end] in whole seconds of point time; points carry whole seconds, so starting one
+  // second before `from` takes in a point stamped exactly at `from`.
+  const interval = { startTime: { seconds: Math.ceil(from / 1000) - 1 }, endTime: { seconds: Math.floor(to / 1000) } };
+  try {
+    callOptions.signal?.throwIfAborted();
+    // autoPaginate follows nextPageToken to the end: a peak or a sum read from part of the pages could be too low.
+    const [found] = await client.listTimeSeries(
+      { name: listing.name, filter, interval, view: 'FULL' },
+      { autoPaginate: true, signal: callOptions.signal },
+    );
+    return found;
+  } catch (error) {
+    throw new MetricsReadError('listTimeSeries', describeGoogleError(error), {
+      cause: error,
+      retryable: isTransientGoogleError(error, callOptions.signal),
+    });
+  }
 }
 
 type Point = protos.google.monitoring.v3.IPoint;

@@ -1,11 +1,10 @@
-import type { MetricServiceClient, protos } from '@google-cloud/monitoring';
+import type { MetricServiceClient } from '@google-cloud/monitoring';
 import type { CallOptions } from '../ports/call-options.ts';
 import type { Clock } from '../ports/clock.ts';
 import { MetricsPublishError, MetricsReadError } from '../ports/errors.ts';
-import { checkRemoval, checkWindow, type Removal, type RemovalLedger } from '../ports/removal-ledger.ts';
-import { quoted } from './filter-value.ts';
+import { checkRemoval, type Removal, type RemovalLedger } from '../ports/removal-ledger.ts';
 import { describeGoogleError, isTransientGoogleError } from './google-errors.ts';
-import { pointTime, pointValue } from './monitoring-queue-history.ts';
+import { listSeries, pointTime, pointValue } from './monitoring-queue-history.ts';
 import { INSTANCES_REMOVED_METRIC_TYPE, projectName } from './monitoring-series.ts';
 
 export interface CloudMonitoringLedgerOptions {
@@ -53,30 +52,8 @@ export function createCloudMonitoringRemovalLedger(client: MetricServiceClient, 
       to: number,
       callOptions: CallOptions = {},
     ): Promise<ReadonlyMap<string, number>> {
-      checkWindow(from, to, 'listTimeSeries');
-      const filter = [
-        `metric.type = ${quoted(INSTANCES_REMOVED_METRIC_TYPE)}`,
-        `resource.type = "global"`,
-        `metric.labels.environment = ${quoted(environment)}`,
-      ].join(' AND ');
-      // (start, end] in whole seconds: starting a second early takes in a point stamped exactly at `from`.
-      const interval = {
-        startTime: { seconds: Math.ceil(from / 1000) - 1 },
-        endTime: { seconds: Math.floor(to / 1000) },
-      };
-      let found: protos.google.monitoring.v3.ITimeSeries[];
-      try {
-        callOptions.signal?.throwIfAborted();
-        [found] = await client.listTimeSeries(
-          { name, filter, interval, view: 'FULL' },
-          { autoPaginate: true, signal: callOptions.signal },
-        );
-      } catch (error) {
-        throw new MetricsReadError('listTimeSeries', describeGoogleError(error), {
-          cause: error,
-          retryable: isTransientGoogleError(error, callOptions.signal),
-        });
-      }
+      const listing = { name, metricType: INSTANCES_REMOVED_METRIC_TYPE, environment, from, to };
+      const found = await listSeries(client, listing, callOptions);
       const counts = new Map(fleets.map((fleet) => [fleet, 0]));
       for (const series of found) {
         const fleet = series.metric?.labels?.fleet ?? '';
