@@ -66,9 +66,7 @@ describe('fleetplane simulate', () => {
     ]);
     expect(run.code).toBe(0);
     const report: SimulationReport = JSON.parse(run.stdout);
-    expect(report.results.map((result) => [result.policy, result.interruptedJobs])).toEqual([
-      ['fleetplane', 0],
-    ]);
+    expect(report.results.map((result) => [result.policy, result.interruptedJobs])).toEqual([['fleetplane', 0]]);
   });
 
   it('names every problem of a bad trace and exits 2, without a stack trace', async () => {
