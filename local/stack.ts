@@ -75,6 +75,15 @@ export interface LocalStackOptions {
   readonly bootDelayMs?: number;
   readonly jobDurationMs?: number;
   readonly maxJobsPerExecutor?: number;
+  /** Executors retire after this many jobs (`EXECUTOR_NUM_TOTAL_JOBS`); default never. */
+  readonly retireAfterJobs?: number;
+  /** Executors retire this many milliseconds after they start taking jobs (`EXECUTOR_MAX_ACTIVE_TIME`); default never. */
+  readonly retireAfterMs?: number;
+  /**
+   * Uniform in [0, 1): executor names, instance ids and MIG instance names are drawn from it, so a fixed one makes a
+   * run repeatable. Default: random.
+   */
+  readonly random?: () => number;
 }
 
 export interface LocalStack {
@@ -112,7 +121,11 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     bootDelayMs: options.bootDelayMs ?? 8_000,
     jobDurationMs: options.jobDurationMs ?? 10_000,
     maxJobsPerExecutor: options.maxJobsPerExecutor ?? 4,
+    ...(options.retireAfterJobs === undefined ? {} : { retireAfterJobs: options.retireAfterJobs }),
+    ...(options.retireAfterMs === undefined ? {} : { retireAfterMs: options.retireAfterMs }),
+    ...(options.random === undefined ? {} : { random: options.random }),
   });
+  const random = options.random === undefined ? {} : { random: options.random };
   const started: { close(): Promise<void> }[] = [];
   const track = <T extends { readonly emulator: { close(): Promise<void> } }>(service: T): T => {
     started.push(service.emulator);
@@ -121,12 +134,12 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   try {
     const sourcegraph = track(await startSourcegraphEmulator({ world, clock }));
     const workerMetrics = track(await startWorkerMetricsEmulator({ world, clock }));
-    const autoScaling = track(await startAutoScalingEmulator({ world, clock, region: LOCAL_REGION }));
+    const autoScaling = track(await startAutoScalingEmulator({ world, clock, region: LOCAL_REGION, ...random }));
     const ec2 = track(await startEc2Emulator({ world, clock, region: LOCAL_REGION }));
     const cloudWatch = track(await startCloudWatchEmulator({ clock }));
     const secretsManager = track(await startSecretsManagerEmulator({ clock, region: LOCAL_REGION }));
     const monitoring = track(await startMonitoringEmulator({ clock }));
-    const compute = track(await startComputeEmulator({ world, clock }));
+    const compute = track(await startComputeEmulator({ world, clock, ...random }));
     const secretManager = track(await startSecretManagerEmulator({ clock }));
     for (const fleet of fleets) {
       autoScaling.addGroup({

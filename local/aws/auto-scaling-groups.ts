@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { Clock } from '../../shared/ports/clock.ts';
-import type { World } from '../world/world.ts';
+import type { World, WorldInstance } from '../world/world.ts';
 import {
   COUNTED,
   type GroupInstance,
@@ -15,7 +15,9 @@ import { AwsServiceError } from './errors.ts';
 /**
  * Auto Scaling groups as state, apart from the wire: sizes, instances and their lifecycle. Instances launched here
  * live in the simulated world, which decides when they boot; the group only reports them (`Pending` until the world
- * says running, then `InService`).
+ * says running, then `InService`). They launch with shutdown behaviour `terminate`, as Sourcegraph's launch template
+ * sets it, so an executor that retires and powers its VM off ends the instance; the group then replaces it only if it
+ * holds fewer instances than its desired capacity, as AWS does.
  */
 
 export interface GroupStoreOptions {
@@ -24,6 +26,8 @@ export interface GroupStoreOptions {
   readonly defaultRegion: string;
   /** Milliseconds a scaled-in instance stays listed as `Terminating`. */
   readonly terminatingMs: number;
+  /** Uniform in [0, 1), for instance ids; default: crypto random bytes. */
+  readonly random?: () => number;
 }
 
 export function createGroupStore(options: GroupStoreOptions) {
@@ -34,16 +38,24 @@ export function createGroupStore(options: GroupStoreOptions) {
   /** The world's name for the group, shared with the other emulators' naming (`aws:us-east-1:executors`). */
   const worldGroup = (group: GroupState) => `aws:${group.region}:${group.name}`;
 
-  function launch(group: GroupState): void {
-    const id = `i-0${randomBytes(8).toString('hex')}`;
+  const { random } = options;
+  /** 16 hex digits, as EC2 instance ids carry after `i-0`. */
+  const hexId = () =>
+    random === undefined
+      ? randomBytes(8).toString('hex')
+      : Array.from({ length: 16 }, () => Math.floor(random() * 16).toString(16)).join('');
+
+  /** Launches one instance at `at`: now, or the moment a VM powered off when the group replaces it. */
+  function launch(group: GroupState, at: number): void {
+    const id = `i-0${hexId()}`;
     addresses += 1;
     // Private-DNS style host names, as EC2 gives executors their hostname (and Sourcegraph their executor name).
     const hostname = `ip-10-0-${Math.floor(addresses / 250) % 250}-${(addresses % 250) + 4}`;
-    world.launchInstance(worldGroup(group), { id, hostname, queues: group.queues });
+    world.launchInstance(worldGroup(group), { id, hostname, queues: group.queues, shutdownBehavior: 'terminate' });
     group.instances.push({
       id,
       availabilityZone: leastUsedZone(group),
-      launchedAt: clock(),
+      launchedAt: at,
       protectedFromScaleIn: group.newInstancesProtectedFromScaleIn,
     });
   }
@@ -61,10 +73,10 @@ export function createGroupStore(options: GroupStoreOptions) {
    * zones, then oldest launch template, then closest to the next billing hour), which with one launch template and
    * zones kept balanced mostly picks by zone alone.
    */
-  function reconcile(group: GroupState): void {
+  function reconcile(group: GroupState, at = clock()): void {
     const counted = group.instances.filter((instance) => counts(instance));
     for (let missing = group.desired - counted.length; missing > 0; missing--) {
-      launch(group);
+      launch(group, at);
     }
     const victims = counted
       .filter((instance) => !instance.protectedFromScaleIn)
@@ -92,12 +104,33 @@ export function createGroupStore(options: GroupStoreOptions) {
     return state === 'pending' ? 'Pending' : state === 'running' ? 'InService' : 'Terminating';
   }
 
+  /**
+   * A VM of one of these groups powered itself off (its executor retired) and its shutdown behaviour terminated it:
+   * it leaves the group, listed as `Terminating` for a while. The group launches a replacement at that moment only if
+   * it now holds fewer instances than desired; protected instances kept above a lowered desired capacity are not
+   * replaced, which is how attrition shrinks a group. AWS learns of the termination from its EC2 health check, within
+   * a minute or so; the emulator replaces at once, which only makes replacements come earlier.
+   */
+  function onPowerOff(vm: WorldInstance, at: number): void {
+    for (const group of groups.values()) {
+      const instance = group.instances.find((candidate) => candidate.id === vm.id);
+      if (worldGroup(group) !== vm.group || instance === undefined || instance.terminatingSince !== undefined) {
+        continue;
+      }
+      instance.terminatingSince = at;
+      reconcile(group, at);
+    }
+  }
+  const detach = world.onPowerOff(onPowerOff);
+
   /** Drops instances whose termination has run its course, as they drop out of DescribeAutoScalingGroups. */
   function prune(group: GroupState): void {
     const now = clock();
+    // Replays power-offs up to now first, so their replacements are launched before the instances are looked at.
+    world.advance();
     for (const instance of group.instances) {
-      // A VM the world stopped by other means leaves the same way. It is not replaced: the emulator models no health
-      // checks, so desired capacity is only restored by the next SetDesiredCapacity.
+      // A VM the world terminated by other means (a test) leaves the same way. It is not replaced: the emulator models
+      // no health checks for that, so desired capacity is only restored by the next SetDesiredCapacity.
       const stoppedAt = instance.seededState === undefined ? world.instance(instance.id)?.stoppedAt : undefined;
       if (instance.terminatingSince === undefined && stoppedAt !== undefined) {
         instance.terminatingSince = stoppedAt;
@@ -280,6 +313,9 @@ export function createGroupStore(options: GroupStoreOptions) {
       }
       group.held = { code, remaining: times };
     },
+
+    /** Stops listening to the world's power-offs (the emulator is closing). */
+    detach,
 
     clear(): void {
       for (const group of groups.values()) {

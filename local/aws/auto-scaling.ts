@@ -29,6 +29,8 @@ export interface AutoScalingEmulatorOptions {
   readonly pageSize?: number;
   /** Milliseconds a scaled-in instance stays listed as `Terminating`. Default 5000. */
   readonly terminatingMs?: number;
+  /** Uniform in [0, 1), for instance ids; fixed, it makes a run repeatable. Default: crypto random bytes. */
+  readonly random?: () => number;
   readonly port?: number;
 }
 
@@ -48,6 +50,16 @@ export interface AutoScalingGroupView {
   /** The group's name in the world (`aws:<region>:<name>`), for `world.instances(group)`. */
   readonly worldGroup: string;
   readonly instances: readonly AutoScalingInstanceView[];
+}
+
+/** One TerminateInstanceInAutoScalingGroup the emulator was asked for, accepted or not. */
+export interface TerminationRequest {
+  readonly at: number;
+  readonly region: string;
+  /** The group named, or for the single-instance form the group holding the instance (absent if none does). */
+  readonly group: string | undefined;
+  readonly instanceIds: readonly string[];
+  readonly decrement: boolean;
 }
 
 export type AutoScalingEmulator = Awaited<ReturnType<typeof startAutoScalingEmulator>>;
@@ -71,7 +83,10 @@ export async function startAutoScalingEmulator(options: AutoScalingEmulatorOptio
     clock,
     defaultRegion,
     terminatingMs: options.terminatingMs ?? 5_000,
+    ...(options.random === undefined ? {} : { random: options.random }),
   });
+
+  const terminationRequests: TerminationRequest[] = [];
 
   const view = (group: GroupState): AutoScalingGroupView => ({
     name: group.name,
@@ -157,6 +172,13 @@ export async function startAutoScalingEmulator(options: AutoScalingEmulatorOptio
       }
       const ids = single === undefined ? (batch ?? []) : [single];
       atMost(ids, MAX_TERMINATE_IDS, 'instanceIds');
+      terminationRequests.push({
+        at: clock(),
+        region,
+        group: name ?? store.inRegion(region).find((group) => group.instances.some((i) => i.id === single))?.name,
+        instanceIds: ids,
+        decrement: decrement ?? false,
+      });
       const terminated = store.terminate(region, {
         ...(single === undefined ? { name } : {}),
         instanceIds: ids,
@@ -235,8 +257,13 @@ export async function startAutoScalingEmulator(options: AutoScalingEmulatorOptio
     holdScaling(name: string, times: number, hold: { readonly region?: string; readonly code?: HoldCode } = {}) {
       store.hold(hold.region ?? defaultRegion, name, times, hold.code ?? 'ScalingActivityInProgress');
     },
+    /** Every TerminateInstanceInAutoScalingGroup that passed the parameter checks, refused by the group or not. */
+    terminationRequests: (): readonly TerminationRequest[] => terminationRequests,
     /** Removes every group and terminates their instances in the world. */
     clearGroups: () => store.clear(),
-    close: () => emulator.close(),
+    close: () => {
+      store.detach();
+      return emulator.close();
+    },
   };
 }

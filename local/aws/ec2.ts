@@ -31,6 +31,7 @@ const FROM_WORLD: Readonly<Record<InstanceState, Ec2InstanceState>> = {
   pending: 'pending',
   running: 'running',
   stopping: 'stopping',
+  stopped: 'stopped',
   terminated: 'terminated',
 };
 

@@ -6,6 +6,12 @@ import type { World } from '../world/world.ts';
  * instance of the simulated world. Like a real MIG it converges on its own: every look at the group first drops
  * finished deletions, lets an attached autoscaler in mode ON override the size, then creates or deletes VMs until
  * the live count matches `targetSize`.
+ *
+ * A VM whose executor retires powers itself off and, with the instance template's `automatic_restart = false`, stays
+ * TERMINATED (stopped). What the MIG does then is its `instanceLifecyclePolicy.defaultActionOnFailure`: `REPAIR` (the
+ * default) recreates it under the same name (currentAction RECREATING, then a fresh VM boots, with a new id and a new
+ * executor); `DO_NOTHING` leaves it TERMINATED, still a member counted in the group's size, until deleteInstances
+ * removes it.
  */
 
 export type Scope =
@@ -23,18 +29,29 @@ export interface AutoscalerSpec {
   readonly recommendedSize?: number;
 }
 
+/** `instanceLifecyclePolicy.defaultActionOnFailure`: what the MIG does with a VM that stopped by itself. */
+export type ActionOnFailure = 'REPAIR' | 'DO_NOTHING';
+export const ACTIONS_ON_FAILURE: readonly ActionOnFailure[] = ['REPAIR', 'DO_NOTHING'];
+
 export interface ManagedVm {
   readonly name: string;
   readonly zone: string;
-  readonly id: string;
-  /** Epoch ms the VM was created: its `creationTimestamp`. */
-  readonly createdAt: number;
+  /** The VM's id; a recreated VM keeps its name and gets a new id. */
+  id: string;
+  /** Epoch ms the VM (this incarnation of it) was created: its `creationTimestamp`. */
+  createdAt: number;
+  /** The world instance behind the current incarnation. */
+  worldId: string;
+  /** Incarnations so far: 1, plus one per recreation. */
+  incarnation: number;
   /** Epoch ms the MIG started deleting it (its executor is gone from then on). */
   deletingSince?: number;
+  /** Epoch ms the MIG last started recreating it after it stopped (REPAIR); it reads RECREATING until the new VM runs. */
+  recreatingSince?: number;
 }
 
-export type InstanceStatus = 'PROVISIONING' | 'STAGING' | 'RUNNING' | 'STOPPING';
-export type CurrentAction = 'NONE' | 'CREATING' | 'DELETING';
+export type InstanceStatus = 'PROVISIONING' | 'STAGING' | 'RUNNING' | 'STOPPING' | 'TERMINATED';
+export type CurrentAction = 'NONE' | 'CREATING' | 'RECREATING' | 'DELETING';
 
 export interface VmView {
   readonly name: string;
@@ -43,6 +60,8 @@ export interface VmView {
   readonly createdAt: number;
   readonly instanceStatus: InstanceStatus;
   readonly currentAction: CurrentAction;
+  /** Epoch ms the VM powered itself off, while it is TERMINATED: its `lastStopTimestamp`. */
+  readonly stoppedAt?: number;
 }
 
 export interface GroupState {
@@ -56,7 +75,10 @@ export interface GroupState {
   readonly paginated: boolean;
   targetSize: number;
   autoscaler: AutoscalerSpec | undefined;
+  readonly defaultActionOnFailure: ActionOnFailure;
   readonly vms: ManagedVm[];
+  /** Resizes and deletions still to be refused as throttled (a test holding the group). */
+  held: number;
 }
 
 export interface GroupEnv {
@@ -65,34 +87,50 @@ export interface GroupEnv {
   readonly random: () => number;
   /** Milliseconds a deleted VM stays listed as DELETING/STOPPING before it is gone. */
   readonly deleteDelayMs: number;
+  /** Milliseconds a REPAIR group takes to notice a stopped VM and start its replacement (TERMINATED/RECREATING). */
+  readonly repairDelayMs: number;
   readonly nextId: () => string;
 }
 
 export const locationOf = (scope: Scope): string => (scope.kind === 'zone' ? scope.zone : scope.region);
 export const worldGroupKey = (group: Pick<GroupState, 'project' | 'scope' | 'name'>): string =>
   `gcp:${group.project}:${locationOf(group.scope)}:${group.name}`;
-const worldId = (group: GroupState, vm: ManagedVm): string => `${group.project}/${vm.zone}/${vm.name}`;
+/** The world instance of a VM's incarnation: the first keeps the plain path, recreations are numbered. */
+const worldIdOf = (project: string, zone: string, name: string, incarnation: number): string =>
+  `${project}/${zone}/${name}${incarnation === 1 ? '' : `#${incarnation}`}`;
 
-export function viewOf(group: GroupState, vm: ManagedVm, env: GroupEnv): VmView {
+export function viewOf(_group: GroupState, vm: ManagedVm, env: GroupEnv): VmView {
+  env.world.advance();
   const base = { name: vm.name, zone: vm.zone, id: vm.id, createdAt: vm.createdAt };
+  const instance = env.world.instance(vm.worldId);
+  const stopped = instance?.poweredOffAt === undefined ? {} : { stoppedAt: instance.poweredOffAt };
   if (vm.deletingSince !== undefined) {
-    return { ...base, instanceStatus: 'STOPPING', currentAction: 'DELETING' };
+    // A VM that had already stopped has nothing left to stop: it stays TERMINATED while it is deleted.
+    return instance?.poweredOffAt === undefined
+      ? { ...base, instanceStatus: 'STOPPING', currentAction: 'DELETING' }
+      : { ...base, ...stopped, instanceStatus: 'TERMINATED', currentAction: 'DELETING' };
   }
-  const instance = env.world.instance(worldId(group, vm));
+  const created = vm.recreatingSince === undefined ? 'CREATING' : 'RECREATING';
+  if (instance?.state === 'stopped') {
+    const action = vm.recreatingSince === undefined ? 'NONE' : 'RECREATING';
+    return { ...base, ...stopped, instanceStatus: 'TERMINATED', currentAction: action };
+  }
   if (instance === undefined || instance.state === 'pending') {
     // The first third of the boot is spent provisioning the VM, the rest staging it (GCE's order of states).
     const launchedAt = instance?.launchedAt ?? env.clock();
     const provisioning = env.clock() - launchedAt < ((instance?.readyAt ?? launchedAt) - launchedAt) / 3;
-    return { ...base, instanceStatus: provisioning ? 'PROVISIONING' : 'STAGING', currentAction: 'CREATING' };
+    return { ...base, instanceStatus: provisioning ? 'PROVISIONING' : 'STAGING', currentAction: created };
   }
   return { ...base, instanceStatus: 'RUNNING', currentAction: 'NONE' };
 }
 
 export function reconcile(group: GroupState, env: GroupEnv): void {
+  // Replayed first: a recreation due by now swaps a VM's world instance, which the checks below must see.
+  env.world.advance();
   const now = env.clock();
   const gone = (vm: ManagedVm) =>
     vm.deletingSince === undefined
-      ? env.world.instance(worldId(group, vm))?.state === 'terminated' // died under the MIG: it gets replaced
+      ? env.world.instance(vm.worldId)?.state === 'terminated' // died under the MIG: it gets replaced
       : now - vm.deletingSince >= env.deleteDelayMs;
   group.vms.splice(0, group.vms.length, ...group.vms.filter((vm) => !gone(vm)));
 
@@ -118,9 +156,36 @@ export function reconcile(group: GroupState, env: GroupEnv): void {
   }
 }
 
-export function startDeleting(group: GroupState, vm: ManagedVm, env: GroupEnv): void {
+export function startDeleting(_group: GroupState, vm: ManagedVm, env: GroupEnv): void {
   vm.deletingSince = env.clock();
-  env.world.terminateInstance(worldId(group, vm));
+  env.world.terminateInstance(vm.worldId);
+}
+
+/**
+ * A VM of `group` powered itself off at `at` (the world already shows it stopped). With REPAIR the MIG notices after
+ * `repairDelayMs` and recreates it: the stopped VM is deleted and a new one, same name and zone, new id, boots in its
+ * place; with DO_NOTHING it stays as it is. Called while the world replays that moment, so everything happens at `at`
+ * or later, however rarely the group is looked at.
+ */
+export function onVmPoweredOff(group: GroupState, vm: ManagedVm, env: GroupEnv, at: number): void {
+  if (group.defaultActionOnFailure !== 'REPAIR' || vm.deletingSince !== undefined) {
+    return;
+  }
+  vm.recreatingSince = at;
+  const stopped = vm.worldId;
+  const recreateAt = at + env.repairDelayMs;
+  env.world.schedule(recreateAt, () => {
+    // Deleted meanwhile (deleteInstances takes a VM in any state), or already recreated: nothing left to do.
+    if (!group.vms.includes(vm) || vm.deletingSince !== undefined || vm.worldId !== stopped) {
+      return;
+    }
+    env.world.terminateInstance(stopped);
+    vm.incarnation += 1;
+    vm.id = env.nextId();
+    vm.createdAt = recreateAt;
+    vm.worldId = worldIdOf(group.project, vm.zone, vm.name, vm.incarnation);
+    env.world.launchInstance(worldGroupKey(group), { id: vm.worldId, hostname: vm.name, queues: group.queues });
+  });
 }
 
 /** A VM the group holds from the start, e.g. to reproduce a group seen in production. */
@@ -143,7 +208,7 @@ export function adopt(group: GroupState, env: GroupEnv, seed: InstanceSeed): voi
   if (group.vms.some((vm) => vm.name === seed.name)) {
     throw new Error(`instance ${seed.name} is already in group ${group.name}`);
   }
-  place(group, env, { name: seed.name, zone, id: env.nextId(), createdAt: seed.createdAt ?? env.clock() });
+  place(group, env, seed.name, zone, seed.createdAt ?? env.clock());
 }
 
 const zonesOf = (scope: Scope): readonly string[] => (scope.kind === 'zone' ? [scope.zone] : scope.zones);
@@ -161,12 +226,21 @@ function launch(group: GroupState, env: GroupEnv): void {
   do {
     name = `${group.name}-${suffix(env.random)}`;
   } while (taken.has(name));
-  place(group, env, { name, zone, id: env.nextId(), createdAt: env.clock() });
+  place(group, env, name, zone, env.clock());
 }
 
-function place(group: GroupState, env: GroupEnv, vm: ManagedVm): void {
+function place(group: GroupState, env: GroupEnv, name: string, zone: string, createdAt: number): void {
+  const vm: ManagedVm = {
+    name,
+    zone,
+    id: env.nextId(),
+    createdAt,
+    worldId: worldIdOf(group.project, zone, name, 1),
+    incarnation: 1,
+  };
   group.vms.push(vm);
-  env.world.launchInstance(worldGroupKey(group), { id: worldId(group, vm), hostname: vm.name, queues: group.queues });
+  // Shutdown behaviour stop: GCE has no other, and `automatic_restart = false` keeps the VM down.
+  env.world.launchInstance(worldGroupKey(group), { id: vm.worldId, hostname: name, queues: group.queues });
 }
 
 /** Four lowercase letters or digits, as a MIG suffixes its base instance name. */

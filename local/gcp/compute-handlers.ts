@@ -1,8 +1,17 @@
 import * as z from 'zod';
 import type { EmulatorRequest, EmulatorResponse } from '../http/emulator.ts';
-import { computeError, invalidField, notFound } from './compute-errors.ts';
+import { computeError, computeFaults, invalidField, notFound } from './compute-errors.ts';
 import { parseComputeFilter } from './compute-filter.ts';
-import { type GroupEnv, type GroupState, type ManagedVm, reconcile, startDeleting } from './compute-groups.ts';
+import {
+  type CurrentAction,
+  type GroupEnv,
+  type GroupState,
+  type InstanceStatus,
+  type ManagedVm,
+  reconcile,
+  startDeleting,
+  viewOf,
+} from './compute-groups.ts';
 import { isValidRequestId, type Operations } from './compute-operations.ts';
 import type { ComputeRoute } from './compute-routes.ts';
 import { autoscalerJson, groupJson, groupPath, instanceJson, managedInstanceJson, scopePath } from './compute-views.ts';
@@ -14,6 +23,20 @@ export interface ComputeContext {
   readonly groupsIn: (project: string, scopeKind: string, location: string) => readonly GroupState[];
   /** Every group of the project, zonal and regional. */
   readonly groupsOf: (project: string) => readonly GroupState[];
+  /** Every deleteInstances that reached a group, in order. */
+  readonly deletions: DeletionRequest[];
+}
+
+/** One deleteInstances a group was asked for, accepted or not, with the state of each VM it named at that moment. */
+export interface DeletionRequest {
+  readonly at: number;
+  readonly group: string;
+  readonly instances: readonly {
+    readonly ref: string;
+    /** Absent for a VM that is not a member. */
+    readonly instanceStatus?: InstanceStatus;
+    readonly currentAction?: CurrentAction;
+  }[];
 }
 
 type GroupRoute = Extract<ComputeRoute, { kind: 'group' }>;
@@ -44,6 +67,14 @@ export function handleGroup(context: ComputeContext, group: GroupState, route: G
   const replayed = operations.replay(group.project, group.scope, requestId);
   if (replayed !== undefined) {
     return json(200, operations.json(replayed));
+  }
+  if (route.action === 'deleteInstances') {
+    context.deletions.push(deletionOf(group, request, env));
+  }
+  if (group.held > 0) {
+    // A write refused for quota, as Compute answers a burst of mutations; nothing changes.
+    group.held -= 1;
+    return computeFaults.throttled();
   }
   const refused = route.action === 'resize' ? resize(group, request.query) : deleteInstances(group, request, env);
   if (refused !== undefined) {
@@ -139,6 +170,26 @@ function deleteInstances(group: GroupState, request: EmulatorRequest, env: Group
     group.targetSize -= 1;
   }
   return undefined;
+}
+
+/** What a deleteInstances named, read leniently: a body the handler will refuse still names nothing. */
+function deletionOf(group: GroupState, request: EmulatorRequest, env: GroupEnv): DeletionRequest {
+  const raw = readJson(request);
+  const body = raw.ok ? deleteBody.safeParse(raw.value) : undefined;
+  const refs = body?.success === true ? (body.data.instances ?? []) : [];
+  return {
+    at: env.clock(),
+    group: group.name,
+    instances: refs.map((ref) => {
+      const named = parseInstanceRef(ref);
+      const vm = group.vms.find((c) => c.name === named?.name && c.zone === (named?.zone ?? c.zone));
+      if (vm === undefined) {
+        return { ref };
+      }
+      const view = viewOf(group, vm, env);
+      return { ref, instanceStatus: view.instanceStatus, currentAction: view.currentAction };
+    }),
+  };
 }
 
 interface InstanceRef {

@@ -50,7 +50,7 @@ export function groupJson(group: GroupState, env: GroupEnv) {
   const views = group.vms.map((vm) => viewOf(group, vm, env));
   const counts = Object.fromEntries(ACTIONS.map((action) => [action, 0]));
   for (const view of views) {
-    const action = view.currentAction === 'NONE' ? 'none' : view.currentAction === 'CREATING' ? 'creating' : 'deleting';
+    const action = view.currentAction.toLowerCase();
     counts[action] = (counts[action] ?? 0) + 1;
   }
   const isStable = views.every((view) => view.currentAction === 'NONE') && views.length === group.targetSize;
@@ -87,6 +87,7 @@ export function groupJson(group: GroupState, env: GroupEnv) {
     targetSize: group.targetSize,
     listManagedInstancesResults: group.paginated ? 'PAGINATED' : 'PAGELESS',
     updatePolicy: { type: 'OPPORTUNISTIC', minimalAction: 'REPLACE', replacementMethod: 'SUBSTITUTE' },
+    instanceLifecyclePolicy: { defaultActionOnFailure: group.defaultActionOnFailure, forceUpdateOnRepair: 'NO' },
     selfLink: `${API_ROOT}/${groupPath(group)}`,
   };
 }
@@ -126,6 +127,7 @@ export function instanceJson(group: GroupState, vm: ManagedVm, env: GroupEnv) {
     tags: { fingerprint: '42WmSpB8rSM=' },
     machineType: `${zoneUrl}/machineTypes/n2-standard-4`,
     status: view.instanceStatus,
+    ...(view.stoppedAt === undefined ? {} : { lastStopTimestamp: computeTimestamp(view.stoppedAt) }),
     zone: zoneUrl,
     metadata: {
       kind: 'compute#metadata',
@@ -139,7 +141,8 @@ export function instanceJson(group: GroupState, vm: ManagedVm, env: GroupEnv) {
       ],
     },
     selfLink: instanceUrl(group.project, vm.zone, vm.name),
-    scheduling: { onHostMaintenance: 'MIGRATE', automaticRestart: true, preemptible: false },
+    // Sourcegraph's executor template sets `automatic_restart = false`: a VM whose executor powered it off stays down.
+    scheduling: { onHostMaintenance: 'MIGRATE', automaticRestart: false, preemptible: false },
     cpuPlatform: view.instanceStatus === 'RUNNING' ? 'Intel Cascade Lake' : 'Unknown CPU Platform',
     labelFingerprint: '42WmSpB8rSM=',
     startRestricted: false,

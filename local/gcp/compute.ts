@@ -4,11 +4,14 @@ import { type Emulator, startEmulator } from '../http/emulator.ts';
 import type { World } from '../world/world.ts';
 import { computeError, computeFaults, notFound } from './compute-errors.ts';
 import {
+  ACTIONS_ON_FAILURE,
+  type ActionOnFailure,
   type AutoscalerSpec,
   adopt,
   type GroupEnv,
   type GroupState,
   type InstanceSeed,
+  onVmPoweredOff,
   reconcile,
   type VmView,
   viewOf,
@@ -16,6 +19,7 @@ import {
 } from './compute-groups.ts';
 import {
   type ComputeContext,
+  type DeletionRequest,
   handleAutoscalers,
   handleGroup,
   handleInstances,
@@ -25,7 +29,8 @@ import { createOperations } from './compute-operations.ts';
 import { methodId, routeOf } from './compute-routes.ts';
 import { API_ROOT, groupPath, scopePath } from './compute-views.ts';
 
-export type { AutoscalerMode, AutoscalerSpec, InstanceSeed, VmView } from './compute-groups.ts';
+export type { ActionOnFailure, AutoscalerMode, AutoscalerSpec, InstanceSeed, VmView } from './compute-groups.ts';
+export type { DeletionRequest } from './compute-handlers.ts';
 
 export interface ComputeEmulatorOptions {
   readonly world: World;
@@ -35,6 +40,11 @@ export interface ComputeEmulatorOptions {
   readonly random?: () => number;
   /** Milliseconds a deleted VM is listed as DELETING before it is gone (default 10 s). */
   readonly deleteDelayMs?: number;
+  /**
+   * Milliseconds a REPAIR group takes to start recreating a VM that stopped by itself (default 10 s): it reads
+   * TERMINATED/RECREATING meanwhile, then the new VM boots (still RECREATING) like any other.
+   */
+  readonly repairDelayMs?: number;
   /** Milliseconds until a mutation's operation reads DONE (default 0: DONE at the first look after it). */
   readonly operationDelayMs?: number;
   readonly port?: number;
@@ -50,6 +60,8 @@ export type GroupSpec = {
   readonly listManagedInstancesResults?: 'PAGELESS' | 'PAGINATED';
   /** VMs the group holds from the start, before it creates its own to reach `targetSize` (or deletes some of these). */
   readonly instances?: readonly InstanceSeed[];
+  /** What the group does with a VM that stops by itself; `defaultActionOnFailure` defaults to `REPAIR`, as the API's. */
+  readonly instanceLifecyclePolicy?: { readonly defaultActionOnFailure?: ActionOnFailure };
 } & (
   | { readonly zone: string; readonly region?: never }
   /** Regional groups spread VMs over `zones` (default: the region's `-a`, `-b`, `-c`). */
@@ -71,6 +83,13 @@ export interface ComputeEmulator {
   addGroup(spec: GroupSpec): ComputeGroup;
   /** `location` is the zone of a zonal group or the region of a regional one. */
   group(project: string, location: string, name: string): ComputeGroup | undefined;
+  /** Every deleteInstances that reached a group (past injected faults), throttled by a hold or not. */
+  deletionRequests(): readonly DeletionRequest[];
+  /**
+   * The group's next `times` resize and deleteInstances calls are refused as throttled (HTTP 429 rateLimitExceeded,
+   * which the Compute client does not retry for these methods); `0` lifts the hold.
+   */
+  holdChanges(project: string, location: string, name: string, times: number): void;
 }
 
 /**
@@ -84,6 +103,7 @@ export async function startComputeEmulator(options: ComputeEmulatorOptions): Pro
     clock: options.clock ?? options.world.clock,
     random: options.random ?? (() => randomInt(1_000_000) / 1_000_000),
     deleteDelayMs: options.deleteDelayMs ?? 10_000,
+    repairDelayMs: options.repairDelayMs ?? 10_000,
     // Compute ids are unsigned 64-bit numbers, written as decimal strings.
     nextId: () => (4_611_686_018_427_387_904n + ++counter * 7_919n).toString(),
   };
@@ -95,11 +115,21 @@ export async function startComputeEmulator(options: ComputeEmulatorOptions): Pro
     [...groups.entries()]
       .filter(([key]) => key.startsWith(`${keyOf(project, scopeKind, location, '')}`))
       .map(([, g]) => g);
+  // A VM that powered itself off (its executor retired) is up to its group's lifecycle policy, at that very moment.
+  options.world.onPowerOff((instance, at) => {
+    for (const group of groups.values()) {
+      const vm = group.vms.find((candidate) => candidate.worldId === instance.id);
+      if (vm !== undefined) {
+        onVmPoweredOff(group, vm, env, at);
+      }
+    }
+  });
   const context: ComputeContext = {
     env,
     operations,
     groupsIn,
     groupsOf: (project) => [...groups.values()].filter((group) => group.project === project),
+    deletions: [],
   };
 
   const emulator = await startEmulator({
@@ -154,6 +184,13 @@ export async function startComputeEmulator(options: ComputeEmulatorOptions): Pro
   return {
     emulator,
     addGroup(spec) {
+      const action = spec.instanceLifecyclePolicy?.defaultActionOnFailure ?? 'REPAIR';
+      if (!ACTIONS_ON_FAILURE.includes(action)) {
+        // What Compute answers a group insert with any other value (the API knows no other).
+        throw new Error(
+          `Invalid value for field 'resource.instanceLifecyclePolicy.defaultActionOnFailure': '${action}'. Must be one of [${ACTIONS_ON_FAILURE.join(', ')}].`,
+        );
+      }
       const scope =
         spec.zone !== undefined
           ? { kind: 'zone' as const, zone: spec.zone }
@@ -172,7 +209,9 @@ export async function startComputeEmulator(options: ComputeEmulatorOptions): Pro
         paginated: spec.listManagedInstancesResults === 'PAGINATED',
         targetSize: spec.targetSize,
         autoscaler: spec.autoscaler,
+        defaultActionOnFailure: action,
         vms: [],
+        held: 0,
       };
       const key = keyOf(spec.project, scope.kind === 'zone' ? 'zones' : 'regions', spec.zone ?? spec.region, spec.name);
       if (groups.has(key)) {
@@ -189,6 +228,15 @@ export async function startComputeEmulator(options: ComputeEmulatorOptions): Pro
       const group =
         groups.get(keyOf(project, 'zones', location, name)) ?? groups.get(keyOf(project, 'regions', location, name));
       return group === undefined ? undefined : handle(group);
+    },
+    deletionRequests: () => context.deletions,
+    holdChanges(project, location, name, times) {
+      const group =
+        groups.get(keyOf(project, 'zones', location, name)) ?? groups.get(keyOf(project, 'regions', location, name));
+      if (group === undefined || !(Number.isInteger(times) && times >= 0)) {
+        throw new RangeError(`cannot hold ${project}/${location}/${name} for ${times} calls`);
+      }
+      group.held = times;
     },
   };
 }

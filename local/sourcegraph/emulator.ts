@@ -50,7 +50,21 @@ export interface SourcegraphEmulator {
   setEditsAllowed(allowed: boolean): void;
   /** The executor secret in effect now. */
   executorToken(): string;
+  /**
+   * Makes a top-level query field (`preciseIndexes`, `batchSpecs`, `currentUser`, …) fail in its resolver, as a
+   * database error or timeout inside Sourcegraph does: HTTP 200, the field null, and an error with its `path`. For
+   * `times` requests that select it (default: until cleared).
+   */
+  injectGraphQLError(fault: GraphQLFault): void;
+  clearGraphQLErrors(): void;
   close(): Promise<void>;
+}
+
+export interface GraphQLFault {
+  readonly field: string;
+  /** Default: the error a failed database query gives in Sourcegraph's logs. */
+  readonly message?: string;
+  readonly times?: number;
 }
 
 /**
@@ -65,12 +79,20 @@ export async function startSourcegraphEmulator(options: SourcegraphEmulatorOptio
       ? createSiteConfigStore(defaultSiteConfig(options.executorToken ?? LOCAL_EXECUTOR_TOKEN))
       : // Both given: the explicit token wins, as part of the initial configuration.
         createSiteConfigStore(options.siteConfig, options.executorToken);
-  const graphqlEndpoint = createGraphQLEndpoint({
-    world,
-    site,
-    version: options.version ?? LOCAL_SOURCEGRAPH_VERSION,
-    executorIds: new Map(),
-  });
+  let faults: { readonly field: string; readonly message: string; remaining: number }[] = [];
+  const faultOf = (field: string): string | undefined => {
+    const fault = faults.find((candidate) => candidate.field === field);
+    if (fault === undefined) {
+      return undefined;
+    }
+    fault.remaining -= 1;
+    faults = faults.filter((candidate) => candidate.remaining > 0);
+    return fault.message;
+  };
+  const graphqlEndpoint = createGraphQLEndpoint(
+    { world, site, version: options.version ?? LOCAL_SOURCEGRAPH_VERSION, executorIds: new Map() },
+    faultOf,
+  );
 
   const handle = async (request: EmulatorRequest): Promise<EmulatorResponse> => {
     // Answers reflect simulated time: replay boots, job starts and ends up to the clock's now.
@@ -113,6 +135,19 @@ export async function startSourcegraphEmulator(options: SourcegraphEmulatorOptio
     setExecutorToken: (token) => site.setExecutorToken(token),
     setEditsAllowed: (allowed) => site.setEditsAllowed(allowed),
     executorToken: () => site.executorToken(),
+    injectGraphQLError(fault) {
+      if (fault.times !== undefined && !(Number.isInteger(fault.times) && fault.times >= 1)) {
+        throw new RangeError(`fault times must be a whole number of at least 1, got ${fault.times}`);
+      }
+      faults.push({
+        field: fault.field,
+        message: fault.message ?? 'pq: canceling statement due to statement timeout',
+        remaining: fault.times ?? Number.POSITIVE_INFINITY,
+      });
+    },
+    clearGraphQLErrors() {
+      faults = [];
+    },
     close: () => emulator.close(),
   };
 }

@@ -12,13 +12,30 @@ const requestBody = z.object({
   operationName: z.string().nullish(),
 });
 
+/** The message a top-level field's resolver fails with now (consuming one use of the fault), or none. */
+export type ResolverFault = (field: string) => string | undefined;
+
 /**
  * `POST /.api/graphql`: the body is executed by graphql-js against the project's SDL subset, so a document that does
  * not fit Sourcegraph's schema gets the validation errors graphql-js reports, with HTTP 200 as Sourcegraph answers
- * them. Only a body that is not a GraphQL request at all is an HTTP error.
+ * them. Only a body that is not a GraphQL request at all is an HTTP error. A resolver fault makes a top-level field's
+ * resolver throw, so its error comes back as Sourcegraph's do: HTTP 200, the field null, an error whose `path` names it.
  */
-export function createGraphQLEndpoint(deps: ResolverDeps) {
+export function createGraphQLEndpoint(deps: ResolverDeps, faultOf: ResolverFault = () => undefined) {
   const schema = buildSchema(loadSchemaSdl());
+  const withFaults = (root: Readonly<Record<string, (args: never) => unknown>>) =>
+    Object.fromEntries(
+      Object.entries(root).map(([field, resolve]) => [
+        field,
+        (args: never) => {
+          const message = faultOf(field);
+          if (message !== undefined) {
+            throw new Error(message);
+          }
+          return resolve(args);
+        },
+      ]),
+    );
 
   return async (request: EmulatorRequest, viewer: Viewer): Promise<EmulatorResponse> => {
     const body = requestBody.safeParse(parseJson(request.text));
@@ -29,7 +46,7 @@ export function createGraphQLEndpoint(deps: ResolverDeps) {
     const result = await graphql({
       schema,
       source: query,
-      rootValue: createRootValue(deps, viewer),
+      rootValue: withFaults(createRootValue(deps, viewer)),
       variableValues: variables ?? undefined,
       operationName: operationName ?? undefined,
     });

@@ -1,6 +1,7 @@
 // The loopback Sourcegraph emulator of the local stack.
 export type { AccessToken, Viewer } from './auth.ts';
 export {
+  type GraphQLFault,
   LOCAL_EXECUTOR_TOKEN,
   LOCAL_SOURCEGRAPH_TOKEN,
   LOCAL_SOURCEGRAPH_VERSION,

@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import type { QueueName } from '../../shared/domain/queues.ts';
 import type { Clock } from '../../shared/ports/clock.ts';
 
@@ -7,6 +6,12 @@ import type { Clock } from '../../shared/ports/clock.ts';
  * executors on those VMs taking jobs. The cloud emulators launch and stop instances; the Sourcegraph emulator reads
  * jobs and executors. Time is the injected clock: `advance()` replays every boot, job start and job end up to now, so
  * state is the same however often (or rarely) it is looked at.
+ *
+ * Executors may retire as real ones do (`EXECUTOR_NUM_TOTAL_JOBS`, `EXECUTOR_MAX_ACTIVE_TIME`): a retiring executor
+ * takes no new job, finishes those it runs, then exits, and its VM powers itself off (`systemctl poweroff`). What the
+ * power-off does to the VM is the VM's shutdown behaviour: `terminate` (AWS launch templates) ends it, `stop` (GCE)
+ * leaves it stopped. The cloud emulators hear of each power-off, at the simulated moment it happens, through
+ * `onPowerOff`, and react as their service does (replace it, recreate it, or leave it).
  */
 
 export type JobState = 'queued' | 'processing' | 'errored' | 'completed';
@@ -26,7 +31,11 @@ export interface WorldJob {
   interruptions: number;
 }
 
-export type InstanceState = 'pending' | 'running' | 'stopping' | 'terminated';
+/** `stopped`: powered off by itself with shutdown behaviour `stop` (GCE's TERMINATED); it can still be deleted. */
+export type InstanceState = 'pending' | 'running' | 'stopping' | 'stopped' | 'terminated';
+
+/** What a guest-initiated power-off does to the VM (EC2's `InstanceInitiatedShutdownBehavior`). */
+export type ShutdownBehavior = 'stop' | 'terminate';
 
 export interface WorldInstance {
   readonly id: string;
@@ -37,8 +46,12 @@ export interface WorldInstance {
   readonly queues: readonly QueueName[];
   readonly launchedAt: number;
   readonly readyAt: number;
+  readonly shutdownBehavior: ShutdownBehavior;
   state: InstanceState;
+  /** Epoch ms the VM stopped running: terminated, or powered off when its executor exited. */
   stoppedAt?: number;
+  /** Epoch ms its executor exited and the VM powered itself off (absent when it was terminated from outside). */
+  poweredOffAt?: number;
   executor?: WorldExecutor;
 }
 
@@ -52,6 +65,12 @@ export interface WorldExecutor {
   readonly version: string;
   /** Ids of the jobs it is running now. */
   readonly running: Set<number>;
+  /** Jobs it has taken since it started. */
+  jobsTaken: number;
+  /** Epoch ms it stopped taking jobs because it reached a retirement limit; it exits once its jobs are done. */
+  retiringSince?: number;
+  /** Epoch ms it exited after retiring. */
+  exitedAt?: number;
 }
 
 export interface WorldOptions {
@@ -65,7 +84,19 @@ export interface WorldOptions {
   /** Milliseconds between executor heartbeats (Sourcegraph's executors send one every 5 s). */
   readonly heartbeatIntervalMs?: number;
   readonly executorVersion?: string;
+  /** An executor retires after taking this many jobs (`EXECUTOR_NUM_TOTAL_JOBS`). Default: never. */
+  readonly retireAfterJobs?: number;
+  /**
+   * An executor retires this many milliseconds after it starts taking jobs (`EXECUTOR_MAX_ACTIVE_TIME`). Default:
+   * never.
+   */
+  readonly retireAfterMs?: number;
+  /** Uniform in [0, 1), for executor names' UUIDs; fixed, it makes a run repeatable. Default `Math.random`. */
+  readonly random?: () => number;
 }
+
+/** What the cloud emulators hear when a VM powers itself off: the instance (already in its new state) and when. */
+export type PowerOffListener = (instance: WorldInstance, at: number) => void;
 
 export interface EnqueueOptions {
   readonly durationMs?: number;
@@ -80,6 +111,16 @@ export interface WorldStats {
   readonly jobsInterrupted: number;
   readonly instancesLaunched: number;
   readonly instancesTerminated: number;
+  /** Executors that reached a retirement limit, finished their jobs and exited (their VM powered off). */
+  readonly executorsRetired: number;
+}
+
+export interface LaunchSpec {
+  readonly id: string;
+  readonly hostname: string;
+  readonly queues: readonly QueueName[];
+  /** Default `stop`, EC2's and GCE's own default. */
+  readonly shutdownBehavior?: ShutdownBehavior;
 }
 
 export type World = ReturnType<typeof createWorld>;
@@ -91,12 +132,31 @@ export function createWorld(options: WorldOptions) {
   const maxJobs = options.maxJobsPerExecutor ?? 4;
   const heartbeatMs = options.heartbeatIntervalMs ?? 5_000;
   const version = options.executorVersion ?? '6.10.0';
+  const retireAfterJobs = retirementLimit('retireAfterJobs', options.retireAfterJobs);
+  const retireAfterMs = retirementLimit('retireAfterMs', options.retireAfterMs);
+  const random = options.random ?? Math.random;
 
   const jobs: WorldJob[] = [];
   const instances = new Map<string, WorldInstance>();
+  /** Actions the emulators scheduled for a simulated moment (a MIG recreating a VM), replayed like boots and job ends. */
+  const scheduled: { readonly at: number; readonly action: () => void }[] = [];
+  const listeners = new Set<PowerOffListener>();
   let nextJobId = 1;
   let advancedTo = clock();
-  const stats = { jobsEnqueued: 0, jobsCompleted: 0, jobsInterrupted: 0, instancesLaunched: 0, instancesTerminated: 0 };
+  /**
+   * The moment of the event `advance()` is applying. A world call made meanwhile (a cloud emulator launching a
+   * replacement for a VM that just powered off) happens at that moment, not at the clock's now.
+   */
+  let replaying: number | undefined;
+  const now = () => replaying ?? clock();
+  const stats = {
+    jobsEnqueued: 0,
+    jobsCompleted: 0,
+    jobsInterrupted: 0,
+    instancesLaunched: 0,
+    instancesTerminated: 0,
+    executorsRetired: 0,
+  };
 
   const waiting = () => jobs.filter((job) => job.state === 'queued' || job.state === 'errored');
 
@@ -107,7 +167,8 @@ export function createWorld(options: WorldOptions) {
         continue;
       }
       for (const job of waiting()) {
-        if (executor.running.size >= maxJobs) {
+        // A retiring executor dequeues nothing more, as a real one stops its worker loop at the limit.
+        if (executor.running.size >= maxJobs || executor.retiringSince !== undefined) {
           break;
         }
         if (executor.queues.includes(job.queue)) {
@@ -115,12 +176,16 @@ export function createWorld(options: WorldOptions) {
           job.startedAt = at;
           job.executor = executor.name;
           executor.running.add(job.id);
+          executor.jobsTaken += 1;
+          if (retireAfterJobs !== undefined && executor.jobsTaken >= retireAfterJobs) {
+            executor.retiringSince = at;
+          }
         }
       }
     }
   }
 
-  /** The earliest boot or job end not yet replayed, at or before `until`. */
+  /** The earliest boot, retirement, job end or scheduled action not yet replayed, at or before `until`. */
   function nextEvent(until: number): { at: number; apply: () => void } | undefined {
     let next: { at: number; apply: () => void } | undefined;
     const consider = (at: number, apply: () => void) => {
@@ -133,14 +198,29 @@ export function createWorld(options: WorldOptions) {
         consider(instance.readyAt, () => {
           instance.state = 'running';
           instance.executor = {
-            name: `${instance.hostname}-${randomUUID()}`,
+            name: `${instance.hostname}-${uuidFrom(random)}`,
             hostname: instance.hostname,
             queues: instance.queues,
             firstSeenAt: instance.readyAt,
             lastSeenAt: instance.readyAt,
             version,
             running: new Set(),
+            jobsTaken: 0,
           };
+        });
+      }
+      const executor = instance.executor;
+      if (
+        instance.state === 'running' &&
+        executor !== undefined &&
+        executor.retiringSince === undefined &&
+        retireAfterMs !== undefined
+      ) {
+        // Listed before job ends: at a tie the executor's own timer fires before it could take another job.
+        const at = executor.firstSeenAt + retireAfterMs;
+        consider(at, () => {
+          executor.retiringSince = at;
+          exitIfDone(instance, at);
         });
       }
     }
@@ -150,6 +230,12 @@ export function createWorld(options: WorldOptions) {
         consider(endsAt, () => finish(job, endsAt));
       }
     }
+    for (const item of scheduled) {
+      consider(item.at, () => {
+        scheduled.splice(scheduled.indexOf(item), 1);
+        item.action();
+      });
+    }
     return next;
   }
 
@@ -158,38 +244,79 @@ export function createWorld(options: WorldOptions) {
     job.finishedAt = at;
     stats.jobsCompleted += 1;
     for (const instance of instances.values()) {
-      instance.executor?.running.delete(job.id);
+      if (instance.executor?.running.delete(job.id) === true) {
+        exitIfDone(instance, at);
+      }
     }
   }
 
-  /** Replays everything that happened up to the clock's now. Idempotent. */
-  function advance(): void {
-    const now = clock();
-    for (let event = nextEvent(now); event !== undefined; event = nextEvent(now)) {
-      event.apply();
-      startJobs(event.at);
+  /** The latest heartbeat at or before `at`: heartbeats land every interval from the executor's first one. */
+  const lastBeat = (executor: WorldExecutor, at: number) =>
+    executor.firstSeenAt + Math.floor((at - executor.firstSeenAt) / heartbeatMs) * heartbeatMs;
+
+  /**
+   * A retiring executor with no job left exits cleanly, and the unit's `ExecStopPost` powers the VM off at once. Only
+   * called while an event is replayed, so listeners act at the moment it happens.
+   */
+  function exitIfDone(instance: WorldInstance, at: number): void {
+    const executor = instance.executor;
+    if (
+      instance.state !== 'running' ||
+      executor === undefined ||
+      executor.retiringSince === undefined ||
+      executor.running.size > 0
+    ) {
+      return;
     }
-    startJobs(now);
+    executor.exitedAt = at;
+    executor.lastSeenAt = lastBeat(executor, at);
+    instance.state = instance.shutdownBehavior === 'terminate' ? 'terminated' : 'stopped';
+    instance.stoppedAt = at;
+    instance.poweredOffAt = at;
+    stats.executorsRetired += 1;
+    if (instance.state === 'terminated') {
+      stats.instancesTerminated += 1;
+    }
+    for (const listener of [...listeners]) {
+      listener(instance, at);
+    }
+  }
+
+  /** Replays everything that happened up to the clock's now. Idempotent; a no-op when called while replaying. */
+  function advance(): void {
+    if (replaying !== undefined) {
+      return;
+    }
+    const until = clock();
+    try {
+      for (let event = nextEvent(until); event !== undefined; event = nextEvent(until)) {
+        replaying = event.at;
+        event.apply();
+        startJobs(event.at);
+      }
+    } finally {
+      replaying = undefined;
+    }
+    startJobs(until);
     for (const instance of instances.values()) {
       if (instance.state === 'running' && instance.executor !== undefined) {
-        // Heartbeats land every interval; lastSeenAt is the latest one at or before now.
-        const since = now - instance.executor.firstSeenAt;
-        instance.executor.lastSeenAt = instance.executor.firstSeenAt + Math.floor(since / heartbeatMs) * heartbeatMs;
+        instance.executor.lastSeenAt = lastBeat(instance.executor, until);
       }
     }
-    advancedTo = now;
+    advancedTo = until;
   }
 
   return {
     clock,
     enqueue(queue: QueueName, count: number, enqueue: EnqueueOptions = {}): readonly WorldJob[] {
       advance();
+      const at = now();
       const added = Array.from({ length: count }, (): WorldJob => {
         const job: WorldJob = {
           id: nextJobId++,
           queue,
           durationMs: enqueue.durationMs ?? jobDurationMs,
-          enqueuedAt: clock(),
+          enqueuedAt: at,
           state: enqueue.state ?? 'queued',
           interruptions: 0,
           ...(enqueue.batchSpec === undefined ? {} : { batchSpec: enqueue.batchSpec }),
@@ -198,19 +325,22 @@ export function createWorld(options: WorldOptions) {
       });
       jobs.push(...added);
       stats.jobsEnqueued += count;
-      startJobs(clock());
+      startJobs(at);
       return added;
     },
 
     /** A VM joins a group; its executor appears `bootDelayMs` later. */
-    launchInstance(group: string, spec: { id: string; hostname: string; queues: readonly QueueName[] }): WorldInstance {
+    launchInstance(group: string, spec: LaunchSpec): WorldInstance {
       advance();
-      const now = clock();
+      const at = now();
       const instance: WorldInstance = {
-        ...spec,
+        id: spec.id,
+        hostname: spec.hostname,
+        queues: spec.queues,
         group,
-        launchedAt: now,
-        readyAt: now + bootDelayMs,
+        launchedAt: at,
+        readyAt: at + bootDelayMs,
+        shutdownBehavior: spec.shutdownBehavior ?? 'stop',
         state: 'pending',
       };
       instances.set(instance.id, instance);
@@ -221,6 +351,7 @@ export function createWorld(options: WorldOptions) {
     /** The VM goes away now: its running jobs are interrupted and go back to the queue. */
     terminateInstance(id: string): void {
       advance();
+      const at = now();
       const instance = instances.get(id);
       if (instance === undefined || instance.state === 'terminated') {
         return;
@@ -237,9 +368,32 @@ export function createWorld(options: WorldOptions) {
       }
       instance.executor?.running.clear();
       instance.state = 'terminated';
-      instance.stoppedAt = clock();
+      // A VM that powered off earlier stopped then; deleting it later does not move that.
+      instance.stoppedAt ??= at;
       stats.instancesTerminated += 1;
-      startJobs(clock());
+      startJobs(at);
+    },
+
+    /**
+     * Hears every VM that powers itself off (its executor retired), at the simulated moment it does, with the VM
+     * already `terminated` or `stopped` by its shutdown behaviour. Returns the unsubscribe.
+     */
+    onPowerOff(listener: PowerOffListener): () => void {
+      listeners.add(listener);
+      return () => {
+        listeners.delete(listener);
+      };
+    },
+
+    /**
+     * Runs `action` at the simulated moment `at` (not before), when `advance()` replays it among boots and job ends;
+     * world calls it makes happen at that moment.
+     */
+    schedule(at: number, action: () => void): void {
+      if (!Number.isFinite(at) || at < now()) {
+        throw new RangeError(`cannot schedule at ${at}: it is before the world's now (${now()})`);
+      }
+      scheduled.push({ at, action });
     },
 
     instance: (id: string) => {
@@ -274,4 +428,21 @@ export function createWorld(options: WorldOptions) {
     advance,
     advancedTo: () => advancedTo,
   };
+}
+
+/** A retirement limit is off when absent; otherwise it must be a positive whole number (jobs, milliseconds). */
+function retirementLimit(name: string, value: number | undefined): number | undefined {
+  if (value !== undefined && !(Number.isInteger(value) && value > 0)) {
+    throw new RangeError(`${name} must be a positive whole number, got ${value}`);
+  }
+  return value;
+}
+
+/** A version-4 UUID drawn from `random`, as an executor suffixes its name. */
+function uuidFrom(random: () => number): string {
+  const hex = Array.from({ length: 32 }, () => Math.floor(random() * 16).toString(16));
+  hex[12] = '4';
+  hex[16] = ((Number.parseInt(hex[16] ?? '0', 16) & 0x3) | 0x8).toString(16);
+  const text = hex.join('');
+  return `${text.slice(0, 8)}-${text.slice(8, 12)}-${text.slice(12, 16)}-${text.slice(16, 20)}-${text.slice(20)}`;
 }

@@ -217,6 +217,17 @@ describe('Auto Scaling and EC2 emulators for busy-aware scale-in, with the real 
       message: 'Instance Id not found - No managed instance found for instance ID: i-1',
     });
     expect(replaced).toMatchObject({ name: 'ScalingActivityInProgressFault' });
+    // Each request is on record with the group it reached, refused or not.
+    expect(
+      asg
+        .terminationRequests()
+        .slice(-3)
+        .map((request) => [request.group, request.instanceIds]),
+    ).toEqual([
+      ['fleet', [only]],
+      [undefined, ['i-1']],
+      ['fleet', [only]],
+    ]);
     expect(asg.group('fleet')?.desired).toBe(1);
     expect(asg.group('fleet')?.instances.map((instance) => instance.lifecycleState)).toEqual(['Pending']);
   });

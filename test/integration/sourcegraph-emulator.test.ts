@@ -462,6 +462,35 @@ describe('injected faults', () => {
     expect(error).toBeInstanceOf(SourcegraphTimeoutError);
   });
 
+  it('a resolver error comes back as Sourcegraph sends it (HTTP 200, a path, nulls up to a nullable parent), as often as asked', async () => {
+    // Prepare
+    world.enqueue('codeintel', 2);
+    world.enqueue('batches', 1, { batchSpec: 'spec-1' });
+    sg.injectGraphQLError({ field: 'batchSpecs', times: 2 });
+
+    // Act: batchSpecs is non-null, so its error nulls the whole result; the client asks again without it
+    const batchesFailed = await depthSource().read(BOTH);
+    const response = await post({ query: '{ currentUser { siteAdmin } batchSpecs(first: 1) { totalCount } }' });
+    sg.injectGraphQLError({ field: 'currentUser', message: 'database is down' });
+    const noAdmin = await depthSource().read(BOTH);
+    sg.clearGraphQLErrors();
+    const healed = await depthSource().read(BOTH);
+
+    // Assess
+    expect(batchesFailed.codeintel).toMatchObject({ ok: true, depth: 2 });
+    expect(batchesFailed.batches).toMatchObject({ ok: false, reason: expect.stringMatching(/statement timeout/) });
+    expect(response.status).toBe(200);
+    expect(JSON.parse(response.text)).toEqual({
+      errors: [
+        expect.objectContaining({ message: 'pq: canceling statement due to statement timeout', path: ['batchSpecs'] }),
+      ],
+      data: null,
+    });
+    expect(noAdmin.codeintel).toMatchObject({ ok: false, reason: expect.stringMatching(/database is down/) });
+    expect(healed).toMatchObject({ codeintel: { ok: true, depth: 2 }, batches: { ok: true, depth: 1 } });
+    expect(() => sg.injectGraphQLError({ field: 'currentUser', times: 0 })).toThrow(RangeError);
+  });
+
   it('a garbage body is a response error', async () => {
     // Prepare
     sg.emulator.injectFault({ kind: 'garbage', times: 1 });
