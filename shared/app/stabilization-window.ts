@@ -2,7 +2,7 @@ import { toError } from '../domain/guards.ts';
 import type { PeakDemand } from '../domain/policy.ts';
 import type { SeriesName } from '../domain/queues.ts';
 import type { CallOptions } from '../ports/call-options.ts';
-import { METRIC_PERIOD_MS, type QueueSizeHistory, type SeriesHistory } from '../ports/queue-metrics.ts';
+import { METRIC_PERIOD_MS, periodOf, type QueueSizeHistory, type SeriesPeriods } from '../ports/queue-metrics.ts';
 
 /**
  * Milliseconds: the newest datapoint read back must be at least this recent. CloudWatch can take a minute or two to
@@ -23,8 +23,8 @@ export const MIN_WINDOW_COVERAGE = 0.7;
  */
 export interface InvocationMemory {
   readonly observed: { series: SeriesName; value: number; at: number }[];
-  /** One read per window length, shared by fleets deciding at the same time. */
-  readonly histories: Map<number, Promise<ReadonlyMap<SeriesName, SeriesHistory | undefined> | Error>>;
+  /** One read per window length per invocation, shared by its fleets and cycles. */
+  readonly histories: Map<number, Promise<ReadonlyMap<SeriesName, SeriesPeriods> | Error>>;
   /** What this invocation removed itself: the ledger's store may not show it yet. */
   readonly removed: { fleet: string; count: number; at: number }[];
   /** One ledger read per window length, as for `histories`. */
@@ -45,9 +45,11 @@ export interface WindowRequest {
 }
 
 /**
- * The highest demand within the window: what was published (read back once per window length per invocation) and
- * what this invocation saw itself since. Unknown unless the published history covers the window well enough to
- * trust: most of its minutes, and recently.
+ * The highest demand within the window `[now - window, now]`: what was published, read back once per window length
+ * per invocation, and what this invocation saw itself. Each cycle slides the window over both, so a point leaves it
+ * at the same cycle whenever the invocation started. A published period counts while any of its minute lies in the
+ * window: where in the minute it was seen is not stored. Unknown unless the window's minutes are mostly covered, and
+ * recently.
  */
 export async function windowPeak(
   history: QueueSizeHistory,
@@ -57,33 +59,36 @@ export async function windowPeak(
 ): Promise<PeakDemand> {
   const { series, windowSeconds, now } = request;
   const windowMs = windowSeconds * 1000;
+  const from = now - windowMs;
   let reading = memory.histories.get(windowSeconds);
   if (reading === undefined) {
-    reading = history.peaks(request.allSeries, request.environment, now - windowMs, now, options).catch(toError);
+    reading = history.peaks(request.allSeries, request.environment, from, now, options).catch(toError);
     memory.histories.set(windowSeconds, reading);
   }
   const histories = await reading;
   if (histories instanceof Error) {
     return { known: false, reason: `reading the window back failed: ${histories.message}` };
   }
-  const published = histories.get(series);
-  if (published === undefined) {
+  const published = [...(histories.get(series) ?? [])].filter(
+    ([start]) => start + METRIC_PERIOD_MS > from && start <= now,
+  );
+  const seen = memory.observed.filter((item) => item.series === series && item.at >= from && item.at <= now);
+  if (published.length === 0 && seen.length === 0) {
     return { known: false, reason: `no ${series} datapoints published in the last ${windowSeconds}s` };
   }
+  const covered = new Set([...published.map(([start]) => start), ...seen.map((item) => periodOf(item.at))]).size;
   const minutes = Math.ceil(windowMs / METRIC_PERIOD_MS);
   const needed = Math.ceil(minutes * MIN_WINDOW_COVERAGE);
-  if (published.periods < needed) {
+  if (covered < needed) {
     return {
       known: false,
-      reason: `only ${published.periods} of the last ${minutes} minutes have ${series} data (need ${needed})`,
+      reason: `only ${covered} of the last ${minutes} minutes have ${series} data (need ${needed})`,
     };
   }
-  if (now - published.newest > MAX_HISTORY_LAG_MS) {
-    const age = Math.round((now - published.newest) / 1000);
+  const newest = Math.max(...published.map(([start]) => start), ...seen.map((item) => item.at));
+  if (now - newest > MAX_HISTORY_LAG_MS) {
+    const age = Math.round((now - newest) / 1000);
     return { known: false, reason: `the newest ${series} datapoint is ${age}s old: recent minutes are missing` };
   }
-  const seen = memory.observed
-    .filter((item) => item.series === series && item.at >= now - windowMs)
-    .map((item) => item.value);
-  return { known: true, jobs: Math.max(published.peak, ...seen) };
+  return { known: true, jobs: Math.max(...published.map(([, value]) => value), ...seen.map((item) => item.value)) };
 }

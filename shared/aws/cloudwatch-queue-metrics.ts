@@ -12,11 +12,12 @@ import type { SeriesName } from '../domain/queues.ts';
 import type { CallOptions } from '../ports/call-options.ts';
 import { MetricsPublishError, MetricsReadError } from '../ports/errors.ts';
 import {
-  historyOfPeriods,
+  METRIC_PERIOD_MS,
+  periodOf,
   type QueueMetricsSink,
   type QueueSizeHistory,
   type QueueSizePoint,
-  type SeriesHistory,
+  type SeriesPeriods,
 } from '../ports/queue-metrics.ts';
 import { describeAwsError, isTransientAwsError } from './aws-errors.ts';
 
@@ -27,8 +28,7 @@ export const MAX_DATUMS_PER_PUT = 1000;
 /** GetMetricData accepts at most 500 queries per request. */
 export const MAX_QUERIES_PER_GET = 500;
 /** Seconds: standard resolution, and the period the Terraform alarms read the series with. */
-const PERIOD_SECONDS = 60;
-const PERIOD_MS = PERIOD_SECONDS * 1000;
+const PERIOD_SECONDS = METRIC_PERIOD_MS / 1000;
 /** Upper bound on NextToken pages per request, so a misbehaving endpoint cannot keep a cycle looping. */
 const MAX_PAGES = 100;
 
@@ -128,12 +128,7 @@ export function createCloudWatchQueueHistory(client: CloudWatchClient, options: 
         },
         options.signal,
       );
-      return new Map(
-        [...ids].map(([id, name]): [SeriesName, SeriesHistory | undefined] => [
-          name,
-          historyOfPeriods(periods.get(id)),
-        ]),
-      );
+      return new Map([...ids].map(([id, name]): [SeriesName, SeriesPeriods] => [name, periods.get(id) ?? new Map()]));
     },
   } satisfies QueueSizeHistory;
 }
@@ -175,7 +170,7 @@ export async function readPeriods(
       },
     }),
   );
-  const window = { start: new Date(Math.floor(from / PERIOD_MS) * PERIOD_MS), end: new Date(to) };
+  const window = { start: new Date(periodOf(from)), end: new Date(to) };
   const names = new Map([...read.series].map(([id, { name }]) => [id, name]));
   const periods = new Map<string, Map<number, number>>();
   for (const batch of chunk(queries, MAX_QUERIES_PER_GET)) {

@@ -1,14 +1,7 @@
 import type { SeriesName } from '../domain/queues.ts';
 import { type Clock, systemClock } from '../ports/clock.ts';
 import { MetricsPublishError, MetricsReadError } from '../ports/errors.ts';
-import {
-  historyOfPeriods,
-  METRIC_PERIOD_MS,
-  type QueueMetricsSink,
-  type QueueSizeHistory,
-  type QueueSizePoint,
-  type SeriesHistory,
-} from '../ports/queue-metrics.ts';
+import { periodOf, type QueueMetricsSink, type QueueSizeHistory, type QueueSizePoint } from '../ports/queue-metrics.ts';
 import { throwIfAborted } from './abort.ts';
 
 /** A published point with the time the store received it (like CloudWatch's receive time: no client timestamp). */
@@ -79,12 +72,10 @@ export function createInMemoryQueueMetrics(options: InMemoryQueueMetricsOptions 
         if (point.environment !== environment || periods === undefined || point.at < from || point.at > to) {
           continue;
         }
-        const period = Math.floor(point.at / METRIC_PERIOD_MS) * METRIC_PERIOD_MS;
+        const period = periodOf(point.at);
         periods.set(period, Math.max(periods.get(period) ?? point.value, point.value));
       }
-      return new Map<SeriesName, SeriesHistory | undefined>(
-        [...byPeriod].map(([name, periods]) => [name, historyOfPeriods(periods)]),
-      );
+      return byPeriod;
     },
     points: () => [...stored],
     record(point, at) {

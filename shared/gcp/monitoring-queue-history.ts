@@ -2,10 +2,10 @@ import type { MetricServiceClient, protos } from '@google-cloud/monitoring';
 import type { SeriesName } from '../domain/queues.ts';
 import type { CallOptions } from '../ports/call-options.ts';
 import { MetricsReadError } from '../ports/errors.ts';
-import { historyOfPeriods, type QueueSizeHistory, type SeriesHistory } from '../ports/queue-metrics.ts';
+import { periodOf, type QueueSizeHistory, type SeriesPeriods } from '../ports/queue-metrics.ts';
 import { quoted } from './filter-value.ts';
 import { describeGoogleError, isTransientGoogleError } from './google-errors.ts';
-import { PERIOD_MS, projectName, QUEUE_SIZE_METRIC_TYPE } from './monitoring-series.ts';
+import { projectName, QUEUE_SIZE_METRIC_TYPE } from './monitoring-series.ts';
 
 export interface CloudMonitoringHistoryOptions {
   readonly projectId: string;
@@ -27,7 +27,7 @@ export function createCloudMonitoringQueueHistory(client: MetricServiceClient, o
       from: number,
       to: number,
       callOptions: CallOptions = {},
-    ): Promise<ReadonlyMap<SeriesName, SeriesHistory | undefined>> {
+    ): Promise<ReadonlyMap<SeriesName, SeriesPeriods>> {
       const wanted = new Set(series);
       const found = await listSeries(
         client,
@@ -50,13 +50,11 @@ export function createCloudMonitoringQueueHistory(client: MetricServiceClient, o
           if (at < from || at > to) {
             continue;
           }
-          const period = Math.floor(at / PERIOD_MS) * PERIOD_MS;
+          const period = periodOf(at);
           periods?.set(period, Math.max(periods.get(period) ?? value, value));
         }
       }
-      return new Map(
-        [...wanted].map((s): [SeriesName, SeriesHistory | undefined] => [s, historyOfPeriods(byPeriod.get(s))]),
-      );
+      return new Map([...wanted].map((s): [SeriesName, SeriesPeriods] => [s, byPeriod.get(s) ?? new Map()]));
     },
   } satisfies QueueSizeHistory;
 }

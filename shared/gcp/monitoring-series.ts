@@ -5,8 +5,6 @@
 export const QUEUE_SIZE_METRIC_TYPE = 'custom.googleapis.com/executors/queue/size';
 /** createTimeSeries accepts at most 200 series per request. */
 export const MAX_SERIES_PER_REQUEST = 200;
-/** Milliseconds: the period the port reports history by (the resolution the worker's metric is read at). */
-export const PERIOD_MS = 60_000;
 
 /** `projects/<id>`, refusing an empty id: the worker disables its writer without one, and so must we. */
 export function projectName(projectId: string): string {

@@ -17,27 +17,20 @@ export interface QueueMetricsSink {
 /** The queue-size metric's resolution: the worker writes it as a standard-resolution (60-second) metric. */
 export const METRIC_PERIOD_MS = 60_000;
 
-/** What one series held over a span, by 60-second period (the resolution the worker's metric is stored at). */
-export interface SeriesHistory {
-  /** The highest value published in the span. */
-  readonly peak: number;
-  /** Periods with at least one datapoint: with `newest`, tells a well-covered window from a gappy one. */
-  readonly periods: number;
-  /** Epoch ms of the start of the newest period with data. */
-  readonly newest: number;
-}
+/**
+ * What one series held over a span: its maximum per 60-second period, keyed by the period's start (epoch ms). Empty
+ * when nothing was published. A period says only that its value was seen somewhere within that minute.
+ */
+export type SeriesPeriods = ReadonlyMap<number, number>;
 
-/** A series' history from its maximum per 60-second period (period start in epoch ms → value); none when empty. */
-export function historyOfPeriods(byPeriod: ReadonlyMap<number, number> | undefined): SeriesHistory | undefined {
-  if (byPeriod === undefined || byPeriod.size === 0) {
-    return undefined;
-  }
-  return { peak: Math.max(...byPeriod.values()), periods: byPeriod.size, newest: Math.max(...byPeriod.keys()) };
+/** The period (its start, epoch ms) that `at` falls in. */
+export function periodOf(at: number): number {
+  return Math.floor(at / METRIC_PERIOD_MS) * METRIC_PERIOD_MS;
 }
 
 /**
- * Reads back what was published between `from` and `to` (epoch ms), per series. A series with no datapoint in that
- * span maps to `undefined`. Throws `MetricsReadError` when the read fails or is incomplete.
+ * Reads back what was published between `from` and `to` (epoch ms), per series, by period; a store that keeps whole
+ * periods may include the one `from` falls in. Throws `MetricsReadError` when the read fails or is incomplete.
  */
 export interface QueueSizeHistory {
   peaks(
@@ -46,5 +39,5 @@ export interface QueueSizeHistory {
     from: number,
     to: number,
     options?: CallOptions,
-  ): Promise<ReadonlyMap<SeriesName, SeriesHistory | undefined>>;
+  ): Promise<ReadonlyMap<SeriesName, SeriesPeriods>>;
 }

@@ -90,9 +90,7 @@ describe('createInMemoryQueueMetrics helpers', () => {
     await expect(publish).rejects.toBeInstanceOf(MetricsPublishError);
     await expect(read).rejects.toBeInstanceOf(MetricsReadError);
     await metrics.publish([{ series: 'codeintel', environment: 'prod', value: 1 }]);
-    expect(await metrics.peaks(['codeintel'], 'prod', 0, 2_000)).toEqual(
-      new Map([['codeintel', { peak: 1, periods: 1, newest: 0 }]]),
-    );
+    expect(await metrics.peaks(['codeintel'], 'prod', 0, 2_000)).toEqual(new Map([['codeintel', new Map([[0, 1]])]]));
   });
 
   it('seeds history at explicit times', async () => {
@@ -106,8 +104,8 @@ describe('createInMemoryQueueMetrics helpers', () => {
     const late = await metrics.peaks(['batches'], 'prod', 6_000, 12_000);
 
     // Assess
-    expect(early.get('batches')?.peak).toBe(30);
-    expect(late.get('batches')?.peak).toBe(4);
+    expect(early.get('batches')).toEqual(new Map([[0, 30]]));
+    expect(late.get('batches')).toEqual(new Map([[0, 4]]));
     expect(metrics.points().map((p) => p.at)).toEqual([5_000, 10_000]);
   });
 });

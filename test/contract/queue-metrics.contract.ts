@@ -6,7 +6,7 @@ import type {
   QueueMetricsSink,
   QueueSizeHistory,
   QueueSizePoint,
-  SeriesHistory,
+  SeriesPeriods,
 } from '../../shared/ports/queue-metrics.ts';
 
 export interface QueueMetricsSubject {
@@ -26,8 +26,10 @@ const point = (series: SeriesName, value: number, environment = ENV): QueueSizeP
 });
 
 /** Just the peaks, for the cases where coverage does not matter. */
-const peaksOf = (histories: ReadonlyMap<SeriesName, SeriesHistory | undefined>) =>
-  new Map([...histories].map(([series, history]) => [series, history?.peak]));
+const peaksOf = (histories: ReadonlyMap<SeriesName, SeriesPeriods>) =>
+  new Map(
+    [...histories].map(([series, periods]) => [series, periods.size === 0 ? undefined : Math.max(...periods.values())]),
+  );
 
 /**
  * What every queue-metrics backend and the in-memory fake must do alike (style.md #12). `makeSubject` receives the
@@ -55,16 +57,29 @@ export function defineQueueMetricsContract(name: string, makeSubject: (clock: Cl
       // Act
       const histories = await subject.history.peaks(['codeintel', 'batches'], ENV, T0, T0 + 3 * MINUTE);
 
-      // Assess: the peak, how many minutes had data, and the newest such minute
+      // Assess: each minute's maximum, keyed by the minute's start
       expect(histories).toEqual(
         new Map([
-          ['codeintel', { peak: 9, periods: 3, newest: T0 + 2 * MINUTE }],
-          ['batches', { peak: 7, periods: 2, newest: T0 + MINUTE }],
+          [
+            'codeintel',
+            new Map([
+              [T0, 3],
+              [T0 + MINUTE, 9],
+              [T0 + 2 * MINUTE, 4],
+            ]),
+          ],
+          [
+            'batches',
+            new Map([
+              [T0, 7],
+              [T0 + MINUTE, 2],
+            ]),
+          ],
         ]),
       );
     });
 
-    it('answers undefined for a series with no data, and 0 for a series that was 0', async () => {
+    it('answers no periods for a series with no data, and 0 for a series that was 0', async () => {
       // Prepare
       await at(T0 + 10_000, [point('codeintel', 0)]);
 

@@ -190,8 +190,14 @@ describe('Cloud Monitoring adapters against the Monitoring emulator', () => {
     // Assess
     expect(histories).toEqual(
       new Map([
-        ['codeintel', { peak: 9, periods: 2, newest: start + 60_000 }],
-        ['batches', undefined],
+        [
+          'codeintel',
+          new Map([
+            [start, 9],
+            [start + 60_000, 2],
+          ]),
+        ],
+        ['batches', new Map()],
       ]),
     );
   });

@@ -26,17 +26,11 @@ const WORKLOAD_SECONDS = 15 * 60;
 /**
  * Seconds after the queue drained (and the last fault ended) within which a busy-signal fleet is back at its minimum,
  * as the code bounds it (shared/app/stabilization-window.ts, shared/domain/policy.ts). Scale-in waits until the last
- * non-zero demand has left the window read back, and:
- * - that read is made once per invocation, at its first cycle that could shrink, and reused by the invocation's later
- *   cycles (`InvocationMemory.histories`). A read that still saw the last non-zero point holds the fleet until the
- *   invocation ends: the scale-in comes at the first invocation whose read no longer sees it, up to one invocation
- *   (60 s, one cycle plus five) after the window alone would allow it.
- * - AWS reads CloudWatch `Maximum` per 60 s period with the start aligned down to the minute
- *   (shared/aws/cloudwatch-queue-metrics.ts): the last non-zero point, published at cycle p, counts until
- *   floor_minute(p) + 60 s + window. Invocations here start on the minute and windows are whole minutes, so that is
- *   an invocation start, and still within the same 60 s. GCP reads raw points (shared/gcp/monitoring-queue-history.ts)
- *   and lets the point go after p + window.
- * With p before the drain, both clouds shrink by drain + window + 60 s.
+ * non-zero demand has left the window `[now - window, now]`. The store keeps one maximum per minute, so a published
+ * point counts while any of its minute lies in the window: the last non-zero point, seen at cycle p, holds the fleet
+ * until periodOf(p) + 60 s + window, and the first cycle at or after that shrinks it (each cycle slides the window
+ * over the invocation's one read). Cycles here fall on multiples of 10 s from a whole minute and windows are whole
+ * minutes, so that cycle is periodOf(p) + 60 s + window itself, before drain + window + 60 s.
  */
 export const SCALE_IN_SLACK_SECONDS = 60;
 /** A real invocation runs six cycles (0-50 s) before the next cold or warm start gets a fresh memory. */

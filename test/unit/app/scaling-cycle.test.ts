@@ -328,6 +328,37 @@ describe('runScalingCycle', () => {
   });
 });
 
+describe('runScalingCycle sliding the window within an invocation', () => {
+  it('lets a minute of demand go at the first cycle its minute has left the window, without reading again', async () => {
+    // Prepare: a 2-minute window; the last demand was published in the minute that ended one minute before START
+    const fleet: Fleet = { ...FLEET, scaleInWindowSeconds: 120 };
+    const { deps, settings, groups, metrics } = setup({ fleets: [fleet], depths: { codeintel: 0 } });
+    groups.addGroup({ target: GROUP, desired: 10, min: 0, max: 50 });
+    publishedMinutes(metrics, { minutes: 10, burstAt: 2, burst: 95 });
+    const memory = createInvocationMemory();
+
+    // Act: one invocation's cycles, every 10 s
+    const reasons: string[] = [];
+    for (let cycle = 0; cycle <= 6; cycle++) {
+      world.now = START + cycle * 10_000;
+      const report = await runScalingCycle(deps, settings, memory);
+      reasons.push(report.fleets[0]?.reason ?? '');
+    }
+
+    // Assess: that minute (START-120 s to START-60 s) overlaps the window until START+60 s, and not a cycle longer
+    expect(reasons).toEqual([
+      'stabilizing',
+      'stabilizing',
+      'stabilizing',
+      'stabilizing',
+      'stabilizing',
+      'stabilizing',
+      'scale-in',
+    ]);
+    expect(metrics.calls.peaks).toBe(1);
+  });
+});
+
 describe('runInvocation', () => {
   it('polls every interval until the invocation budget is spent', async () => {
     // Prepare

@@ -142,8 +142,14 @@ describe('createCloudWatchQueueHistory', () => {
     // Assess
     expect(peaks).toEqual(
       new Map([
-        ['codeintel', { peak: 9, periods: 2, newest: T0 + 300_000 }],
-        ['batches', undefined],
+        [
+          'codeintel',
+          new Map([
+            [T0 + 300_000, 4],
+            [T0 + 240_000, 9],
+          ]),
+        ],
+        ['batches', new Map()],
       ]),
     );
     expect(cloudWatch).toReceiveCommandExactlyOnceWith(GetMetricDataCommand, {
@@ -192,7 +198,13 @@ describe('createCloudWatchQueueHistory', () => {
     const peaks = await history.peaks(['batches'], 'prod', T0, T0 + 600_000);
 
     // Assess
-    expect(peaks.get('batches')).toEqual({ peak: 11, periods: 3, newest: T0 + 120_000 });
+    expect(peaks.get('batches')).toEqual(
+      new Map([
+        [T0 + 120_000, 3],
+        [T0 + 60_000, 11],
+        [T0, 2],
+      ]),
+    );
     expect(cloudWatch).toReceiveCommandTimes(GetMetricDataCommand, 2);
     expect(cloudWatch).toReceiveNthCommandWith(GetMetricDataCommand, 2, { NextToken: 'page-2' });
   });
