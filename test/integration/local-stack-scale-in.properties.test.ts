@@ -91,10 +91,11 @@ async function check(
   scaleIn: Scenario['scaleIn'],
   numRuns: number,
   properties: (s: Scenario, r: RunRecord) => Record<string, number>,
+  adjust: (s: Scenario) => Scenario = (s) => s,
 ): Promise<Record<string, number>> {
   const applied: Record<string, number> = {};
   await fc.assert(
-    fc.asyncProperty(scenarioArbitrary(cloud, scaleIn), async (scenario) => {
+    fc.asyncProperty(scenarioArbitrary(cloud, scaleIn).map(adjust), async (scenario) => {
       for (const [name, count] of Object.entries(properties(scenario, await runScenario(scenario)))) {
         applied[name] = (applied[name] ?? 0) + count;
       }
@@ -137,6 +138,31 @@ describe('careful scale-in on the local stack (property-based)', () => {
 
       // Executors did retire, so the group did shrink by attrition somewhere
       expect(applied.retired).toBeGreaterThan(0);
+    },
+    TIMEOUT_MS,
+  );
+
+  it(
+    'GCP attrition: never interrupts a job, stays in bounds, and deletes only VMs whose executor exited',
+    async () => {
+      const applied = await check(
+        'gcp',
+        'attrition',
+        6,
+        (scenario, run) => {
+          zeroInterruptions(run);
+          desiredWithinBounds(scenario, run);
+          const live = run.removals.filter((removal) => !removal.exitedOnly);
+          expect(live, 'attrition deleted a VM whose executor had not exited').toEqual([]);
+          return { retired: run.stats.executorsRetired, cleared: run.removals.length };
+        },
+        // A MIG that keeps stopped VMs, as the README tells attrition users to set up.
+        (scenario) => ({ ...scenario, actionOnFailure: 'DO_NOTHING' }),
+      );
+
+      // Executors did retire, and their stopped VMs were cleared
+      expect(applied.retired).toBeGreaterThan(0);
+      expect(applied.cleared).toBeGreaterThan(0);
     },
     TIMEOUT_MS,
   );
