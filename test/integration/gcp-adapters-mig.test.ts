@@ -343,3 +343,49 @@ describe('MIG adapter against the Compute emulator', () => {
     expect(compute.emulator.requests).toEqual([]);
   });
 });
+
+describe('MIG adapter: VMs whose executor exited', () => {
+  it('reports a stopped VM as exited, and whether the group recreates such VMs', async () => {
+    // Prepare: executors that exit after one job, in a group that keeps stopped VMs and one that repairs them
+    let now = Date.parse('2025-03-01T12:00:00Z');
+    const world = createWorld({ clock: () => now, bootDelayMs: 1_000, retireAfterJobs: 1, jobDurationMs: 5_000 });
+    const compute = await startComputeEmulator({ world });
+    const options = gcpClientOptions(compute.emulator);
+    const clients: MigClients = {
+      zonal: new InstanceGroupManagersClient(options),
+      regional: new RegionInstanceGroupManagersClient(options),
+      zoneOperations: new ZoneOperationsClient(options),
+      regionOperations: new RegionOperationsClient(options),
+      autoscalers: new AutoscalersClient(options),
+      regionAutoscalers: new RegionAutoscalersClient(options),
+      instances: new InstancesClient(options),
+    };
+    const keeps: GcpGroupTarget = { ...zonal, instanceGroupManager: 'keeps-stopped' };
+    const repairs: GcpGroupTarget = { ...zonal, instanceGroupManager: 'repairs' };
+    const spec = { project, zone: zonal.zone, targetSize: 1, queues: ['codeintel'] as const };
+    compute.addGroup({
+      ...spec,
+      name: keeps.instanceGroupManager,
+      instanceLifecyclePolicy: { defaultActionOnFailure: 'DO_NOTHING' },
+    });
+    compute.addGroup({ ...spec, name: repairs.instanceGroupManager });
+    now += 2_000;
+    world.enqueue('codeintel', 2);
+    now += 6_000;
+    try {
+      // Act
+      const described = await createMigInstanceGroups(clients).describe([keeps, repairs]);
+
+      // Assess
+      const kept = snapshotOf(described.get(targetKey(keeps)));
+      expect(kept.instances.map(({ lifecycle, state }) => ({ lifecycle, state }))).toEqual([
+        { lifecycle: 'exited', state: 'NONE/TERMINATED' },
+      ]);
+      expect(kept.recreatesExited).toBe(false);
+      expect(snapshotOf(described.get(targetKey(repairs))).recreatesExited).toBe(true);
+    } finally {
+      await Promise.all(Object.values(clients).map((client) => client.close()));
+      await compute.emulator.close();
+    }
+  });
+});
