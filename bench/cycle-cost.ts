@@ -82,7 +82,11 @@ export function benchFleets(): BenchFleet[] {
   });
 }
 
-/** Puts every group back to its starting size, with `InService` instances; replacing a group drops its launches. */
+/**
+ * Puts every group back to its starting size, with `InService` instances; replacing a group drops its launches. The
+ * instances are already protected from the group's own scale-in, as the default (busy-aware) scale-in leaves every
+ * instance after the first cycle that sees it: a steady-state cycle protects only what launched since.
+ */
 function resetGroups(stack: LocalStack, fleets: readonly BenchFleet[]): void {
   for (const [index, fleet] of fleets.entries()) {
     stack.autoScaling.addGroup({
@@ -94,6 +98,7 @@ function resetGroups(stack: LocalStack, fleets: readonly BenchFleet[]): void {
       instances: Array.from({ length: fleet.desired }, (_, n) => ({
         id: `i-0bench${String(index).padStart(3, '0')}${String(n).padStart(4, '0')}`,
         state: 'InService',
+        protectedFromScaleIn: true,
       })),
     });
   }

@@ -26,6 +26,20 @@ const regional: GcpGroupTarget = {
 };
 const BOOT_MS = 30_000;
 
+/** Every Compute client the MIG adapter uses, each pointed at the emulator. */
+function migClientsOf(compute: ComputeEmulator): MigClients {
+  const options = gcpClientOptions(compute.emulator);
+  return {
+    zonal: new InstanceGroupManagersClient(options),
+    regional: new RegionInstanceGroupManagersClient(options),
+    zoneOperations: new ZoneOperationsClient(options),
+    regionOperations: new RegionOperationsClient(options),
+    autoscalers: new AutoscalersClient(options),
+    regionAutoscalers: new RegionAutoscalersClient(options),
+    instances: new InstancesClient(options),
+  };
+}
+
 const snapshotOf = (description: GroupDescription | undefined) => {
   if (description === undefined || !description.found) {
     throw new Error(`expected a found group, got ${JSON.stringify(description)}`);
@@ -58,16 +72,7 @@ describe('MIG adapter against the Compute emulator', () => {
       world: createWorld({ clock: () => now, bootDelayMs: BOOT_MS }),
       deleteDelayMs: 10_000,
     });
-    const options = gcpClientOptions(compute.emulator);
-    clients = {
-      zonal: new InstanceGroupManagersClient(options),
-      regional: new RegionInstanceGroupManagersClient(options),
-      zoneOperations: new ZoneOperationsClient(options),
-      regionOperations: new RegionOperationsClient(options),
-      autoscalers: new AutoscalersClient(options),
-      regionAutoscalers: new RegionAutoscalersClient(options),
-      instances: new InstancesClient(options),
-    };
+    clients = migClientsOf(compute);
   });
   afterEach(async () => {
     await Promise.all(Object.values(clients).map((client) => client.close()));
@@ -350,16 +355,7 @@ describe('MIG adapter: VMs whose executor exited', () => {
     let now = Date.parse('2025-03-01T12:00:00Z');
     const world = createWorld({ clock: () => now, bootDelayMs: 1_000, retireAfterJobs: 1, jobDurationMs: 5_000 });
     const compute = await startComputeEmulator({ world });
-    const options = gcpClientOptions(compute.emulator);
-    const clients: MigClients = {
-      zonal: new InstanceGroupManagersClient(options),
-      regional: new RegionInstanceGroupManagersClient(options),
-      zoneOperations: new ZoneOperationsClient(options),
-      regionOperations: new RegionOperationsClient(options),
-      autoscalers: new AutoscalersClient(options),
-      regionAutoscalers: new RegionAutoscalersClient(options),
-      instances: new InstancesClient(options),
-    };
+    const clients = migClientsOf(compute);
     const keeps: GcpGroupTarget = { ...zonal, instanceGroupManager: 'keeps-stopped' };
     const repairs: GcpGroupTarget = { ...zonal, instanceGroupManager: 'repairs' };
     const spec = { project, zone: zonal.zone, targetSize: 1, queues: ['codeintel'] as const };

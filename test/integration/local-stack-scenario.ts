@@ -7,6 +7,7 @@ import { runScalingCycle } from '../../shared/app/scaling-cycle.ts';
 import { createInvocationMemory } from '../../shared/app/stabilization-window.ts';
 import { createAwsScaleRuntime } from '../../shared/aws/deps.ts';
 import type { QueueName } from '../../shared/domain/queues.ts';
+import { seededRandom } from '../../shared/domain/random.ts';
 import { createGcpScaleRuntime } from '../../shared/gcp/deps.ts';
 import { silentLogger } from '../../shared/observability/logger.ts';
 
@@ -184,18 +185,6 @@ export const scenarioArbitrary = (cloud: Cloud, scaleIn: Scenario['scaleIn']): f
       }),
     );
 
-/** mulberry32: a small seeded generator, so instance ids, names and executor UUIDs repeat with the scenario. */
-function seeded(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
-
 export async function runScenario(scenario: Scenario): Promise<RunRecord> {
   const time = { now: START };
   const clock = () => time.now;
@@ -214,7 +203,8 @@ export async function runScenario(scenario: Scenario): Promise<RunRecord> {
     fleets: scenario.cloud === 'aws' ? localFleets : [],
     bootDelayMs: scenario.bootSeconds * 1000,
     maxJobsPerExecutor: scenario.jobsPerInstance,
-    random: seeded(scenario.seed),
+    // Seeded, so instance ids, names and executor UUIDs repeat with the scenario.
+    random: seededRandom(scenario.seed),
     ...(scenario.retireAfterJobs === undefined ? {} : { retireAfterJobs: scenario.retireAfterJobs }),
     ...(scenario.retireAfterSeconds === undefined ? {} : { retireAfterMs: scenario.retireAfterSeconds * 1000 }),
   });
