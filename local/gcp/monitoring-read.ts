@@ -30,11 +30,17 @@ export function listTimeSeries(
   project: string,
   query: URLSearchParams,
   asInt: boolean,
+  hasDescriptor: (type: string) => boolean,
 ): EmulatorResponse {
   const invalid = (message: string) => googleError(GoogleStatus.InvalidArgument, message);
   const terms = parseFilter(query.get('filter') ?? '');
   if (typeof terms === 'string') {
     return invalid(`Field filter had an invalid value: ${terms}`);
+  }
+  // A custom metric exists only once its first write created the descriptor; before that, reading it is an error.
+  const type = terms.find((term) => term.selector === 'metric.type')?.value ?? '';
+  if (type.startsWith('custom.googleapis.com/') && !hasDescriptor(type)) {
+    return invalid("The provided filter doesn't refer to any known metric.");
   }
   const end = parseTimestamp(query.get('interval.endTime') ?? '');
   const startText = query.get('interval.startTime');

@@ -55,7 +55,14 @@ export async function startMonitoringEmulator(options: MonitoringEmulatorOptions
         return notFoundRoute(request);
       }
       if (operation === 'listTimeSeries') {
-        return listTimeSeries(state.series.values(), project, request.query, wantsIntEnums(request.query));
+        const hasDescriptor = (type: string) => state.descriptors.has(`${project}\n${type}`);
+        return listTimeSeries(
+          state.series.values(),
+          project,
+          request.query,
+          wantsIntEnums(request.query),
+          hasDescriptor,
+        );
       }
       const body = readJson(request);
       return body.ok ? createTimeSeries(state, project, body.value, clock(), rules) : invalidJson();

@@ -23,8 +23,11 @@ export const MIN_WINDOW_COVERAGE = 0.7;
  */
 export interface InvocationMemory {
   readonly observed: { series: SeriesName; value: number; at: number }[];
-  /** One read per window length per invocation, shared by its fleets and cycles. */
-  readonly histories: Map<number, Promise<ReadonlyMap<SeriesName, SeriesPeriods> | Error>>;
+  /** One read per window length per invocation, shared by its fleets and cycles, with when it was made. */
+  readonly histories: Map<
+    number,
+    { readonly at: number; readonly read: Promise<ReadonlyMap<SeriesName, SeriesPeriods> | Error> }
+  >;
   /** What this invocation removed itself: the ledger's store may not show it yet. */
   readonly removed: { fleet: string; count: number; at: number }[];
   /** One ledger read per window length, as for `histories`. */
@@ -62,20 +65,28 @@ export async function windowPeak(
   const from = now - windowMs;
   let reading = memory.histories.get(windowSeconds);
   if (reading === undefined) {
-    reading = history.peaks(request.allSeries, request.environment, from, now, options).catch(toError);
+    reading = {
+      at: now,
+      read: history.peaks(request.allSeries, request.environment, from, now, options).catch(toError),
+    };
     memory.histories.set(windowSeconds, reading);
   }
-  const histories = await reading;
+  const histories = await reading.read;
   if (histories instanceof Error) {
     return { known: false, reason: `reading the window back failed: ${histories.message}` };
   }
-  const published = [...(histories.get(series) ?? [])].filter(
-    ([start]) => start + METRIC_PERIOD_MS > from && start <= now,
-  );
-  const seen = memory.observed.filter((item) => item.series === series && item.at >= from && item.at <= now);
-  if (published.length === 0 && seen.length === 0) {
+  const periods = [...(histories.get(series) ?? [])];
+  if (periods.length === 0) {
     return { known: false, reason: `no ${series} datapoints published in the last ${windowSeconds}s` };
   }
+  // Judged at the read: what the invocation saw since fills the minutes after it, not a hole before it.
+  const newest = Math.max(...periods.map(([start]) => start));
+  if (reading.at - newest > MAX_HISTORY_LAG_MS) {
+    const age = Math.round((reading.at - newest) / 1000);
+    return { known: false, reason: `the newest ${series} datapoint was ${age}s old: recent minutes are missing` };
+  }
+  const published = periods.filter(([start]) => start + METRIC_PERIOD_MS > from && start <= now);
+  const seen = memory.observed.filter((item) => item.series === series && item.at >= from && item.at <= now);
   const covered = new Set([...published.map(([start]) => start), ...seen.map((item) => periodOf(item.at))]).size;
   const minutes = Math.ceil(windowMs / METRIC_PERIOD_MS);
   const needed = Math.ceil(minutes * MIN_WINDOW_COVERAGE);
@@ -84,11 +95,6 @@ export async function windowPeak(
       known: false,
       reason: `only ${covered} of the last ${minutes} minutes have ${series} data (need ${needed})`,
     };
-  }
-  const newest = Math.max(...published.map(([start]) => start), ...seen.map((item) => item.at));
-  if (now - newest > MAX_HISTORY_LAG_MS) {
-    const age = Math.round((now - newest) / 1000);
-    return { known: false, reason: `the newest ${series} datapoint is ${age}s old: recent minutes are missing` };
   }
   return { known: true, jobs: Math.max(...published.map(([, value]) => value), ...seen.map((item) => item.value)) };
 }

@@ -4,7 +4,7 @@ import type { CallOptions } from '../ports/call-options.ts';
 import { MetricsReadError } from '../ports/errors.ts';
 import { periodOf, type QueueSizeHistory, type SeriesPeriods } from '../ports/queue-metrics.ts';
 import { quoted } from './filter-value.ts';
-import { describeGoogleError, isTransientGoogleError } from './google-errors.ts';
+import { describeGoogleError, GrpcCode, grpcCode, isTransientGoogleError } from './google-errors.ts';
 import { projectName, QUEUE_SIZE_METRIC_TYPE } from './monitoring-series.ts';
 
 export interface CloudMonitoringHistoryOptions {
@@ -99,11 +99,20 @@ export async function listSeries(
     );
     return found;
   } catch (error) {
+    if (isUnknownMetric(error)) {
+      // A custom metric comes into being with its first write: before that, nothing was published.
+      return [];
+    }
     throw new MetricsReadError('listTimeSeries', describeGoogleError(error), {
       cause: error,
       retryable: isTransientGoogleError(error, callOptions.signal),
     });
   }
+}
+
+/** Cloud Monitoring's answer to a filter on a metric type that has no descriptor (nothing was ever written to it). */
+function isUnknownMetric(error: unknown): boolean {
+  return grpcCode(error) === GrpcCode.InvalidArgument && /doesn't refer to any known metric/.test(String(error));
 }
 
 type Point = protos.google.monitoring.v3.IPoint;

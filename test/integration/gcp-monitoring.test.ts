@@ -148,6 +148,8 @@ describe('Cloud Monitoring emulator with the real MetricServiceClient (REST)', (
   it('surfaces a 503 on createTimeSeries (not retried) but retries listTimeSeries past it', async () => {
     // Prepare
     const name = `projects/${PROJECT}`;
+    // The metric exists (an earlier write created it), so reading it is not refused as unknown.
+    await client.createTimeSeries({ name, timeSeries: [queueSize('codeintel', 1, now - 60_000)] });
     monitoring.emulator.injectFault({ kind: 'error', status: 503, times: 1, operation: 'createTimeSeries' });
     monitoring.emulator.injectFault({ kind: 'error', status: 503, times: 1, operation: 'listTimeSeries' });
 
@@ -164,6 +166,29 @@ describe('Cloud Monitoring emulator with the real MetricServiceClient (REST)', (
     expect(errorCode(write)).toBe(14);
     expect(read).toEqual([]);
     const statuses = monitoring.emulator.requests.map((r) => `${r.operation}:${r.status}`);
-    expect(statuses).toEqual(['createTimeSeries:503', 'listTimeSeries:503', 'listTimeSeries:200']);
+    expect(statuses).toEqual([
+      'createTimeSeries:200',
+      'createTimeSeries:503',
+      'listTimeSeries:503',
+      'listTimeSeries:200',
+    ]);
+  });
+
+  it('refuses to list a custom metric nothing was ever written to, as Cloud Monitoring does', async () => {
+    // Act
+    const read = await client
+      .listTimeSeries(
+        {
+          name: `projects/${PROJECT}`,
+          filter: 'metric.type = "custom.googleapis.com/never/written"',
+          interval: { endTime: { seconds: now / 1000 } },
+        },
+        { autoPaginate: false },
+      )
+      .catch((e: unknown) => e);
+
+    // Assess
+    expect(errorCode(read)).toBe(3);
+    expect(String(read)).toMatch(/doesn't refer to any known metric/);
   });
 });

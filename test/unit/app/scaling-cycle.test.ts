@@ -359,6 +359,25 @@ describe('runScalingCycle sliding the window within an invocation', () => {
   });
 });
 
+describe('runScalingCycle trusting the window', () => {
+  it('holds when nothing was published lately, though the invocation sees the depth itself now', async () => {
+    // Prepare: an hour's window, published until 16 minutes ago (the publishes failed since)
+    const fleet: Fleet = { ...FLEET, scaleInWindowSeconds: 3600 };
+    const { deps, settings, groups, metrics } = setup({ fleets: [fleet], depths: { codeintel: 0 } });
+    groups.addGroup({ target: GROUP, desired: 10, min: 0, max: 50 });
+    publishedMinutes(metrics, { minutes: 60, burstAt: 0, burst: 0, skipRecent: 15 });
+    metrics.failPublishes(10);
+
+    // Act
+    const report = await runScalingCycle(deps, settings);
+
+    // Assess
+    expect(report.fleets[0]).toMatchObject({ reason: 'window-unknown', action: 'none' });
+    expect(report.fleets[0]?.detail).toContain('recent minutes are missing');
+    expect(groups.getGroup(GROUP)?.desired).toBe(10);
+  });
+});
+
 describe('runInvocation', () => {
   it('polls every interval until the invocation budget is spent', async () => {
     // Prepare
