@@ -33,6 +33,12 @@ config_document = <<-EOT
       jobsPerInstance: 2 # the executor's maximum_num_jobs
       minInstances: 1
       maxInstances: 10
+      # Never deletes a VM that runs a job: the group shrinks as executors exit (max_active_time, num_total_jobs)
+      # and fleetplane deletes their stopped VMs. Set the MIG's instance_lifecycle_policy
+      # default_action_on_failure = "DO_NOTHING", or it recreates them first. With busySignal.url set,
+      # busy-signal (idle VMs deleted as soon as the window allows) is the default instead.
+      scaleIn:
+        mode: attrition
     # A regional group, decided and logged as would-resize, never touched.
     - name: batches
       queues: [batches]

@@ -209,9 +209,8 @@ async function decideFleets(
   const assessed = managed.map(({ fleet, target }) => assess(cycle, fleet, target, values.get(fleet.series), groups));
   // Scale-in candidates need the window read back (and, when limited, its removals): those reads start now, beside
   // the other fleets' resizes.
-  const limited = assessed.flatMap((item) =>
-    'decision' in item && perWindowLimit(item.fleet) ? [item.fleet.name] : [],
-  );
+  // Every limited fleet, described this cycle or not: the ledger is read once per invocation for all of them.
+  const limited = cycle.settings.fleets.filter(perWindowLimit).map((fleet) => fleet.name);
   const windows = new Map(
     assessed
       .flatMap((item) => ('decision' in item && item.decision.reason === Reason.WindowUnknown ? [item] : []))

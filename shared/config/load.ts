@@ -189,6 +189,17 @@ function crossFieldProblems(document: ConfigDocument, env: Env): string[] {
         problems.push(`${where}: sets nothing; give minInstances, idleBuffer or both`);
       }
     });
+    if (
+      fleet.mode === 'direct' &&
+      fleet.target?.cloud === 'gcp' &&
+      fleet.scaleIn?.mode === undefined &&
+      document.busySignal === undefined
+    ) {
+      // A MIG repairs a VM whose executor exited unless told not to, so attrition is not a safe silent default there.
+      problems.push(
+        `${at}.scaleIn.mode: without busySignal.url a GCE fleet must choose: attrition (and set the MIG's instanceLifecyclePolicy.defaultActionOnFailure to DO_NOTHING) or resize (the MIG picks the VMs, busy or not)`,
+      );
+    }
     if (fleet.scaleIn?.mode === 'busy-signal' && document.busySignal === undefined) {
       problems.push(
         `${at}.scaleIn.mode: busy-signal needs busySignal.url (where the executors' running jobs are read)`,

@@ -38,6 +38,7 @@ describe('createGcpScaleRuntime wired to the local stack through the endpoint va
         target: { cloud: 'gcp', project: LOCAL_GCP_PROJECT, zone, instanceGroupManager: 'executors-codeintel' },
         jobsPerInstance: 4,
         maxInstances: 10,
+        scaleIn: { mode: 'attrition' },
       },
     ],
     ...overrides,

@@ -63,6 +63,7 @@ const config = () => ({
       target: { cloud: 'gcp', project: LOCAL_GCP_PROJECT, zone: ZONE, instanceGroupManager: GROUP },
       jobsPerInstance: 4,
       maxInstances: 10,
+      scaleIn: { mode: 'attrition' },
     },
   ],
 });

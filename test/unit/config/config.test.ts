@@ -149,7 +149,7 @@ sourcegraph:
   tokenSecret: { gcpSecretManager: projects/p1/secrets/sg-token/versions/latest }
 metrics: { cloudMonitoring: { projectId: my-project } }
 fleets:
-  - { name: zonal, queues: [codeintel], mode: direct, jobsPerInstance: 20, maxInstances: 5,
+  - { name: zonal, queues: [codeintel], mode: direct, jobsPerInstance: 20, maxInstances: 5, scaleIn: { mode: attrition },
       target: { cloud: gcp, project: my-project, zone: us-central1-a, instanceGroupManager: executors } }
   - { name: regional, queues: [batches], mode: shadow, jobsPerInstance: 20, maxInstances: 5,
       target: { cloud: gcp, project: my-project, region: us-central1, instanceGroupManager: batches } }
@@ -279,6 +279,19 @@ describe('busy-aware scale-in settings', () => {
     expect(config.busySignal).toEqual({ url: 'http://sourcegraph-worker:6996/metrics', timeoutMs: 5000 });
     expect(config.fleets[0]?.scaleIn).toEqual({ mode: 'resize', order: 'oldest-first' });
     expect(config.fleets[1]?.scaleIn).toEqual({ mode: 'busy-signal', order: 'oldest-first' });
+  });
+
+  it('makes a direct GCE fleet without a busy signal choose its scale-in mode', () => {
+    const text = `
+sourcegraph: { endpoint: https://sourcegraph.example.com, token: t }
+metrics: { cloudMonitoring: { projectId: my-project } }
+fleets:
+  - { name: zonal, queues: [codeintel], mode: direct, jobsPerInstance: 2, maxInstances: 5,
+      target: { cloud: gcp, project: my-project, zone: us-central1-a, instanceGroupManager: executors } }
+`;
+    expect(problemsOf(() => parseConfigText(text, 'test', {}))).toEqual([
+      "fleets[0].scaleIn.mode: without busySignal.url a GCE fleet must choose: attrition (and set the MIG's instanceLifecyclePolicy.defaultActionOnFailure to DO_NOTHING) or resize (the MIG picks the VMs, busy or not)",
+    ]);
   });
 
   it('never lets the cloud pick busy instances unless asked: attrition without a busy signal', () => {
