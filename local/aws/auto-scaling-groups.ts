@@ -3,9 +3,11 @@ import type { Clock } from '../../shared/ports/clock.ts';
 import type { World, WorldInstance } from '../world/world.ts';
 import {
   COUNTED,
+  DEFAULT_HEALTH_CHECK_GRACE_PERIOD,
   type GroupInstance,
   type GroupSpec,
   type GroupState,
+  type HealthStatus,
   HOLD_MESSAGES,
   type HoldCode,
   zonesOf,
@@ -17,7 +19,8 @@ import { AwsServiceError } from './errors.ts';
  * live in the simulated world, which decides when they boot; the group only reports them (`Pending` until the world
  * says running, then `InService`). They launch with shutdown behaviour `terminate`, as Sourcegraph's launch template
  * sets it, so an executor that retires and powers its VM off ends the instance; the group then replaces it only if it
- * holds fewer instances than its desired capacity, as AWS does.
+ * holds fewer instances than its desired capacity, as AWS does. An instance marked `Unhealthy` (SetInstanceHealth) is
+ * terminated and replaced at once, as AWS's health checks replace one within moments.
  */
 
 export interface GroupStoreOptions {
@@ -166,6 +169,17 @@ export function createGroupStore(options: GroupStoreOptions) {
     return group.instances.find((instance) => instance.id === id && instance.terminatingSince === undefined);
   }
 
+  /** The group in `region` that holds `id` and is not already terminating it, with the instance. */
+  function holding(region: string, id: string): { group: GroupState; instance: GroupInstance } | undefined {
+    for (const group of groups.values()) {
+      const instance = group.region === region ? managed(group, id) : undefined;
+      if (instance !== undefined) {
+        return { group, instance };
+      }
+    }
+    return undefined;
+  }
+
   /** A group held by a test answers its next scaling calls with the held code, after the validation checks. */
   function refuseIfHeld(group: GroupState): void {
     if (group.held !== undefined && group.held.remaining > 0) {
@@ -181,6 +195,10 @@ export function createGroupStore(options: GroupStoreOptions) {
 
     add(spec: GroupSpec): GroupState {
       const region = spec.region ?? defaultRegion;
+      const grace = spec.healthCheckGracePeriod;
+      if (grace !== undefined && !(Number.isInteger(grace) && grace >= 0)) {
+        throw new RangeError(`group ${spec.name}: health check grace period ${grace} is not whole seconds`);
+      }
       if (!(spec.min >= 0 && spec.min <= spec.desired && spec.desired <= spec.max)) {
         throw new RangeError(
           `group ${spec.name}: need 0 <= min <= desired <= max, got ${spec.min}/${spec.desired}/${spec.max}`,
@@ -200,6 +218,7 @@ export function createGroupStore(options: GroupStoreOptions) {
         policies: spec.policies ?? [],
         createdAt: clock(),
         newInstancesProtectedFromScaleIn: spec.newInstancesProtectedFromScaleIn ?? false,
+        healthCheckGracePeriod: spec.healthCheckGracePeriod ?? DEFAULT_HEALTH_CHECK_GRACE_PERIOD,
         instances: (spec.instances ?? []).map((seed) => ({
           id: seed.id,
           availabilityZone: `${region}a`,
@@ -260,10 +279,7 @@ export function createGroupStore(options: GroupStoreOptions) {
       const victims = request.instanceIds.map((id) => {
         const instance = group === undefined ? undefined : managed(group, id);
         if (instance === undefined) {
-          throw new AwsServiceError(
-            'ValidationError',
-            `Instance Id not found - No managed instance found for instance ID: ${id}`,
-          );
+          throw notManaged(id);
         }
         return instance;
       });
@@ -289,6 +305,34 @@ export function createGroupStore(options: GroupStoreOptions) {
         reconcile(group);
       }
       return victims.map((victim) => ({ group, instanceId: victim.id, from, to: group.desired }));
+    },
+
+    /**
+     * SetInstanceHealth, for the instance of whichever group in `region` holds it. Respecting the grace period (AWS's
+     * default), an instance younger than it cannot be marked Unhealthy. An Unhealthy instance still counted toward
+     * desired capacity is terminated now, its running jobs back in the queue, and replaced, scale-in protection or not:
+     * the group is below its desired capacity. Standby instances are not health-checked, so one only records it.
+     */
+    setHealth(region: string, instanceId: string, health: HealthStatus, respectGracePeriod: boolean): GroupState {
+      const found = holding(region, instanceId);
+      if (found === undefined) {
+        throw notManaged(instanceId);
+      }
+      const { group, instance } = found;
+      const age = Math.floor((clock() - instance.launchedAt) / 1000);
+      if (health === 'Unhealthy' && respectGracePeriod && age < group.healthCheckGracePeriod) {
+        throw new AwsServiceError(
+          'ValidationError',
+          `The age of the instance (${age} seconds) is less than the configured grace period of ${group.healthCheckGracePeriod} seconds`,
+        );
+      }
+      instance.health = health;
+      if (health === 'Unhealthy' && counts(instance)) {
+        instance.terminatingSince = clock();
+        world.terminateInstance(instance.id);
+        reconcile(group);
+      }
+      return group;
     },
 
     /** SetInstanceProtection: every instance must be in the group, or nothing changes. */
@@ -329,6 +373,14 @@ export function createGroupStore(options: GroupStoreOptions) {
 }
 
 export type GroupStore = ReturnType<typeof createGroupStore>;
+
+/** How Auto Scaling refuses an instance id that no group manages (or one already terminating), in its words. */
+function notManaged(id: string): AwsServiceError {
+  return new AwsServiceError(
+    'ValidationError',
+    `Instance Id not found - No managed instance found for instance ID: ${id}`,
+  );
+}
 
 export interface TerminateRequest {
   /** The batch form names the group; the single-instance form finds it from the instance. */

@@ -20,7 +20,7 @@ function instanceFields(group: GroupState, instance: GroupInstance, state: strin
     InstanceType: 'm6i.large',
     AvailabilityZone: instance.availabilityZone,
     LifecycleState: state,
-    HealthStatus: 'Healthy',
+    HealthStatus: instance.health ?? 'Healthy',
     LaunchTemplate: launchTemplate(group),
     ProtectedFromScaleIn: instance.protectedFromScaleIn,
   };
@@ -40,7 +40,7 @@ export function groupFields(group: GroupState, stateOf: (instance: GroupInstance
     LoadBalancerNames: [],
     TargetGroupARNs: [],
     HealthCheckType: 'EC2',
-    HealthCheckGracePeriod: 300,
+    HealthCheckGracePeriod: group.healthCheckGracePeriod,
     Instances: group.instances.map((instance) => instanceFields(group, instance, stateOf(instance))),
     CreatedTime: new Date(group.createdAt),
     SuspendedProcesses: [],

@@ -33,7 +33,17 @@ export interface GroupSpec {
   readonly instances?: readonly SeededInstance[];
   /** Instances the group launches start protected from scale-in. Default false. */
   readonly newInstancesProtectedFromScaleIn?: boolean;
+  /**
+   * Seconds after launch during which SetInstanceHealth, unless told not to respect it, refuses to mark an instance
+   * Unhealthy. Default 300, the console's default (the API's is 0).
+   */
+  readonly healthCheckGracePeriod?: number;
 }
+
+/** The health statuses SetInstanceHealth accepts and DescribeAutoScalingGroups reports. */
+export type HealthStatus = 'Healthy' | 'Unhealthy';
+export const HEALTH_STATUSES: readonly HealthStatus[] = ['Healthy', 'Unhealthy'];
+export const DEFAULT_HEALTH_CHECK_GRACE_PERIOD = 300;
 
 export interface GroupInstance {
   readonly id: string;
@@ -41,6 +51,8 @@ export interface GroupInstance {
   readonly launchedAt: number;
   readonly seededState?: string;
   protectedFromScaleIn: boolean;
+  /** As last set by SetInstanceHealth; absent: `Healthy`, as every instance starts. */
+  health?: HealthStatus;
   /** Epoch ms when scale-in picked it; it is listed as `Terminating` for a while, then leaves the group. */
   terminatingSince?: number;
 }
@@ -55,6 +67,8 @@ export interface GroupState {
   readonly policies: readonly ScalingPolicySpec[];
   readonly createdAt: number;
   readonly newInstancesProtectedFromScaleIn: boolean;
+  /** Seconds; see `GroupSpec.healthCheckGracePeriod`. */
+  readonly healthCheckGracePeriod: number;
   instances: GroupInstance[];
   /** Resizes and terminations still to be refused with this code (`ScalingActivityInProgress`, …). */
   held: { code: HoldCode; remaining: number } | undefined;

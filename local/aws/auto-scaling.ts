@@ -3,7 +3,13 @@ import { type Emulator, type EmulatorRequest, type EmulatorResponse, startEmulat
 import type { World } from '../world/world.ts';
 import { createGroupStore } from './auto-scaling-groups.ts';
 import { groupFields, type PolicyEntry, policyFields, terminationActivityFields } from './auto-scaling-render.ts';
-import type { GroupSpec, GroupState, HoldCode } from './auto-scaling-spec.ts';
+import {
+  type GroupSpec,
+  type GroupState,
+  HEALTH_STATUSES,
+  type HealthStatus,
+  type HoldCode,
+} from './auto-scaling-spec.ts';
 import { AwsServiceError } from './errors.ts';
 import { pageOf } from './paging.ts';
 import { parseQueryParams, type QueryParams } from './query-params.ts';
@@ -18,6 +24,9 @@ const MAX_RECORDS = 100;
 /** Instance ids per request: TerminateInstanceInAutoScalingGroup (batch form) and SetInstanceProtection. */
 const MAX_TERMINATE_IDS = 100;
 const MAX_PROTECTION_IDS = 50;
+/** Length limits of SetInstanceHealth's strings, as the API reference gives them. */
+const MAX_INSTANCE_ID_CHARS = 19;
+const MAX_HEALTH_STATUS_CHARS = 32;
 
 export interface AutoScalingEmulatorOptions {
   readonly world: World;
@@ -39,6 +48,7 @@ export interface AutoScalingInstanceView {
   readonly lifecycleState: string;
   readonly availabilityZone: string;
   readonly protectedFromScaleIn: boolean;
+  readonly healthStatus: HealthStatus;
 }
 
 export interface AutoScalingGroupView {
@@ -62,7 +72,32 @@ export interface TerminationRequest {
   readonly decrement: boolean;
 }
 
+/** One SetInstanceHealth the emulator was asked for, accepted or not. */
+export interface HealthRequest {
+  readonly at: number;
+  readonly region: string;
+  /** The group holding the instance, absent if none does. */
+  readonly group: string | undefined;
+  readonly instanceId: string;
+  readonly healthStatus: HealthStatus;
+  readonly respectGracePeriod: boolean;
+}
+
 export type AutoScalingEmulator = Awaited<ReturnType<typeof startAutoScalingEmulator>>;
+
+/** A string longer than the service takes, refused in the service's words. */
+function atMostChars(value: string, max: number, member: string): void {
+  if (value.length > max) {
+    throw new AwsServiceError(
+      'ValidationError',
+      `1 validation error detected: Value '${value}' at '${member}' failed to satisfy constraint: Member must have length less than or equal to ${max}`,
+    );
+  }
+}
+
+function isHealthStatus(value: string): value is HealthStatus {
+  return (HEALTH_STATUSES as readonly string[]).includes(value);
+}
 
 /** A list longer than the service takes, refused in the service's words. */
 function atMost(items: readonly string[], max: number, member: string): void {
@@ -87,6 +122,7 @@ export async function startAutoScalingEmulator(options: AutoScalingEmulatorOptio
   });
 
   const terminationRequests: TerminationRequest[] = [];
+  const healthRequests: HealthRequest[] = [];
 
   const view = (group: GroupState): AutoScalingGroupView => ({
     name: group.name,
@@ -100,6 +136,7 @@ export async function startAutoScalingEmulator(options: AutoScalingEmulatorOptio
       lifecycleState: store.lifecycleState(instance),
       availabilityZone: instance.availabilityZone,
       protectedFromScaleIn: instance.protectedFromScaleIn,
+      healthStatus: instance.health ?? 'Healthy',
     })),
   });
 
@@ -192,6 +229,32 @@ export async function startAutoScalingEmulator(options: AutoScalingEmulatorOptio
       );
     },
 
+    SetInstanceHealth(params, region) {
+      const instanceId = params.requiredString('InstanceId');
+      const healthStatus = params.requiredString('HealthStatus');
+      atMostChars(instanceId, MAX_INSTANCE_ID_CHARS, 'instanceId');
+      atMostChars(healthStatus, MAX_HEALTH_STATUS_CHARS, 'healthStatus');
+      if (!isHealthStatus(healthStatus)) {
+        throw new AwsServiceError(
+          'ValidationError',
+          `Valid instance health states are: [${HEALTH_STATUSES.join(', ')}].`,
+        );
+      }
+      // Absent, the grace period is respected, as AWS documents.
+      const respectGracePeriod = params.boolean('ShouldRespectGracePeriod') ?? true;
+      healthRequests.push({
+        at: clock(),
+        region,
+        group: store.inRegion(region).find((group) => group.instances.some((i) => i.id === instanceId))?.name,
+        instanceId,
+        healthStatus,
+        respectGracePeriod,
+      });
+      store.setHealth(region, instanceId, healthStatus, respectGracePeriod);
+      // SetInstanceHealth has no output: the answer is the bare response with its metadata.
+      return queryResponse(NAMESPACE, 'SetInstanceHealth');
+    },
+
     SetInstanceProtection(params, region) {
       const name = params.requiredString('AutoScalingGroupName');
       const ids = params.list('InstanceIds') ?? [];
@@ -259,6 +322,8 @@ export async function startAutoScalingEmulator(options: AutoScalingEmulatorOptio
     },
     /** Every TerminateInstanceInAutoScalingGroup that passed the parameter checks, refused by the group or not. */
     terminationRequests: (): readonly TerminationRequest[] => terminationRequests,
+    /** Every SetInstanceHealth that passed the parameter checks, refused by the group or not. */
+    healthRequests: (): readonly HealthRequest[] => healthRequests,
     /** Removes every group and terminates their instances in the world. */
     clearGroups: () => store.clear(),
     close: () => {

@@ -110,9 +110,13 @@ export function viewOf(_group: GroupState, vm: ManagedVm, env: GroupEnv): VmView
       ? { ...base, instanceStatus: 'STOPPING', currentAction: 'DELETING' }
       : { ...base, ...stopped, instanceStatus: 'TERMINATED', currentAction: 'DELETING' };
   }
-  const created = vm.recreatingSince === undefined ? 'CREATING' : 'RECREATING';
+  // Recreating only for the incarnation (or the stop) the recreation began with: a VM recreated once that later
+  // stops under DO_NOTHING is plainly stopped.
+  const since = vm.recreatingSince;
+  const created = since !== undefined && since >= (instance?.launchedAt ?? vm.createdAt) ? 'RECREATING' : 'CREATING';
   if (instance?.state === 'stopped') {
-    const action = vm.recreatingSince === undefined ? 'NONE' : 'RECREATING';
+    const action =
+      since !== undefined && since >= (instance.poweredOffAt ?? Number.POSITIVE_INFINITY) ? 'RECREATING' : 'NONE';
     return { ...base, ...stopped, instanceStatus: 'TERMINATED', currentAction: action };
   }
   if (instance === undefined || instance.state === 'pending') {
@@ -179,13 +183,22 @@ export function onVmPoweredOff(group: GroupState, vm: ManagedVm, env: GroupEnv, 
     if (!group.vms.includes(vm) || vm.deletingSince !== undefined || vm.worldId !== stopped) {
       return;
     }
-    env.world.terminateInstance(stopped);
-    vm.incarnation += 1;
-    vm.id = env.nextId();
-    vm.createdAt = recreateAt;
-    vm.worldId = worldIdOf(group.project, vm.zone, vm.name, vm.incarnation);
-    env.world.launchInstance(worldGroupKey(group), { id: vm.worldId, hostname: vm.name, queues: group.queues });
+    recreate(group, vm, env, recreateAt);
   });
+}
+
+/**
+ * The VM is deleted (whatever runs on it is lost) and a new one, same name and zone, new id, boots in its place; it
+ * reads RECREATING until it runs. What `recreateInstances` does at once and a repair after its delay.
+ */
+export function recreate(group: GroupState, vm: ManagedVm, env: GroupEnv, at: number): void {
+  env.world.terminateInstance(vm.worldId);
+  vm.recreatingSince = at;
+  vm.incarnation += 1;
+  vm.id = env.nextId();
+  vm.createdAt = at;
+  vm.worldId = worldIdOf(group.project, vm.zone, vm.name, vm.incarnation);
+  env.world.launchInstance(worldGroupKey(group), { id: vm.worldId, hostname: vm.name, queues: group.queues });
 }
 
 /** A VM the group holds from the start, e.g. to reproduce a group seen in production. */

@@ -9,6 +9,7 @@ import {
   type InstanceStatus,
   type ManagedVm,
   reconcile,
+  recreate,
   startDeleting,
   viewOf,
 } from './compute-groups.ts';
@@ -46,6 +47,8 @@ const MAX_DELETE = 1000;
 /** `maxResults` default and ceiling of listManagedInstances (PAGINATED groups) and instances.list. */
 const MAX_RESULTS = 500;
 
+const recreateBody = z.object({ instances: z.array(z.string()).optional() });
+
 const deleteBody = z.object({
   instances: z.array(z.string()).optional(),
   skipInstancesOnValidationError: z.boolean().optional(),
@@ -76,7 +79,12 @@ export function handleGroup(context: ComputeContext, group: GroupState, route: G
     group.held -= 1;
     return computeFaults.throttled();
   }
-  const refused = route.action === 'resize' ? resize(group, request.query) : deleteInstances(group, request, env);
+  const refused =
+    route.action === 'resize'
+      ? resize(group, request.query)
+      : route.action === 'recreateInstances'
+        ? recreateInstances(group, request, env)
+        : deleteInstances(group, request, env);
   if (refused !== undefined) {
     return refused;
   }
@@ -168,6 +176,43 @@ function deleteInstances(group: GroupState, request: EmulatorRequest, env: Group
   for (const vm of found) {
     startDeleting(group, vm, env);
     group.targetSize -= 1;
+  }
+  return undefined;
+}
+
+/**
+ * `recreateInstances`: every instance named must be a member not being deleted, or the whole request fails (there is
+ * no skip flag); each is recreated at once, the target size unchanged.
+ */
+function recreateInstances(group: GroupState, request: EmulatorRequest, env: GroupEnv): EmulatorResponse | undefined {
+  const raw = readJson(request);
+  const body = raw.ok ? recreateBody.safeParse(raw.value) : undefined;
+  if (body === undefined || !body.success) {
+    return computeError(400, 'parseError', 'Invalid JSON payload received.');
+  }
+  const refs = body.data.instances ?? [];
+  if (refs.length === 0) {
+    return computeError(400, 'required', "Required field 'instances' not specified");
+  }
+  const found: ManagedVm[] = [];
+  for (const ref of refs) {
+    const instance = parseInstanceRef(ref);
+    if (instance?.zone === undefined) {
+      return invalidField('instances', ref, 'The instance URL is malformed.');
+    }
+    const vm = group.vms.find((candidate) => candidate.name === instance.name && candidate.zone === instance.zone);
+    if (vm === undefined) {
+      return computeError(400, 'invalid', `The instance '${ref}' is not a member of ${groupPath(group)}.`);
+    }
+    if (vm.deletingSince !== undefined) {
+      return computeError(400, 'invalid', `The instance '${ref}' is being deleted.`);
+    }
+    if (!found.includes(vm)) {
+      found.push(vm);
+    }
+  }
+  for (const vm of found) {
+    recreate(group, vm, env, env.clock());
   }
   return undefined;
 }

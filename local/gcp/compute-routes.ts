@@ -7,7 +7,7 @@ import type { EmulatorRequest } from '../http/emulator.ts';
  */
 
 export type ScopeKind = 'zones' | 'regions';
-export type GroupAction = 'get' | 'resize' | 'listManagedInstances' | 'deleteInstances';
+export type GroupAction = 'get' | 'resize' | 'listManagedInstances' | 'deleteInstances' | 'recreateInstances';
 
 interface Located {
   readonly project: string;
@@ -23,7 +23,9 @@ export type ComputeRoute =
   | (Located & { readonly kind: 'instances'; readonly scopeKind: 'zones' });
 
 const PREFIX = '^/compute/v1/projects/([^/]+)/(zones|regions)/([^/]+)';
-const GROUP = new RegExp(`${PREFIX}/instanceGroupManagers/([^/]+)(?:/(resize|listManagedInstances|deleteInstances))?$`);
+const GROUP = new RegExp(
+  `${PREFIX}/instanceGroupManagers/([^/]+)(?:/(resize|listManagedInstances|deleteInstances|recreateInstances))?$`,
+);
 const OPERATION = new RegExp(`${PREFIX}/operations/([^/]+?)(/wait)?$`);
 const AUTOSCALERS = new RegExp(`${PREFIX}/autoscalers$`);
 const INSTANCES = new RegExp(`${PREFIX}/instances$`);
@@ -67,7 +69,7 @@ export function routeOf(request: EmulatorRequest): ComputeRoute | undefined {
 }
 
 function isAction(value: string): value is GroupAction {
-  return ['get', 'resize', 'listManagedInstances', 'deleteInstances'].includes(value);
+  return ['get', 'resize', 'listManagedInstances', 'deleteInstances', 'recreateInstances'].includes(value);
 }
 
 export function methodId(route: ComputeRoute): string {

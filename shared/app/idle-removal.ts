@@ -59,31 +59,6 @@ export async function removeIdleInstances(
   return removeChosen(groups, target, stillIdle, count, signal);
 }
 
-export interface ExitedRemovalRequest {
-  readonly target: GroupTarget;
-  readonly group: GroupSnapshot;
-  /** Instances to remove at most: the desired size less the decided target. */
-  readonly count: number;
-  readonly signal: AbortSignal | undefined;
-}
-
-/**
- * Attrition where the group keeps VMs that powered themselves off (a MIG): removes up to `count` of those, oldest
- * first, and nothing else. No signal is needed: nothing runs on a stopped VM.
- */
-export async function removeExitedInstances(
-  groups: InstanceGroups,
-  request: ExitedRemovalRequest,
-): Promise<IdleRemoval> {
-  const { target, group, count, signal } = request;
-  const exited = candidatesOf(group).filter((candidate) => candidate.exited === true);
-  const chosen = chooseVictims(exited, new Map(), count, 'oldest-first');
-  if (chosen.length === 0) {
-    return { removed: [], held: 'no instance has exited yet' };
-  }
-  return removeChosen(groups, target, chosen, count, signal);
-}
-
 function candidatesOf(group: GroupSnapshot): ScaleInCandidate[] {
   return group.instances.map((instance) => ({
     id: instance.id,

@@ -22,6 +22,7 @@ export async function planCycle(
       describe: (targets, call) => deps.groups.describe(targets, call),
       setDesiredSize: () => Promise.reject(new Error('plan never resizes a group')),
       removeInstances: () => Promise.reject(new Error('plan never removes an instance')),
+      replaceInstances: () => Promise.reject(new Error('plan never replaces an instance')),
       protectFromScaleIn: () => Promise.reject(new Error('plan never changes an instance')),
     },
   };

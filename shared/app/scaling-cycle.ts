@@ -15,12 +15,18 @@ import { type Allocations, type Cloud, type SeriesValue, seriesValue } from '../
 import { type QueueName, queuesOf, type SeriesName } from '../domain/queues.ts';
 import type { BusyReading, BusySignal } from '../ports/busy-signal.ts';
 import type { Clock, Sleep } from '../ports/clock.ts';
-import type { GroupDescription, GroupSnapshot, InstanceGroups } from '../ports/instance-groups.ts';
+import type {
+  GroupDescription,
+  GroupSnapshot,
+  InstanceGroups,
+  RemoveOutcome,
+  ReplaceOutcome,
+} from '../ports/instance-groups.ts';
 import type { Logger } from '../ports/logger.ts';
 import type { QueueDepthSource } from '../ports/queue-depth.ts';
 import type { QueueMetricsSink, QueueSizeHistory } from '../ports/queue-metrics.ts';
 import type { RemovalLedger } from '../ports/removal-ledger.ts';
-import { removeExitedInstances, removeIdleInstances } from './idle-removal.ts';
+import { removeIdleInstances } from './idle-removal.ts';
 import { type Once, once } from './once.ts';
 import { removalsInWindow } from './removal-window.ts';
 import { scheduleAt } from './schedules.ts';
@@ -421,9 +427,8 @@ async function decideAndAct(
   window: Promise<WindowFacts> | undefined,
 ): Promise<FleetOutcome> {
   const outcome = await decideAndChange(cycle, assessment, window);
-  const changed =
-    outcome.action === 'resized' || outcome.action === 'removed-idle' || outcome.action === 'removed-exited';
-  const removed = changed ? assessment.group.desired - (outcome.desired ?? assessment.group.desired) : 0;
+  // A direct fleet's outcome says the size after acting: whatever it lacks against the size before went.
+  const removed = assessment.group.desired - (outcome.desired ?? assessment.group.desired);
   if (removed <= 0 || !perWindowLimit(assessment.fleet)) {
     return outcome;
   }
@@ -471,8 +476,7 @@ async function decideAndChange(
   if (fleet.mode === 'shadow') {
     return explained('ok', decision.target === group.desired ? 'none' : 'would-resize');
   }
-  // Sizing from what is left once exited VMs are gone replaces them unless the fleet shrinks: what an ASG does.
-  const cleared = await removeExitedFirst(cycle, assessment);
+  const cleared = await settleExited(cycle, assessment, decision);
   const left = cleared === undefined ? assessment : { ...assessment, group: cleared.group };
   const noted = (status: FleetStatus, action: FleetAction, extra = '') =>
     explained(status, action, (cleared?.note ?? '') + extra);
@@ -485,7 +489,7 @@ async function decideAndChange(
   } else if (decision.target < size && fleet.scaleIn?.mode === 'attrition') {
     outcome = await shrinkByAttrition(cycle, left, decision, noted);
   } else {
-    outcome = await resize(cycle, target, decision, noted);
+    outcome = await resize(cycle, target, decision, size, noted);
   }
   return cleared !== undefined && cleared.removed > 0 && outcome.action === 'none'
     ? { ...outcome, action: 'removed-exited', desired: outcome.desired ?? size }
@@ -494,53 +498,90 @@ async function decideAndChange(
 
 /**
  * A MIG keeps the VM of an executor that exited, stopped (with `defaultActionOnFailure: DO_NOTHING`): no capacity,
- * and nothing runs there. Fleets where fleetplane alone chooses what goes remove such VMs before acting on the rest.
+ * and nothing runs there. Fleets where fleetplane alone chooses what goes settle such VMs before acting on the rest,
+ * as an ASG does with a VM that terminated itself: as many as the fleet sheds are deleted, the others recreated.
+ * Both calls re-check that each VM is still stopped, so one restarted since the snapshot is left alone.
  */
-async function removeExitedFirst(
+async function settleExited(
   cycle: Cycle,
   { fleet, target, group }: Assessment,
+  decision: CapacityDecision,
 ): Promise<{ readonly group: GroupSnapshot; readonly removed: number; readonly note: string } | undefined> {
-  const exited = group.instances.filter((instance) => instance.lifecycle === 'exited');
+  const exited = group.instances.filter((instance) => instance.lifecycle === 'exited').map((instance) => instance.id);
   if (target.cloud !== 'gcp' || !guardsItsInstances(fleet) || exited.length === 0) {
     return undefined;
   }
-  const removal = await removeExitedInstances(cycle.deps.groups, {
-    target,
-    group,
-    count: exited.length,
-    signal: cycle.signal,
-  });
-  const gone = new Set(removal.removed);
-  const held = removal.held === undefined ? '' : ` (${removal.held})`;
-  const note =
-    gone.size === 0
-      ? `; ${exited.length} exited instance(s) not removed${held}`
-      : `; removed ${gone.size} exited instance(s) ${[...gone].join(', ')}${held}`;
+  const shed = Math.min(exited.length, Math.max(0, group.desired - decision.target));
+  const options = { signal: cycle.signal, onlyExited: true };
+  const { groups } = cycle.deps;
+  const removal = await settle(() => groups.removeInstances(target, exited.slice(0, shed), options), shed);
+  const replacement = await settle(
+    () => groups.replaceInstances(target, exited.slice(shed), options),
+    exited.length - shed,
+  );
+  const gone = new Set(removal.done);
+  const renewed = new Set(replacement.done);
+  const notes = [
+    gone.size > 0 ? `removed ${gone.size} exited instance(s) ${[...gone].join(', ')}` : undefined,
+    renewed.size > 0 ? `recreated ${renewed.size} exited instance(s) ${[...renewed].join(', ')}` : undefined,
+    ...removal.refused.map((reason) => `not removed: ${reason}`),
+    ...replacement.refused.map((reason) => `not recreated: ${reason}`),
+  ].filter((part) => part !== undefined);
   return {
     removed: gone.size,
     group: {
       ...group,
       desired: group.desired - gone.size,
-      instances: group.instances.filter((instance) => !gone.has(instance.id)),
+      instances: group.instances.flatMap((instance) =>
+        gone.has(instance.id)
+          ? []
+          : renewed.has(instance.id)
+            ? [{ ...instance, lifecycle: 'booting' as const }]
+            : [instance],
+      ),
     },
-    note,
+    note: notes.length === 0 ? '' : `; ${notes.join('; ')}`,
   };
 }
 
+/** Which instances one change took, and why the others were not; a failed call refuses them all. */
+async function settle(
+  change: () => Promise<ReadonlyMap<string, RemoveOutcome | ReplaceOutcome>>,
+  count: number,
+): Promise<{ readonly done: readonly string[]; readonly refused: readonly string[] }> {
+  if (count === 0) {
+    return { done: [], refused: [] };
+  }
+  try {
+    const outcomes = [...(await change())];
+    return {
+      done: outcomes.flatMap(([id, outcome]) =>
+        ('removed' in outcome ? outcome.removed : outcome.replaced) ? [id] : [],
+      ),
+      refused: outcomes.flatMap(([id, outcome]) => ('reason' in outcome ? [`${id}: ${outcome.reason}`] : [])),
+    };
+  } catch (caught) {
+    const error = toError(caught);
+    return { done: [], refused: [`${error.name}: ${error.message}`] };
+  }
+}
+
+/** Sets the decided size; an outcome that did not change it says the size it stayed at, `current`. */
 async function resize(
   cycle: Cycle,
   target: GroupTarget,
   decision: CapacityDecision,
+  current: number,
   explained: (status: FleetStatus, action: FleetAction, extra?: string) => FleetOutcome,
 ): Promise<FleetOutcome> {
   try {
     const result = await cycle.deps.groups.setDesiredSize(target, decision.target, { signal: cycle.signal });
     return result.applied
       ? explained('ok', 'resized')
-      : explained('deferred', 'deferred', `; resize deferred: ${result.deferred}`);
+      : { ...explained('deferred', 'deferred', `; resize deferred: ${result.deferred}`), desired: current };
   } catch (caught) {
     const error = toError(caught);
-    return explained('failed', 'none', `; resize failed: ${error.name}: ${error.message}`);
+    return { ...explained('failed', 'none', `; resize failed: ${error.name}: ${error.message}`), desired: current };
   }
 }
 
@@ -607,7 +648,7 @@ async function shrinkByAttrition(
     const note = `; attrition held: ${exposed.length} instance(s) not protected from the group's own scale-in yet`;
     return { ...explained('ok', 'none', note), desired: group.desired };
   }
-  return resize(cycle, target, decision, (status, action, extra = '') =>
+  return resize(cycle, target, decision, group.desired, (status, action, extra = '') =>
     explained(status, action, `; attrition: instances leave as their executors exit${extra}`),
   );
 }

@@ -12,16 +12,19 @@ import type { CallOptions } from '../ports/call-options.ts';
 import { type Clock, systemClock } from '../ports/clock.ts';
 import { CloudApiError } from '../ports/errors.ts';
 import type {
+  ChangeOptions,
   GroupDescription,
   GroupInstance,
   InstanceGroups,
   RemoveOutcome,
+  ReplaceOutcome,
   ResizeOutcome,
 } from '../ports/instance-groups.ts';
 import type { NarrowLogger } from '../ports/logger.ts';
 import { deferralOf, isRetryableAsgError } from './asg-faults.ts';
 import { asgLifecycle, knownAsgLifecycle } from './asg-lifecycle.ts';
 import { createPolicyLookup } from './asg-policies.ts';
+import { replaceInGroup } from './asg-replace.ts';
 import { protectInGroup, terminateInGroup } from './asg-scale-in.ts';
 import { describeAwsError, isTransientAwsError } from './aws-errors.ts';
 import { describeInstanceDetails, type InstanceDetails } from './ec2-instance-details.ts';
@@ -102,6 +105,30 @@ export function createAsgInstanceGroups(clients: AsgClients, options: AsgInstanc
     });
   }
 
+  /**
+   * The group as just described, for changes to named instances: its membership decides which ids may be changed at
+   * all. A group that does not exist throws, as does one that could not be read.
+   */
+  async function describedForChange(target: AwsGroupTarget, operation: string, signal?: AbortSignal) {
+    const client = clientFor(target.region);
+    const group = (await fetchGroups(client, [target.autoScalingGroup], signal)).get(target.autoScalingGroup);
+    if (group === undefined) {
+      throw new CloudApiError(operation, `${targetKey(target)}: no such Auto Scaling group`);
+    }
+    return { client, group: { ...group, AutoScalingGroupName: target.autoScalingGroup } };
+  }
+
+  function logRefused(
+    message: string,
+    target: GroupTarget,
+    outcomes: ReadonlyMap<string, RemoveOutcome | ReplaceOutcome>,
+  ) {
+    const refused = [...outcomes].filter(([, outcome]) => 'reason' in outcome);
+    if (refused.length > 0) {
+      logger.info(message, { group: targetKey(target), refused: Object.fromEntries(refused) });
+    }
+  }
+
   return {
     async describe(
       targets: readonly GroupTarget[],
@@ -172,31 +199,37 @@ export function createAsgInstanceGroups(clients: AsgClients, options: AsgInstanc
     async removeInstances(
       target: GroupTarget,
       instanceIds: readonly string[],
-      options: CallOptions = {},
+      options: ChangeOptions = {},
     ): Promise<ReadonlyMap<string, RemoveOutcome>> {
-      const key = targetKey(target);
       if (target.cloud !== 'aws') {
-        throw new CloudApiError('TerminateInstanceInAutoScalingGroup', `${key} is not an EC2 Auto Scaling group`);
+        throw new CloudApiError(
+          'TerminateInstanceInAutoScalingGroup',
+          `${targetKey(target)} is not an EC2 Auto Scaling group`,
+        );
       }
       if (instanceIds.length === 0) {
         return new Map();
       }
-      const client = clientFor(target.region);
-      // Membership is read first: the answer decides which ids may be terminated at all.
-      const group = (await fetchGroups(client, [target.autoScalingGroup], options.signal)).get(target.autoScalingGroup);
-      if (group === undefined) {
-        throw new CloudApiError('TerminateInstanceInAutoScalingGroup', `${key}: no such Auto Scaling group`);
+      const { client, group } = await describedForChange(target, 'TerminateInstanceInAutoScalingGroup', options.signal);
+      const outcomes = await terminateInGroup(client, group, instanceIds, options);
+      logRefused('instances not removed', target, outcomes);
+      return outcomes;
+    },
+
+    async replaceInstances(
+      target: GroupTarget,
+      instanceIds: readonly string[],
+      options: ChangeOptions = {},
+    ): Promise<ReadonlyMap<string, ReplaceOutcome>> {
+      if (target.cloud !== 'aws') {
+        throw new CloudApiError('SetInstanceHealth', `${targetKey(target)} is not an EC2 Auto Scaling group`);
       }
-      const outcomes = await terminateInGroup(
-        client,
-        { ...group, AutoScalingGroupName: target.autoScalingGroup },
-        instanceIds,
-        options.signal,
-      );
-      const refused = [...outcomes].filter(([, outcome]) => !outcome.removed);
-      if (refused.length > 0) {
-        logger.info('instances not removed', { group: key, refused: Object.fromEntries(refused) });
+      if (instanceIds.length === 0) {
+        return new Map();
       }
+      const { client, group } = await describedForChange(target, 'SetInstanceHealth', options.signal);
+      const outcomes = await replaceInGroup(client, group, instanceIds, options);
+      logRefused('instances not replaced', target, outcomes);
       return outcomes;
     },
 

@@ -28,23 +28,25 @@ export type VictimOrder = (typeof VICTIM_ORDERS)[number];
  * (not registered yet, or already gone) or no host name means the signal cannot vouch for it: it counts as busy.
  */
 export function activityOf(candidate: ScaleInCandidate, runningJobs: ReadonlyMap<string, number>): Activity {
+  const hostname = candidate.hostname ?? '';
+  const prefix = `${hostname}-`;
+  let executors = 0;
+  let jobs = 0;
+  for (const [executor, running] of runningJobs) {
+    if (hostname !== '' && executor.startsWith(prefix)) {
+      executors += 1;
+      jobs += running;
+    }
+  }
   if (candidate.exited === true) {
-    return { idle: true };
+    // Stopped, unless the signal shows its host running a job: then the snapshot is older than a restart.
+    return jobs > 0 ? { idle: false, reason: 'running-jobs' } : { idle: true };
   }
   if (!candidate.inService) {
     return { idle: false, reason: 'not-in-service' };
   }
-  if (candidate.hostname === undefined || candidate.hostname === '') {
+  if (hostname === '') {
     return { idle: false, reason: 'no-hostname' };
-  }
-  const prefix = `${candidate.hostname}-`;
-  let executors = 0;
-  let jobs = 0;
-  for (const [executor, running] of runningJobs) {
-    if (executor.startsWith(prefix)) {
-      executors += 1;
-      jobs += running;
-    }
   }
   if (executors === 0) {
     return { idle: false, reason: 'no-executor' };

@@ -8,6 +8,7 @@ import type {
   InstanceGroups,
   InstanceLifecycle,
   RemoveOutcome,
+  ReplaceOutcome,
   ResizeOutcome,
 } from '../ports/instance-groups.ts';
 import { throwIfAborted } from './abort.ts';
@@ -31,7 +32,12 @@ export interface ResizeCall {
   readonly outcome: 'applied' | 'deferred' | 'failed';
 }
 
-export type InstanceGroupsOperation = 'describe' | 'setDesiredSize' | 'removeInstances' | 'protectFromScaleIn';
+export type InstanceGroupsOperation =
+  | 'describe'
+  | 'setDesiredSize'
+  | 'removeInstances'
+  | 'replaceInstances'
+  | 'protectFromScaleIn';
 
 export interface RemoveCall {
   readonly target: GroupTarget;
@@ -99,6 +105,7 @@ export function createInMemoryInstanceGroups(
     describe: 0,
     setDesiredSize: 0,
     removeInstances: 0,
+    replaceInstances: 0,
     protectFromScaleIn: 0,
   };
 
@@ -194,12 +201,37 @@ export function createInMemoryInstanceGroups(
       }
       const outcomes = new Map<string, RemoveOutcome>();
       for (const instanceId of instanceIds) {
-        const outcome = removal(group, instanceId);
+        const outcome = notExited(group, instanceId, callOptions.onlyExited) ?? removal(group, instanceId);
         outcomes.set(instanceId, outcome);
         removals.push({ target, instanceId, at: clock(), removed: outcome.removed });
         if (outcome.removed) {
           options.onRemove?.(target, instanceId);
         }
+      }
+      return outcomes;
+    },
+    async replaceInstances(target, instanceIds, callOptions = {}) {
+      throwIfAborted(callOptions.signal, 'replaceInstances');
+      const failure = injectedFailure('replaceInstances');
+      if (failure !== undefined) {
+        throw failure;
+      }
+      const group = groups.get(targetKey(target));
+      if (group === undefined) {
+        throw new CloudApiError('replaceInstances', `${targetKey(target)}: no such group`);
+      }
+      const outcomes = new Map<string, ReplaceOutcome>();
+      for (const instanceId of new Set(instanceIds)) {
+        const refused = notExited(group, instanceId, callOptions.onlyExited);
+        if (refused !== undefined) {
+          outcomes.set(instanceId, { replaced: false, reason: refused.reason, retryable: refused.retryable });
+          continue;
+        }
+        // A fresh VM under the same name (as a MIG recreates it), booting; the size stays.
+        group.instances = group.instances.map((instance) =>
+          instance.id === instanceId ? { ...instance, lifecycle: 'booting', state: 'booting' } : instance,
+        );
+        outcomes.set(instanceId, { replaced: true });
       }
       return outcomes;
     },
@@ -267,6 +299,22 @@ export function createInMemoryInstanceGroups(
 }
 
 /** One instance out, the desired size down by one, unless ASG would refuse it (unknown, or below the minimum). */
+/** The refusal of an instance that is not in the group, or (when only exited ones may go) not exited. */
+function notExited(
+  group: GroupState,
+  instanceId: string,
+  onlyExited: boolean | undefined,
+): Extract<RemoveOutcome, { removed: false }> | undefined {
+  const instance = group.instances.find((candidate) => candidate.id === instanceId);
+  if (instance === undefined) {
+    return { removed: false, reason: `${instanceId} is not in the group`, retryable: false };
+  }
+  if (onlyExited === true && instance.lifecycle !== 'exited') {
+    return { removed: false, reason: `${instanceId} is ${instance.lifecycle}, no longer exited`, retryable: false };
+  }
+  return undefined;
+}
+
 function removal(group: GroupState, instanceId: string): RemoveOutcome {
   if (!group.instances.some((instance) => instance.id === instanceId)) {
     return { removed: false, reason: `${instanceId} is not in the group`, retryable: false };

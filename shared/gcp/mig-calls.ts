@@ -146,6 +146,42 @@ export async function startDeleteInstances(
   return operationName(operation, 'deleteInstances');
 }
 
+/** Starts `recreateInstances` (a fresh VM under each name, the target size unchanged); answers the operation's name. */
+export async function startRecreateInstances(
+  clients: MigClients,
+  target: GcpGroupTarget,
+  instanceUrls: readonly string[],
+  requestId: string,
+  signal?: AbortSignal,
+): Promise<string> {
+  signal?.throwIfAborted();
+  const { project, instanceGroupManager } = target;
+  const body = { instances: [...instanceUrls] };
+  const [operation] =
+    target.zone === undefined
+      ? await clients.regional.recreateInstances(
+          {
+            project,
+            region: target.region,
+            instanceGroupManager,
+            requestId,
+            regionInstanceGroupManagersRecreateRequestResource: body,
+          },
+          { signal },
+        )
+      : await clients.zonal.recreateInstances(
+          {
+            project,
+            zone: target.zone,
+            instanceGroupManager,
+            requestId,
+            instanceGroupManagersRecreateInstancesRequestResource: body,
+          },
+          { signal },
+        );
+  return operationName(operation, 'recreateInstances');
+}
+
 /** The named instances of one zone, all pages; the filter keeps the answer to them (`(name = "a") OR (name = "b")`). */
 export async function listZoneInstances(
   clients: MigClients,

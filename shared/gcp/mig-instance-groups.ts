@@ -6,10 +6,12 @@ import type { CallOptions } from '../ports/call-options.ts';
 import { type Clock, systemClock } from '../ports/clock.ts';
 import { CloudApiError } from '../ports/errors.ts';
 import type {
+  ChangeOptions,
   GroupDescription,
   GroupInstance,
   InstanceGroups,
   RemoveOutcome,
+  ReplaceOutcome,
   ResizeOutcome,
 } from '../ports/instance-groups.ts';
 import type { NarrowLogger } from '../ports/logger.ts';
@@ -26,7 +28,7 @@ import {
 } from './mig-calls.ts';
 import { creationTimes, type InstanceRef, instanceKey } from './mig-launch-times.ts';
 import { knownMigLifecycle, migLifecycle, migState } from './mig-lifecycle.ts';
-import { removeManagedInstances } from './mig-removal.ts';
+import { recreateManagedInstances, removeManagedInstances } from './mig-removal.ts';
 import { awaitResize, deferralOf } from './mig-resize.ts';
 
 export type { MigClients } from './mig-calls.ts';
@@ -139,6 +141,36 @@ export function createMigInstanceGroups(clients: MigClients, options: MigInstanc
     }
   }
 
+  /** Deletes or recreates exactly these VMs, logging what became of them. */
+  async function change(
+    operation: 'removeInstances' | 'replaceInstances',
+    target: GroupTarget,
+    instanceIds: readonly string[],
+    callOptions: ChangeOptions,
+    apply: typeof removeManagedInstances,
+  ): Promise<ReadonlyMap<string, RemoveOutcome>> {
+    const key = targetKey(target);
+    if (target.cloud !== 'gcp') {
+      throw new CloudApiError(operation, `${key} is not a GCE managed instance group`);
+    }
+    if (instanceIds.length === 0) {
+      return new Map();
+    }
+    const startedAt = clock();
+    const { min } = boundsOf(target);
+    const { onlyExited, signal } = callOptions;
+    const report = await apply(clients, { target, instanceIds, min, onlyExited, signal });
+    const outcomes = [...report.outcomes.values()];
+    logger.info(operation === 'removeInstances' ? 'instance removal finished' : 'instance recreation finished', {
+      group: key,
+      asked: report.outcomes.size,
+      changed: outcomes.filter((outcome) => outcome.removed).length,
+      operation: report.operation,
+      durationMs: clock() - startedAt,
+    });
+    return report.outcomes;
+  }
+
   return {
     async describe(
       targets: readonly GroupTarget[],
@@ -206,27 +238,25 @@ export function createMigInstanceGroups(clients: MigClients, options: MigInstanc
     async removeInstances(
       target: GroupTarget,
       instanceIds: readonly string[],
-      callOptions: CallOptions = {},
+      callOptions: ChangeOptions = {},
     ): Promise<ReadonlyMap<string, RemoveOutcome>> {
-      const key = targetKey(target);
-      if (target.cloud !== 'gcp') {
-        throw new CloudApiError('removeInstances', `${key} is not a GCE managed instance group`);
-      }
-      if (instanceIds.length === 0) {
-        return new Map();
-      }
-      const startedAt = clock();
-      const { min } = boundsOf(target);
-      const report = await removeManagedInstances(clients, { target, instanceIds, min, signal: callOptions.signal });
-      const outcomes = [...report.outcomes.values()];
-      logger.info('instance removal finished', {
-        group: key,
-        asked: report.outcomes.size,
-        removed: outcomes.filter((outcome) => outcome.removed).length,
-        operation: report.operation,
-        durationMs: clock() - startedAt,
-      });
-      return report.outcomes;
+      return change('removeInstances', target, instanceIds, callOptions, removeManagedInstances);
+    },
+
+    async replaceInstances(
+      target: GroupTarget,
+      instanceIds: readonly string[],
+      callOptions: ChangeOptions = {},
+    ): Promise<ReadonlyMap<string, ReplaceOutcome>> {
+      const outcomes = await change('replaceInstances', target, instanceIds, callOptions, recreateManagedInstances);
+      return new Map(
+        [...outcomes].map(([id, outcome]): [string, ReplaceOutcome] => [
+          id,
+          outcome.removed
+            ? { replaced: true }
+            : { replaced: false, reason: outcome.reason, retryable: outcome.retryable },
+        ]),
+      );
     },
 
     async protectFromScaleIn(

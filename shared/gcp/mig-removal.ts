@@ -11,8 +11,10 @@ import {
   type MigClients,
   managedInstanceName,
   startDeleteInstances,
+  startRecreateInstances,
   waitOperation,
 } from './mig-calls.ts';
+import { migLifecycle, migState } from './mig-lifecycle.ts';
 import { deferralOf, MAX_WAITS, operationFailure } from './mig-resize.ts';
 
 /** `deleteInstances` takes at most this many instances per request; more wait for a later call. */
@@ -26,8 +28,13 @@ export interface RemovalRequest {
   readonly instanceIds: readonly string[];
   /** The fleet's minimum: no removal takes the target size below it. */
   readonly min: number;
+  /** Only VMs still stopped by themselves (`exited`) when the group is read are touched. */
+  readonly onlyExited?: boolean | undefined;
   readonly signal?: AbortSignal | undefined;
 }
+
+/** What is done to the chosen VMs: deleted (the target size lowered by as many), or recreated (the size kept). */
+type Change = 'delete' | 'recreate';
 
 export interface RemovalReport {
   /** One answer per distinct id asked for, in the order asked. */
@@ -53,6 +60,7 @@ export function planRemoval(
   instanceIds: readonly string[],
   targetSize: number,
   min: number,
+  onlyExited = false,
 ): RemovalPlan {
   const byName = new Map(
     members.flatMap((member) => {
@@ -69,6 +77,8 @@ export function planRemoval(
       refuse(`${id} is not in the group`);
     } else if (LEAVING_ACTIONS.has(member.currentAction ?? '')) {
       refuse(`${id} is already leaving the group (${member.currentAction})`);
+    } else if (onlyExited && migLifecycle(member) !== 'exited') {
+      refuse(`${id} is no longer stopped (${migState(member)})`);
     } else if (!member.instance) {
       // Only instances still queued for creation lack a URL; they can be deleted by name, but not in one request
       // with URLs, and they run no job anyway.
@@ -89,7 +99,24 @@ export function planRemoval(
  * resize down would let the MIG pick its own victims). The group is read first, to answer per instance what Compute
  * would only skip in silence and to hold the minimum, which a MIG does not know.
  */
-export async function removeManagedInstances(clients: MigClients, request: RemovalRequest): Promise<RemovalReport> {
+export function removeManagedInstances(clients: MigClients, request: RemovalRequest): Promise<RemovalReport> {
+  return changeManagedInstances(clients, request, 'delete');
+}
+
+/**
+ * Recreates exactly the instances asked for with one `recreateInstances`: each comes back as a fresh VM under its
+ * name, the target size unchanged, so no minimum applies. Answers as `removeManagedInstances` does (`removed` meaning
+ * the VM was taken down to be recreated).
+ */
+export function recreateManagedInstances(clients: MigClients, request: RemovalRequest): Promise<RemovalReport> {
+  return changeManagedInstances(clients, request, 'recreate');
+}
+
+async function changeManagedInstances(
+  clients: MigClients,
+  request: RemovalRequest,
+  change: Change,
+): Promise<RemovalReport> {
   const { target, instanceIds, signal } = request;
   const key = targetKey(target);
   const failed = (error: unknown, what: string) =>
@@ -115,14 +142,17 @@ export async function removeManagedInstances(clients: MigClients, request: Remov
   if (typeof targetSize !== 'number' || !Number.isInteger(targetSize) || targetSize < 0) {
     throw new CloudApiError('removeInstances', `${key}: the group has no target size`);
   }
-  const plan = planRemoval(members, instanceIds, targetSize, request.min);
+  // A recreation keeps the size, so no minimum can stop it.
+  const sizeBound = change === 'delete' ? targetSize : Number.POSITIVE_INFINITY;
+  const plan = planRemoval(members, instanceIds, sizeBound, request.min, request.onlyExited);
   if (plan.chosen.length === 0) {
     return { outcomes: inOrder(instanceIds, plan.refused, new Map()) };
   }
 
+  const start = change === 'delete' ? startDeleteInstances : startRecreateInstances;
   let operation: string;
   try {
-    operation = await startDeleteInstances(
+    operation = await start(
       clients,
       target,
       plan.chosen.map(({ url }) => url),
@@ -132,26 +162,27 @@ export async function removeManagedInstances(clients: MigClients, request: Remov
   } catch (error) {
     const deferred = deferralOf(error);
     if (deferred === undefined) {
-      throw failed(error, 'deleteInstances failed');
+      throw failed(error, `${change === 'delete' ? 'deleteInstances' : 'recreateInstances'} failed`);
     }
     const each: RemoveOutcome = { removed: false, reason: deferred, retryable: true };
     return { outcomes: inOrder(instanceIds, plan.refused, new Map(plan.chosen.map(({ id }) => [id, each]))) };
   }
 
-  const chosenOutcomes = await settle(clients, target, operation, plan.chosen, signal);
+  const chosenOutcomes = await settle(clients, target, operation, plan.chosen, change, signal);
   return { operation, outcomes: inOrder(instanceIds, plan.refused, chosenOutcomes) };
 }
 
 /**
- * What became of the instances sent. A DONE operation without errors deleted them all: each was a member and not
+ * What became of the instances sent. A DONE operation without errors changed them all: each was a member and not
  * leaving when listed, and one that left since then is gone either way. An operation not known to be DONE was
- * accepted and may be under way, so the group itself says which VMs are now leaving.
+ * accepted and may be under way, so the group itself says which VMs are now leaving (or being recreated).
  */
 async function settle(
   clients: MigClients,
   target: GcpGroupTarget,
   operation: string,
   chosen: RemovalPlan['chosen'],
+  change: Change,
   signal: AbortSignal | undefined,
 ): Promise<Map<string, RemoveOutcome>> {
   let latest: ComputeOperation | undefined;
@@ -189,8 +220,9 @@ async function settle(
       { cause: error, retryable: true },
     );
   }
+  const underWay = change === 'delete' ? 'DELETING' : 'RECREATING';
   const staying = new Set(
-    after.flatMap((member) => (member.currentAction === 'DELETING' ? [] : [managedInstanceName(member) ?? ''])),
+    after.flatMap((member) => (member.currentAction === underWay ? [] : [managedInstanceName(member) ?? ''])),
   );
   return new Map(
     chosen.map(({ id }): [string, RemoveOutcome] => [

@@ -65,14 +65,36 @@ export interface InstanceGroups {
   removeInstances(
     target: GroupTarget,
     instanceIds: readonly string[],
-    options?: CallOptions,
+    options?: ChangeOptions,
   ): Promise<ReadonlyMap<string, RemoveOutcome>>;
+  /**
+   * Replaces these instances with fresh ones, the desired size unchanged (MIG `recreateInstances`, under the same
+   * name; ASG `SetInstanceHealth` Unhealthy, which the group terminates and replaces). Answers per instance.
+   */
+  replaceInstances(
+    target: GroupTarget,
+    instanceIds: readonly string[],
+    options?: ChangeOptions,
+  ): Promise<ReadonlyMap<string, ReplaceOutcome>>;
   /**
    * Keeps the cloud from choosing these instances itself when the desired size drops (ASG instance scale-in
    * protection; a MIG never picks victims unless resized down, which fleetplane does not do, so there it does nothing).
    */
   protectFromScaleIn(target: GroupTarget, instanceIds: readonly string[], options?: CallOptions): Promise<void>;
 }
+
+export interface ChangeOptions extends CallOptions {
+  /**
+   * Only instances still `exited` when the cloud is asked; the others are refused. What a cycle decided from its
+   * snapshot must not touch a VM that was restarted since and may run a job now.
+   */
+  readonly onlyExited?: boolean;
+}
+
+/** What became of one instance fleetplane asked to replace. */
+export type ReplaceOutcome =
+  | { readonly replaced: true }
+  | { readonly replaced: false; readonly reason: string; readonly retryable: boolean };
 
 /** What became of one instance fleetplane asked to remove. */
 export type RemoveOutcome =

@@ -127,6 +127,8 @@ function simulatedRuntime(world: SimWorld, scenario: Scenario, options: Fleetpla
       await fake.protectFromScaleIn(target, instanceIds, callOptions);
       world.protect(instanceIds);
     },
+    // The simulated world models an ASG, whose VMs terminate when their executor exits: none ever needs replacing.
+    replaceInstances: () => Promise.reject(new Error('the simulated group keeps no exited instance to replace')),
   };
   const busy: BusySignal = {
     async read() {

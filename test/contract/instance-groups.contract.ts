@@ -234,6 +234,58 @@ export function defineInstanceGroupsContract(
       await expect(removal).rejects.toBeInstanceOf(CloudApiError);
     });
 
+    it('replaces exactly the instances named, keeping the desired size', async () => {
+      // Prepare
+      const instances = ['i-0a1', 'i-0b2'].map((id): ContractInstance => ({ id, lifecycle: 'in-service' }));
+      subject.seed({ target: WEST, desired: 2, min: 0, max: 5, instances });
+
+      // Act
+      const outcomes = await subject.groups.replaceInstances(WEST, ['i-0a1', 'i-nope']);
+
+      // Assess
+      expect(outcomes.get('i-0a1')).toEqual({ replaced: true });
+      expect(outcomes.get('i-nope')).toEqual({ replaced: false, reason: expect.any(String), retryable: false });
+      expect(subject.desiredOf(WEST)).toBe(2);
+      expect(subject.instancesOf(WEST)).toContain('i-0b2');
+    });
+
+    it('refuses to replace instances in a group that does not exist', async () => {
+      // Act
+      const replacement = subject.groups.replaceInstances(GHOST, ['i-0a1']);
+
+      // Assess
+      await expect(replacement).rejects.toBeInstanceOf(CloudApiError);
+    });
+
+    it('touches only instances still exited when asked to, and refuses the others', async () => {
+      // Prepare: on a MIG a stopped VM stays a member; an ASG never keeps one, so there only the refusal shows
+      const exited = WEST.cloud === 'gcp' ? ['i-0c3', 'i-0d4'] : [];
+      const instances: ContractInstance[] = [
+        { id: 'i-0a1', lifecycle: 'in-service' },
+        { id: 'i-0b2', lifecycle: 'in-service' },
+        ...exited.map((id): ContractInstance => ({ id, lifecycle: 'exited' })),
+      ];
+      subject.seed({ target: WEST, desired: instances.length, min: 0, max: 5, instances });
+
+      // Act
+      const removed = await subject.groups.removeInstances(WEST, ['i-0a1', ...exited.slice(0, 1)], {
+        onlyExited: true,
+      });
+      const replaced = await subject.groups.replaceInstances(WEST, ['i-0b2', ...exited.slice(1)], { onlyExited: true });
+
+      // Assess
+      expect(removed.get('i-0a1')).toEqual({ removed: false, reason: expect.any(String), retryable: false });
+      expect(replaced.get('i-0b2')).toEqual({ replaced: false, reason: expect.any(String), retryable: false });
+      for (const id of exited.slice(0, 1)) {
+        expect(removed.get(id)).toEqual({ removed: true });
+      }
+      for (const id of exited.slice(1)) {
+        expect(replaced.get(id)).toEqual({ replaced: true });
+      }
+      expect(subject.desiredOf(WEST)).toBe(instances.length - exited.slice(0, 1).length);
+      expect(subject.instancesOf(WEST)).toEqual(expect.arrayContaining(['i-0a1', 'i-0b2']));
+    });
+
     it("protects instances from the cloud's own scale-in where the cloud has such a setting", async () => {
       // Prepare
       const instances = ['i-0a1', 'i-0b2'].map((id): ContractInstance => ({ id, lifecycle: 'in-service' }));

@@ -2,6 +2,7 @@ import {
   AutoScalingClient,
   DescribeAutoScalingGroupsCommand,
   SetDesiredCapacityCommand,
+  SetInstanceHealthCommand,
   SetInstanceProtectionCommand,
   TerminateInstanceInAutoScalingGroupCommand,
 } from '@aws-sdk/client-auto-scaling';
@@ -36,6 +37,8 @@ function recordBodies(client: EC2Client | AutoScalingClient): string[] {
       return next(args);
     };
   const options = { step: 'finalizeRequest', name: 'recordBodies' } as const;
+  // One recorder per client: a later test's replaces an earlier one's.
+  client.middlewareStack.remove(options.name);
   // Each client's stack is typed by its own commands; one branch per client type keeps both checked.
   if (client instanceof EC2Client) {
     client.middlewareStack.add(record, options);
@@ -284,6 +287,167 @@ describe('Auto Scaling and EC2 emulators for busy-aware scale-in, with the real 
       name: 'ValidationError',
       message: 'The instance i-1 is not part of Auto Scaling group fleet.',
     });
+  });
+
+  it('replaces an instance marked Unhealthy, keeping desired capacity, even one protected from scale-in', async () => {
+    // Prepare
+    const group = asg.addGroup({
+      name: 'fleet',
+      min: 0,
+      max: 5,
+      desired: 2,
+      queues: ['codeintel'],
+      newInstancesProtectedFromScaleIn: true,
+    });
+    time.now += BOOT_MS;
+    world.enqueue('codeintel', 8);
+    const interruptedBefore = world.stats().jobsInterrupted;
+    const [sick, well] = group.instances.map((instance) => instance.id);
+    const bodies = recordBodies(autoScaling);
+
+    // Act
+    const answer = await autoScaling.send(
+      new SetInstanceHealthCommand({ InstanceId: sick, HealthStatus: 'Unhealthy', ShouldRespectGracePeriod: false }),
+    );
+
+    // Assess
+    expect(bodies).toEqual([
+      `Action=SetInstanceHealth&Version=2011-01-01&InstanceId=${sick}&HealthStatus=Unhealthy&ShouldRespectGracePeriod=false`,
+    ]);
+    expect(answer.$metadata.httpStatusCode).toBe(200);
+    const described = await instancesOf('fleet');
+    expect(described.map((instance) => [instance.InstanceId, instance.LifecycleState, instance.HealthStatus])).toEqual([
+      [sick, 'Terminating', 'Unhealthy'],
+      [well, 'InService', 'Healthy'],
+      [expect.not.stringMatching(new RegExp(`^(${sick}|${well})$`)), 'Pending', 'Healthy'],
+    ]);
+    expect(asg.group('fleet')?.desired).toBe(2);
+    expect(world.stats().jobsInterrupted - interruptedBefore).toBe(4);
+    expect(asg.healthRequests().at(-1)).toEqual({
+      at: time.now,
+      region: 'us-west-2',
+      group: 'fleet',
+      instanceId: sick,
+      healthStatus: 'Unhealthy',
+      respectGracePeriod: false,
+    });
+    expect(asg.emulator.requests.at(-2)).toMatchObject({ operation: 'SetInstanceHealth', status: 200 });
+  });
+
+  it('answers SetInstanceHealth as AWS does: bare response, grace period respected by default, Healthy only recorded', async () => {
+    // Prepare
+    const group = asg.addGroup({ name: 'fleet', min: 0, max: 5, desired: 1, queues: ['codeintel'] });
+    const [young] = group.instances.map((instance) => instance.id);
+    time.now += 120_000;
+    const body = `Action=SetInstanceHealth&Version=2011-01-01&InstanceId=${young}&HealthStatus=Healthy`;
+
+    // Act
+    const raw = await fetch(asg.emulator.url, { method: 'POST', headers: SIGNED('us-west-2', 'autoscaling'), body });
+    const tooYoung = await autoScaling
+      .send(new SetInstanceHealthCommand({ InstanceId: young, HealthStatus: 'Unhealthy' }))
+      .catch((error: unknown) => error);
+    const afterHealthy = await instancesOf('fleet');
+    time.now += 180_000;
+    await autoScaling.send(new SetInstanceHealthCommand({ InstanceId: young, HealthStatus: 'Unhealthy' }));
+
+    // Assess
+    expect(raw.status).toBe(200);
+    expect(await raw.text()).toMatch(
+      /^<SetInstanceHealthResponse xmlns="http:\/\/autoscaling\.amazonaws\.com\/doc\/2011-01-01\/"><ResponseMetadata><RequestId>[0-9a-f-]{36}<\/RequestId><\/ResponseMetadata><\/SetInstanceHealthResponse>$/,
+    );
+    expect(tooYoung).toMatchObject({
+      name: 'ValidationError',
+      $fault: 'client',
+      message: 'The age of the instance (120 seconds) is less than the configured grace period of 300 seconds',
+    });
+    expect(
+      afterHealthy.map((instance) => [instance.InstanceId, instance.LifecycleState, instance.HealthStatus]),
+    ).toEqual([[young, 'InService', 'Healthy']]);
+    const described = await instancesOf('fleet');
+    expect(described.map((instance) => [instance.InstanceId, instance.LifecycleState])).toEqual([
+      [young, 'Terminating'],
+      [expect.any(String), 'Pending'],
+    ]);
+    expect(asg.group('fleet')?.desired).toBe(1);
+  });
+
+  it('refuses a bad health status, a missing one, and an instance no group holds, changing nothing', async () => {
+    // Prepare
+    const group = asg.addGroup({ name: 'fleet', min: 0, max: 5, desired: 1, queues: ['codeintel'] });
+    const [only] = group.instances.map((instance) => instance.id);
+    const refusal = (input: { InstanceId: string; HealthStatus: string }) =>
+      autoScaling
+        .send(new SetInstanceHealthCommand({ ...input, ShouldRespectGracePeriod: false }))
+        .catch((error: unknown) => error);
+    const requestsBefore = asg.healthRequests().length;
+
+    // Act
+    const badStatus = await refusal({ InstanceId: only ?? '', HealthStatus: 'Sick' });
+    const missing = await refusal({ InstanceId: only ?? '', HealthStatus: '' });
+    const tooLong = await refusal({ InstanceId: 'i-0123456789abcdef01', HealthStatus: 'Unhealthy' });
+    const stranger = await refusal({ InstanceId: 'i-1', HealthStatus: 'Unhealthy' });
+
+    // Assess
+    expect(badStatus).toMatchObject({
+      name: 'ValidationError',
+      $fault: 'client',
+      message: 'Valid instance health states are: [Healthy, Unhealthy].',
+    });
+    expect(missing).toMatchObject({
+      name: 'ValidationError',
+      message:
+        "1 validation error detected: Value null at 'healthStatus' failed to satisfy constraint: Member must not be null",
+    });
+    expect(tooLong).toMatchObject({
+      name: 'ValidationError',
+      message: expect.stringMatching(
+        /at 'instanceId' failed to satisfy constraint: Member must have length less than or equal to 19$/,
+      ),
+    });
+    expect(stranger).toMatchObject({
+      name: 'ValidationError',
+      message: 'Instance Id not found - No managed instance found for instance ID: i-1',
+    });
+    // Only requests that passed the parameter checks are on record, with the group they reached if any.
+    expect(
+      asg
+        .healthRequests()
+        .slice(requestsBefore)
+        .map((request) => [request.group, request.instanceId]),
+    ).toEqual([[undefined, 'i-1']]);
+    expect(asg.group('fleet')?.instances.map((instance) => [instance.id, instance.healthStatus])).toEqual([
+      [only, 'Healthy'],
+    ]);
+  });
+
+  it('lets the adapter replace instances through SetInstanceHealth, refusing strangers and any when only exited ones may go', async () => {
+    // Prepare
+    const group = asg.addGroup({ name: 'fleet', min: 0, max: 5, desired: 2, queues: ['codeintel'] });
+    const adapter = createAsgInstanceGroups({ autoScalingFor: () => autoScaling });
+    const target = { cloud: 'aws', region: 'us-west-2', autoScalingGroup: 'fleet' } as const;
+    const [first, second] = group.instances.map((instance) => instance.id);
+
+    // Act
+    const exitedOnly = await adapter.replaceInstances(target, [first ?? '', 'i-1'], { onlyExited: true });
+    const healthCallsAfterExitedOnly = asg.healthRequests().length;
+    const replaced = await adapter.replaceInstances(target, [first ?? '', 'i-1']);
+
+    // Assess
+    expect(Object.fromEntries(exitedOnly)).toEqual({
+      [first ?? '']: { replaced: false, reason: expect.stringMatching(/not exited/), retryable: false },
+      'i-1': { replaced: false, reason: 'not in the group', retryable: false },
+    });
+    expect(Object.fromEntries(replaced)).toEqual({
+      [first ?? '']: { replaced: true },
+      'i-1': { replaced: false, reason: 'not in the group', retryable: false },
+    });
+    expect(asg.healthRequests().length).toBe(healthCallsAfterExitedOnly + 1);
+    const view = asg.group('fleet');
+    expect(view?.desired).toBe(2);
+    expect(view?.instances.filter((instance) => instance.lifecycleState !== 'Terminating').map((i) => i.id)).toEqual([
+      second,
+      expect.any(String),
+    ]);
   });
 
   it('protects new instances when the group says so', async () => {

@@ -156,6 +156,10 @@ defineInstanceGroupsContract(
         apply();
         return adapter.removeInstances(target, instanceIds, options);
       },
+      replaceInstances: async (target, instanceIds, options) => {
+        apply();
+        return adapter.replaceInstances(target, instanceIds, options);
+      },
       protectFromScaleIn: async (target, instanceIds, options) => {
         apply();
         return adapter.protectFromScaleIn(target, instanceIds, options);

@@ -13,6 +13,8 @@ import {
   type ScalingPolicy,
   SetDesiredCapacityCommand,
   type SetDesiredCapacityCommandInput,
+  SetInstanceHealthCommand,
+  type SetInstanceHealthCommandInput,
   SetInstanceProtectionCommand,
   type SetInstanceProtectionCommandInput,
   TerminateInstanceInAutoScalingGroupCommand,
@@ -107,7 +109,8 @@ export function createAutoScalingBackend(options: { readonly recordsPerPage?: nu
   const clients = new Map<string, AutoScalingClient>();
   const ec2Clients = new Map<string, EC2Client>();
   const key = (region: string, name: string) => `${region}/${name}`;
-  const calls = { terminate: 0, protect: 0, describeInstances: 0 };
+  const calls = { terminate: 0, protect: 0, health: 0, describeInstances: 0 };
+  let launched = 0;
 
   /** Takes the instances out and the desired capacity down, or refuses all of them as AWS refuses the request. */
   const terminate = (group: BackendGroup, ids: readonly string[]) => {
@@ -227,6 +230,24 @@ export function createAutoScalingBackend(options: { readonly recordsPerPage?: nu
           ? { ...instance, protectedFromScaleIn: input.ProtectedFromScaleIn ?? false }
           : instance,
       );
+      return { $metadata: {} };
+    });
+    mock.on(SetInstanceHealthCommand).callsFake((input: SetInstanceHealthCommandInput) => {
+      calls.health += 1;
+      const id = input.InstanceId ?? '';
+      if (input.HealthStatus !== 'Healthy' && input.HealthStatus !== 'Unhealthy') {
+        throw validation('Valid instance health states are: [Healthy, Unhealthy].');
+      }
+      const group = inRegion().find((candidate) => candidate.instances.some((instance) => instance.id === id));
+      if (group === undefined) {
+        throw notManaged(id);
+      }
+      if (input.HealthStatus === 'Unhealthy') {
+        // The group terminates the instance and, still below its desired capacity, launches a replacement.
+        launched += 1;
+        const replacement: BackendInstance = { id: `i-0replacement${launched}`, state: 'Pending' };
+        group.instances = [...group.instances.filter((instance) => instance.id !== id), replacement];
+      }
       return { $metadata: {} };
     });
   };

@@ -723,17 +723,40 @@ describe('runScalingCycle on a MIG that keeps exited VMs', () => {
     expect(groups.resizeCalls()).toEqual([]);
   });
 
-  it('replaces the exited VMs while demand still needs the capacity', async () => {
+  it('recreates the exited VMs while demand still needs the capacity, keeping the size', async () => {
     // Prepare: 40 jobs need all 4 instances
     const { deps, settings, groups } = migFleet(40);
 
     // Act
     const report = await runScalingCycle(deps, settings);
 
-    // Assess: the stopped VMs are deleted and the size set back, so the MIG creates two fresh ones
-    expect(report.fleets[0]).toMatchObject({ action: 'resized', desired: 4 });
-    expect(groups.removeCalls().map((call) => call.instanceId)).toEqual(['vm-b', 'vm-d']);
-    expect(groups.getGroup(MIG)?.desired).toBe(4);
+    // Assess: the stopped VMs come back as fresh ones under their names; nothing is deleted or resized
+    expect(report.fleets[0]).toMatchObject({ action: 'none', desired: 4 });
+    expect(report.fleets[0]?.detail).toContain('recreated 2 exited instance(s) vm-b, vm-d');
+    expect(groups.removeCalls()).toEqual([]);
+    expect(groups.getGroup(MIG)?.instances.map(({ id, lifecycle }) => `${id}:${lifecycle}`)).toEqual([
+      'vm-a:in-service',
+      'vm-b:booting',
+      'vm-c:in-service',
+      'vm-d:booting',
+    ]);
+  });
+
+  it('deletes as many exited VMs as the fleet sheds and recreates the rest', async () => {
+    // Prepare: 30 jobs need 3 of the 4 instances
+    const { deps, settings, groups } = migFleet(30);
+
+    // Act
+    const report = await runScalingCycle(deps, settings);
+
+    // Assess: the oldest exited VM goes, the other comes back; the running ones are untouched
+    expect(report.fleets[0]).toMatchObject({ desired: 3 });
+    expect(groups.removeCalls().map((call) => call.instanceId)).toEqual(['vm-b']);
+    expect(groups.getGroup(MIG)?.instances.map(({ id, lifecycle }) => `${id}:${lifecycle}`)).toEqual([
+      'vm-a:in-service',
+      'vm-c:in-service',
+      'vm-d:booting',
+    ]);
   });
 
   it('tells the admin when the MIG recreates exited VMs itself', async () => {

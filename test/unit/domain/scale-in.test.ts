@@ -26,7 +26,12 @@ describe('activityOf', () => {
     ['no executor on the host', instance('i-4'), { idle: false, reason: 'no-executor' }],
     ['no host name', instance('i-1', { hostname: undefined }), { idle: false, reason: 'no-hostname' }],
     ['an instance not in service', instance('i-1', { inService: false }), { idle: false, reason: 'not-in-service' }],
-    ['a stopped VM whose executor exited', instance('i-2', { inService: false, exited: true }), { idle: true }],
+    ['a stopped VM whose executor exited', instance('i-4', { inService: false, exited: true }), { idle: true }],
+    [
+      'a VM seen stopped whose host runs a job now (restarted since)',
+      instance('i-2', { inService: false, exited: true }),
+      { idle: false, reason: 'running-jobs' },
+    ],
   ])('%s', (_, candidate, expected) => {
     expect(activityOf(candidate, jobs)).toEqual(expected);
   });
