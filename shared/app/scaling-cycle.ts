@@ -624,7 +624,7 @@ async function removeIdle(
  * Shrinks only as executors exit by themselves. On AWS it lowers the desired size without removing anything: every
  * instance is protected from the group's own scale-in, so the group keeps them all, and an exited executor's VM
  * terminates and is not replaced. Held while any instance is unprotected (just launched), since the group could pick
- * it. A MIG has no protection but keeps an exited executor's VM, stopped: those are removed instead.
+ * it. A MIG has no protection but keeps an exited executor's VM, stopped: `settleExited` has dealt with those.
  */
 async function shrinkByAttrition(
   cycle: Cycle,
