@@ -4,6 +4,11 @@ export {
   type InMemoryBusySignalOptions,
 } from './in-memory-busy-signal.ts';
 export {
+  createInMemoryExecutorSecret,
+  type InMemoryExecutorSecret,
+  type SecretStage,
+} from './in-memory-executor-secret.ts';
+export {
   createInMemoryInstanceGroups,
   type InMemoryGroupSeed,
   type InMemoryInstanceGroups,

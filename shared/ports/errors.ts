@@ -38,3 +38,8 @@ export class MetricsPublishError extends CloudApiError {
 export class MetricsReadError extends CloudApiError {
   override readonly name = 'MetricsReadError';
 }
+
+/** The executor secret's store refused a call or could not be read; the message never carries a secret value. */
+export class SecretStoreError extends CloudApiError {
+  override readonly name = 'SecretStoreError';
+}
