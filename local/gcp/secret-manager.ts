@@ -32,6 +32,8 @@ export interface SecretManagerEmulator {
   createSecret(project: string, id: string, value?: string | Buffer): string;
   addVersion(project: string, id: string, value: string | Buffer): number;
   versions(project: string, id: string): readonly VersionSnapshot[];
+  /** The secret's version aliases, alias → version number. */
+  versionAliases(project: string, id: string): Readonly<Record<string, number>>;
 }
 
 /** Secret Manager allows at most 64 KiB of payload per version. */
@@ -42,6 +44,12 @@ const addBody = z.object({
     data: z.string().regex(/^[A-Za-z0-9+/_-]*={0,2}$/),
     dataCrc32c: z.union([z.string().regex(/^\d+$/), z.number().int()]).optional(),
   }),
+});
+
+/** The Secret in a `secrets.patch` body; fields outside the mask are ignored, as Google ignores them. */
+const patchBody = z.object({
+  etag: z.string().optional(),
+  versionAliases: z.record(z.string(), z.unknown()).optional(),
 });
 
 /** Secret Manager v1 in the REST shape `SecretManagerServiceClient` uses with `fallback: true`. */
@@ -70,6 +78,25 @@ export async function startSecretManagerEmulator(
       }
       case 'getSecret':
         return answer(store.secret(secretPath), secretJson);
+      case 'updateSecret': {
+        const raw = readJson(request);
+        const body = raw.ok ? patchBody.safeParse(raw.value) : undefined;
+        if (body === undefined || !body.success) {
+          return googleError(GoogleStatus.InvalidArgument, 'Invalid JSON payload received: expected a Secret.');
+        }
+        const mask = request.query.get('updateMask') ?? '';
+        return answer(
+          store.update(secretPath, {
+            paths: mask
+              .split(',')
+              .map((path) => path.trim())
+              .filter((path) => path !== ''),
+            etag: body.data.etag,
+            versionAliases: body.data.versionAliases ?? {},
+          }),
+          secretJson,
+        );
+      }
       case 'addSecretVersion': {
         const raw = readJson(request);
         const body = raw.ok ? addBody.safeParse(raw.value) : undefined;
@@ -91,7 +118,7 @@ export async function startSecretManagerEmulator(
       case 'listSecretVersions':
         return listVersions(secretPath, request.query, asInt);
       case 'getSecretVersion':
-        return answer(store.version(secretPath, versionId), (found) => versionJson(secretPath, found, asInt));
+        return answer(store.version(secretPath, versionId, true), (found) => versionJson(secretPath, found, asInt));
       case 'accessSecretVersion':
         return access(secretPath, versionId);
       case 'disableSecretVersion':
@@ -113,7 +140,7 @@ export async function startSecretManagerEmulator(
   }
 
   function access(secretPath: string, versionId: string): EmulatorResponse {
-    const found = store.version(secretPath, versionId);
+    const found = store.version(secretPath, versionId, true);
     if (!found.ok) {
       return googleError(found.refusal.code, found.refusal.message);
     }
@@ -124,7 +151,7 @@ export async function startSecretManagerEmulator(
         `Secret Version [${secretPath}/versions/${number}] is in ${state} state.`,
       );
     }
-    // The resolved number, not `latest`, is what a caller records as the version it read.
+    // The resolved number, not `latest` or an alias, is what a caller records as the version it read.
     return json(200, {
       name: `${secretPath}/versions/${number}`,
       payload: { data: data.toString('base64'), dataCrc32c: String(crc32c) },
@@ -192,5 +219,7 @@ export async function startSecretManagerEmulator(
         state: v.state,
         value: v.data?.toString('utf8'),
       })),
+    versionAliases: (project, id) =>
+      Object.fromEntries(must(store.secret(`projects/${project}/secrets/${id}`)).versionAliases),
   };
 }

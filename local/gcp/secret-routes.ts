@@ -2,12 +2,14 @@ import type { EmulatorRequest } from '../http/emulator.ts';
 
 /**
  * Secret Manager v1 paths, named by the API's method names (for fault rules and the request log). Custom verbs
- * (`:addVersion`, `:access`, `:disable`) arrive with a literal colon.
+ * (`:addVersion`, `:access`, `:disable`) arrive with a literal colon. `updateSecret` is `PATCH` on the secret
+ * (`secrets.patch`, service.proto's UpdateSecret binding).
  */
 
 export type SecretOperation =
   | 'createSecret'
   | 'getSecret'
+  | 'updateSecret'
   | 'addSecretVersion'
   | 'listSecretVersions'
   | 'getSecretVersion'
@@ -20,7 +22,7 @@ export interface SecretRoute {
   readonly operation: SecretOperation;
   /** `projects/p` for createSecret, else `projects/p/secrets/s`. */
   readonly path: string;
-  /** A version number or `latest`; empty when the route names none. */
+  /** A version number, `latest` or an alias; empty when the route names none. */
   readonly version: string;
 }
 
@@ -61,7 +63,8 @@ export function secretRouteOf(request: EmulatorRequest): SecretRoute | undefined
   if (secret[2] === ':addVersion') {
     return route('addSecretVersion', 'POST', secret[1]);
   }
-  return secret[2] === '/versions'
-    ? route('listSecretVersions', 'GET', secret[1])
-    : route('getSecret', 'GET', secret[1]);
+  if (secret[2] === '/versions') {
+    return route('listSecretVersions', 'GET', secret[1]);
+  }
+  return method === 'PATCH' ? route('updateSecret', 'PATCH', secret[1]) : route('getSecret', 'GET', secret[1]);
 }

@@ -26,7 +26,45 @@ export interface StoredSecret {
   readonly name: string;
   readonly createdAt: number;
   readonly versions: StoredVersion[];
+  /** Alias → version number; replaced whole by `secrets.patch` with `version_aliases` in its mask. */
+  versionAliases: ReadonlyMap<string, number>;
+  /** Changes with every update of the secret (not when a version is added or changes state). */
+  etag: string;
 }
+
+/** What `secrets.patch` asks for, as the route parsed it. */
+export interface SecretPatch {
+  /** `updateMask` paths, as sent (snake_case or lowerCamelCase). */
+  readonly paths: readonly string[];
+  /** Empty or absent: no precondition. */
+  readonly etag: string | undefined;
+  /** Alias → version number as sent (int64: a string or a number). */
+  readonly versionAliases: Readonly<Record<string, unknown>>;
+}
+
+/**
+ * Alias names: a letter, then letters, digits, `-` or `_`, at most 63 in all; `latest` and `new` (any case) are
+ * reserved (Secret.version_aliases in google/cloud/secretmanager/v1/resources.proto; the "Assign an alias" guide).
+ */
+const ALIAS = /^[A-Za-z][A-Za-z0-9_-]{0,62}$/;
+const RESERVED_ALIASES: ReadonlySet<string> = new Set(['latest', 'new']);
+/** resources.proto: "No more than 50 aliases can be assigned to a given secret." */
+const MAX_ALIASES = 50;
+
+/** Mask paths of fields the real API updates but this emulator does not model: refused as unimplemented. */
+const UNMODELLED_PATHS: ReadonlySet<string> = new Set([
+  'labels',
+  'annotations',
+  'topics',
+  'rotation',
+  'expire_time',
+  'ttl',
+  'version_destroy_ttl',
+  'customer_managed_encryption',
+]);
+
+/** `versionAliases` → `version_aliases`: Google accepts a mask path in either spelling. */
+const snakeCase = (path: string) => path.replace(/[A-Z]/g, (letter) => `_${letter.toLowerCase()}`);
 
 export interface Refusal {
   readonly code: GoogleStatusCode;
@@ -48,7 +86,11 @@ export function createSecretStore(clock: () => number) {
     return found === undefined ? refuse(GoogleStatus.NotFound, `Secret [${name}] not found.`) : ok(found);
   };
 
-  const version = (secretName: string, id: string): Outcome<StoredVersion> => {
+  /**
+   * `id` is a number or `latest`; with `byAlias`, also an alias of the secret. Google resolves aliases only for
+   * GetSecretVersion and AccessSecretVersion (resources.proto), so disable/enable/destroy pass `byAlias: false`.
+   */
+  const version = (secretName: string, id: string, byAlias = false): Outcome<StoredVersion> => {
     const parent = secret(secretName);
     if (!parent.ok) {
       // Google answers `latest` of a missing secret as it answers `latest` of an empty one.
@@ -56,8 +98,10 @@ export function createSecretStore(clock: () => number) {
         ? refuse(GoogleStatus.NotFound, `Secret [${secretName}] not found or has no versions.`)
         : parent;
     }
+    const aliased = byAlias ? parent.value.versionAliases.get(id) : undefined;
+    const wanted = aliased === undefined ? id : String(aliased);
     const found =
-      id === 'latest' ? parent.value.versions.at(-1) : parent.value.versions.find((v) => String(v.number) === id);
+      id === 'latest' ? parent.value.versions.at(-1) : parent.value.versions.find((v) => String(v.number) === wanted);
     if (found === undefined) {
       return id === 'latest'
         ? refuse(GoogleStatus.NotFound, `Secret [${secretName}] not found or has no versions.`)
@@ -75,7 +119,13 @@ export function createSecretStore(clock: () => number) {
       if (secrets.has(name)) {
         return refuse(GoogleStatus.AlreadyExists, `Secret [${name}] already exists.`);
       }
-      const created: StoredSecret = { name, createdAt: clock(), versions: [] };
+      const created: StoredSecret = {
+        name,
+        createdAt: clock(),
+        versions: [],
+        versionAliases: new Map(),
+        etag: nextEtag(),
+      };
       secrets.set(name, created);
       return ok(created);
     },
@@ -105,6 +155,44 @@ export function createSecretStore(clock: () => number) {
       return ok(added);
     },
 
+    /**
+     * `secrets.patch`. Only `version_aliases` is modelled: the mask must name it, and the map sent replaces the
+     * secret's whole map. A stale etag fails with FAILED_PRECONDITION (HTTP 400), as the "Use entity tags" guide
+     * says; every successful update changes the etag, even one that changes nothing.
+     */
+    update(secretName: string, patch: SecretPatch): Outcome<StoredSecret> {
+      const parent = secret(secretName);
+      if (!parent.ok) {
+        return parent;
+      }
+      const target = parent.value;
+      const paths = patch.paths.map(snakeCase);
+      if (paths.length === 0) {
+        return refuse(GoogleStatus.InvalidArgument, 'update_mask is required and must name at least one field.');
+      }
+      for (const path of paths) {
+        if (UNMODELLED_PATHS.has(path)) {
+          return refuse(
+            GoogleStatus.Unimplemented,
+            `The fleetplane emulator updates only version_aliases, not ${path}.`,
+          );
+        }
+        if (path !== 'version_aliases') {
+          return refuse(GoogleStatus.InvalidArgument, `Invalid update_mask path [${path}] for a Secret.`);
+        }
+      }
+      if (patch.etag !== undefined && patch.etag !== '' && patch.etag !== target.etag) {
+        return refuse(GoogleStatus.FailedPrecondition, `The etag provided for Secret [${secretName}] does not match.`);
+      }
+      const aliases = aliasesOf(target, patch.versionAliases);
+      if (!aliases.ok) {
+        return aliases;
+      }
+      target.versionAliases = aliases.value;
+      target.etag = nextEtag();
+      return ok(target);
+    },
+
     /** Moves a version to `target`; a destroyed version stays destroyed. */
     transition(secretName: string, id: string, target: VersionState, etag: string | undefined): Outcome<StoredVersion> {
       const found = version(secretName, id);
@@ -131,6 +219,40 @@ export function createSecretStore(clock: () => number) {
       return ok(current);
     },
   };
+}
+
+/** The map a patch asks for, or why the real API would refuse it. */
+function aliasesOf(target: StoredSecret, sent: Readonly<Record<string, unknown>>): Outcome<Map<string, number>> {
+  const entries = Object.entries(sent);
+  if (entries.length > MAX_ALIASES) {
+    return refuse(GoogleStatus.InvalidArgument, `A secret can have at most ${MAX_ALIASES} version aliases.`);
+  }
+  const aliases = new Map<string, number>();
+  for (const [alias, raw] of entries) {
+    if (!ALIAS.test(alias) || RESERVED_ALIASES.has(alias.toLowerCase())) {
+      return refuse(GoogleStatus.InvalidArgument, `Invalid version alias [${alias}].`);
+    }
+    const number = typeof raw === 'string' && /^\d+$/.test(raw) ? Number(raw) : raw;
+    if (typeof number !== 'number' || !Number.isSafeInteger(number) || number < 1) {
+      return refuse(GoogleStatus.InvalidArgument, `Version alias [${alias}] must name a version number.`);
+    }
+    const version = target.versions.find((v) => v.number === number);
+    const name = `${target.name}/versions/${number}`;
+    if (version === undefined) {
+      return refuse(
+        GoogleStatus.InvalidArgument,
+        `Version alias [${alias}] names Secret Version [${name}], which does not exist.`,
+      );
+    }
+    if (version.state === 'DESTROYED') {
+      return refuse(
+        GoogleStatus.FailedPrecondition,
+        `Version alias [${alias}] names Secret Version [${name}], which is in DESTROYED state.`,
+      );
+    }
+    aliases.set(alias, number);
+  }
+  return ok(aliases);
 }
 
 export type SecretStore = ReturnType<typeof createSecretStore>;

@@ -5,11 +5,19 @@ import { type StoredSecret, type StoredVersion, VERSION_STATES } from './secret-
 
 const time = (ms: number) => new Date(ms).toISOString();
 
+/** `versionAliases` values are int64, which the JSON mapping writes as strings; an empty map is left out. */
 export const secretJson = (secret: StoredSecret) => ({
   name: secret.name,
   replication: { automatic: {} },
   createTime: time(secret.createdAt),
-  etag: `"${secret.createdAt}"`,
+  etag: secret.etag,
+  ...(secret.versionAliases.size === 0
+    ? {}
+    : {
+        versionAliases: Object.fromEntries(
+          [...secret.versionAliases].map(([alias, number]) => [alias, String(number)]),
+        ),
+      }),
 });
 
 export const versionJson = (secret: string, version: StoredVersion, asInt: boolean) => ({

@@ -27,3 +27,10 @@ export {
   type InMemoryRemovalLedger,
   type RecordedRemoval,
 } from './in-memory-removal-ledger.ts';
+export {
+  createInMemorySiteConfig,
+  EXECUTOR_TOKEN_KEY,
+  type InMemorySiteConfig,
+  type InMemorySiteConfigOptions,
+  type SiteConfigOperation,
+} from './in-memory-site-config.ts';

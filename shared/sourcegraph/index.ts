@@ -18,9 +18,22 @@ export {
   SourcegraphTimeoutError,
   SourcegraphUnavailableError,
 } from './errors.ts';
+export {
+  createSourcegraphExecutorAuthCheck,
+  EXECUTOR_AUTH_PATH,
+  type SourcegraphExecutorAuthOptions,
+} from './executor-auth.ts';
 export { busySignalFor, queueDepthSourceFor } from './from-settings.ts';
-export { ALL_OPERATIONS, BATCH_SPECS_PAGE, type GraphQLOperation, QUEUE_DEPTH } from './operations.ts';
+export {
+  ALL_OPERATIONS,
+  BATCH_SPECS_PAGE,
+  type GraphQLOperation,
+  QUEUE_DEPTH,
+  SITE_CONFIGURATION,
+  UPDATE_SITE_CONFIGURATION,
+} from './operations.ts';
 export { createSourcegraphQueueDepthSource, type SourcegraphQueueDepthOptions } from './queue-depth.ts';
+export { createSourcegraphSiteConfigStore } from './site-config.ts';
 export {
   createGraphQLTransport,
   type FieldResult,

@@ -69,4 +69,39 @@ query BatchSpecsPage($first: Int!, $after: String) {
 ${BATCH_SPEC_PAGE_FIELDS}`,
 };
 
-export const ALL_OPERATIONS: readonly GraphQLOperation[] = [QUEUE_DEPTH, BATCH_SPECS_PAGE];
+/**
+ * The site configuration as an admin sees it: `id` is the revision an edit must name as `lastID`; secrets in
+ * `effectiveContents` read back as `"REDACTED"`. Site-admin only. No variables.
+ */
+export const SITE_CONFIGURATION: GraphQLOperation = {
+  name: 'SiteConfiguration',
+  document: `
+query SiteConfiguration {
+  site {
+    configuration {
+      id
+      effectiveContents
+    }
+  }
+}`,
+};
+
+/**
+ * Replaces the whole site configuration, only if `lastID` is still the latest revision; answers whether a restart is
+ * needed. Site-admin only. Variables: `lastID: Int!`, `input: String!` (JSONC; a literal `"REDACTED"` keeps a secret).
+ */
+export const UPDATE_SITE_CONFIGURATION: GraphQLOperation = {
+  name: 'UpdateSiteConfiguration',
+  document: `
+mutation UpdateSiteConfiguration($lastID: Int!, $input: String!) {
+  updateSiteConfiguration(lastID: $lastID, input: $input)
+}`,
+};
+
+/** Every operation fleetplane sends: the schema test validates each against Sourcegraph's real schema. */
+export const ALL_OPERATIONS: readonly GraphQLOperation[] = [
+  QUEUE_DEPTH,
+  BATCH_SPECS_PAGE,
+  SITE_CONFIGURATION,
+  UPDATE_SITE_CONFIGURATION,
+];

@@ -103,6 +103,113 @@ describe('Secret Manager emulator with the real SecretManagerServiceClient (REST
     });
   });
 
+  it('patches version aliases under the etag, answers them on getSecret, and resolves them on access and get', async () => {
+    // Prepare
+    secrets.createSecret(project, 'executor-token', 'old');
+    secrets.addVersion(project, 'executor-token', 'new');
+    const [before] = await client.getSecret({ name: secret });
+
+    // Act
+    const [patched] = await client.updateSecret({
+      secret: { name: secret, etag: before.etag ?? '', versionAliases: { current: 2, previous: 1 } },
+      updateMask: { paths: ['version_aliases'] },
+    });
+    const [read] = await client.getSecret({ name: secret });
+    const [accessed] = await client.accessSecretVersion({ name: `${secret}/versions/current` });
+    const [got] = await client.getSecretVersion({ name: `${secret}/versions/previous` });
+
+    // Assess
+    expect(before.versionAliases).toEqual({});
+    expect(patched.etag).not.toBe(before.etag);
+    expect(read.etag).toBe(patched.etag);
+    expect(read.versionAliases).toEqual({ current: '2', previous: '1' });
+    expect(accessed.name).toBe(`${secret}/versions/2`);
+    expect(accessed.payload?.data?.toString()).toBe('new');
+    expect(got.name).toBe(`${secret}/versions/1`);
+    expect(secrets.versionAliases(project, 'executor-token')).toEqual({ current: 2, previous: 1 });
+  });
+
+  it('refuses a patch under a stale etag with FAILED_PRECONDITION and applies one without an etag', async () => {
+    // Prepare
+    secrets.createSecret(project, 'executor-token', 'old');
+    secrets.addVersion(project, 'executor-token', 'new');
+    const [before] = await client.getSecret({ name: secret });
+    await client.updateSecret({
+      secret: { name: secret, etag: before.etag ?? '', versionAliases: { current: 1 } },
+      updateMask: { paths: ['version_aliases'] },
+    });
+
+    // Act
+    const stale = await client
+      .updateSecret({
+        secret: { name: secret, etag: before.etag ?? '', versionAliases: { current: 2 } },
+        updateMask: { paths: ['version_aliases'] },
+      })
+      .catch((e: unknown) => e);
+    const [unconditional] = await client.updateSecret({
+      secret: { name: secret, versionAliases: { pending: 2 } },
+      updateMask: { paths: ['versionAliases'] },
+    });
+
+    // Assess
+    expect(stale).toMatchObject({ code: 9, message: expect.stringMatching(/etag/) });
+    expect(unconditional.versionAliases).toEqual({ pending: '2' });
+  });
+
+  it('refuses what secrets.patch refuses and leaves the aliases as they were', async () => {
+    // Prepare
+    secrets.createSecret(project, 'executor-token', 'a');
+    secrets.addVersion(project, 'executor-token', 'b');
+    await client.destroySecretVersion({ name: `${secret}/versions/1` });
+    const patch = (versionAliases: Record<string, number>, paths = ['version_aliases']) =>
+      client
+        .updateSecret({ secret: { name: secret, versionAliases }, updateMask: { paths } })
+        .then(() => 'applied')
+        .catch((e: unknown) => e);
+
+    // Act
+    const refusals = {
+      noMask: await patch({ current: 2 }, []),
+      unknownField: await patch({ current: 2 }, ['version_aliases', 'colour']),
+      unmodelledField: await patch({ current: 2 }, ['labels']),
+      missingVersion: await patch({ current: 3 }),
+      destroyedVersion: await patch({ current: 1 }),
+      reserved: await patch({ Latest: 2 }),
+      digitFirst: await patch({ '2nd': 2 }),
+      tooLong: await patch({ [`a${'b'.repeat(63)}`]: 2 }),
+    };
+    const longest = await patch({ [`a${'b'.repeat(62)}`]: 2, 'under_score-Mixed': 2 });
+    const byAlias = await client
+      .disableSecretVersion({ name: `${secret}/versions/under_score-Mixed` })
+      .catch((e: unknown) => e);
+
+    // Assess
+    expect(refusals).toMatchObject({
+      noMask: { code: 3 },
+      unknownField: { code: 3 },
+      unmodelledField: { code: 12 },
+      missingVersion: { code: 3 },
+      destroyedVersion: { code: 9 },
+      reserved: { code: 3 },
+      digitFirst: { code: 3 },
+      tooLong: { code: 3 },
+    });
+    expect(longest).toBe('applied');
+    expect(byAlias).toMatchObject({ code: 5 });
+    expect(Object.keys(secrets.versionAliases(project, 'executor-token'))).toHaveLength(2);
+  });
+
+  it('answers an alias the secret does not have with NOT_FOUND', async () => {
+    // Prepare
+    secrets.createSecret(project, 'executor-token', 'a');
+
+    // Act
+    const missing = await client.accessSecretVersion({ name: `${secret}/versions/current` }).catch((e: unknown) => e);
+
+    // Assess
+    expect(missing).toMatchObject({ code: 5 });
+  });
+
   it('answers a missing secret with NOT_FOUND in Google format', async () => {
     // Act
     const missing = await client
