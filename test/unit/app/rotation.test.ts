@@ -131,9 +131,7 @@ describe('rotateExecutorSecret', () => {
       'finishSecret:done',
     ]);
     expect(w.sourcegraph.snapshot().contents).toBe(CONTENTS.replace(OLD, state.current ?? ''));
-    expect(
-      await w.sourcegraph.executorAuth.check(new (await import('../../../shared/config/secret.ts')).SecretValue(OLD)),
-    ).toBe('rejected');
+    expect(await w.sourcegraph.executorAuth.check(new SecretValue(OLD))).toBe('rejected');
     assertNoTokenLeaked(w, []);
   });
 
