@@ -2,6 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { formatSummary, runLocalDemo } from '../local/demo.ts';
+import { RotationError } from '../shared/app/rotation.ts';
 import { ConfigError } from '../shared/config/index.ts';
 import { isRecord } from '../shared/domain/guards.ts';
 import { SecretSourceError } from '../shared/ports/errors.ts';
@@ -9,6 +10,7 @@ import { GENERATORS } from '../simulator/generators.ts';
 import { POLICY_NAMES } from '../simulator/policies/index.ts';
 import { runLocalCommand } from './local.ts';
 import { runPlanCommand } from './plan.ts';
+import { runRotateCommand } from './rotate.ts';
 import { runSimulateCommand } from './simulate.ts';
 
 /** Errors a user can fix from the message alone: printed without a stack trace. */
@@ -31,6 +33,16 @@ export function buildCli(): Command {
     .version(version)
     .showHelpAfterError()
     .exitOverride();
+
+  program
+    .command('rotate')
+    .description("rotate the executors' shared secret: store a new token, write it into Sourcegraph, check, promote")
+    .requiredOption('-c, --config <file>', 'fleetplane config document naming executorSecret (YAML or JSON)')
+    .option('--rotation <id>', 'resume this rotation (its id); default: the one under way, else a new one')
+    .option('--json', 'print the report as JSON', false)
+    .action(async (options: { config: string; rotation?: string; json: boolean }) => {
+      await runRotateCommand(options, process.env, (text) => process.stdout.write(text));
+    });
 
   program
     .command('plan')
@@ -219,6 +231,12 @@ export async function main(argv: readonly string[]): Promise<number> {
     ) {
       process.stderr.write(`fleetplane: ${error.message}\n`);
       return 2;
+    }
+    if (error instanceof RotationError) {
+      // A rotation that stopped says where, and whether running it again can get further.
+      const again = error.retryable ? ' (run again to resume it)' : '';
+      process.stderr.write(`fleetplane: rotation stopped at ${error.message}${again}\n`);
+      return 1;
     }
     throw error;
   }

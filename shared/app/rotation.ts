@@ -1,4 +1,5 @@
 import { SecretValue } from '../config/secret.ts';
+import type { FleetplaneConfig } from '../config/types.ts';
 import { executorTokenFrom, type RandomBytes } from '../domain/executor-token.ts';
 import { toError } from '../domain/guards.ts';
 import type { CallOptions } from '../ports/call-options.ts';
@@ -18,6 +19,13 @@ export interface RotationDeps {
   /** A fresh rotation id (a UUID): what Secrets Manager would pass as `ClientRequestToken`. */
   readonly newRotationId: () => string;
   readonly logger: Logger;
+}
+
+/** What a composition root builds for rotating: the config it read, the dependencies, and the token length set. */
+export interface RotationRuntime {
+  readonly config: FleetplaneConfig;
+  readonly deps: RotationDeps;
+  readonly tokenLength: number;
 }
 
 /** The protocol's steps, named as Secrets Manager names them. */

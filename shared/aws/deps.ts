@@ -24,7 +24,7 @@ import { readSecretString, readSsmParameter } from './parameters.ts';
  * `throwOnRequestTimeout` is set (seen with @smithy/node-http-handler in SDK 3.1164). These bound each attempt
  * (milliseconds) so a hung endpoint costs a cycle seconds, not the invocation; the cycle's deadline bounds the total.
  */
-const AWS_CLIENT_DEFAULTS = {
+export const AWS_CLIENT_DEFAULTS = {
   maxAttempts: 3,
   requestHandler: { connectionTimeout: 3_000, requestTimeout: 10_000, throwOnRequestTimeout: true },
 } as const;
@@ -128,7 +128,7 @@ function perRegion<T>(build: (region: string) => T): (region: string) => T {
 }
 
 /** Reads the token from AWS Secrets Manager; a token from another store cannot be read by this function. */
-function awsSecretReader(source: SecretSource, env: Env): () => Promise<string> {
+export function awsSecretReader(source: SecretSource, env: Env): () => Promise<string> {
   if (source.kind === 'value') {
     return async () => source.value.reveal();
   }

@@ -135,6 +135,21 @@ export const configDocument = z.strictObject({
       timeoutSeconds: z.number().positive().max(30).default(5),
     })
     .optional(),
+  /** The executors' shared secret (`executors.accessToken`), which `rotate` replaces: exactly one store. */
+  executorSecret: z
+    .union([
+      z.strictObject({
+        awsSecretsManager: z.string().min(1),
+        tokenLength: z.number().int().min(20).max(256).default(40),
+      }),
+      z.strictObject({
+        gcpSecretManager: z
+          .string()
+          .regex(/^projects\/[^/]+\/secrets\/[^/]+$/, 'must be projects/<project>/secrets/<secret> (no version)'),
+        tokenLength: z.number().int().min(20).max(256).default(40),
+      }),
+    ])
+    .optional(),
   pollIntervalSeconds: z.number().int().min(1).max(60).default(10),
   invocationSeconds: z.number().int().min(1).max(840).default(50),
   fleets: z.array(fleet).min(1),

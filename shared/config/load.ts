@@ -136,6 +136,7 @@ export function parseConfigText(text: string, source: string, env: Env): Fleetpl
           },
         }
       : {}),
+    ...executorSecretOf(document),
     allocations: allocation.allocations,
     warnings: allocation.warnings,
     series: uniqueSeries(fleets),
@@ -269,6 +270,18 @@ function toFleet(document: ConfigDocument['fleets'][number], defaultScaleIn: Sca
     ...(document.jitterSeconds === 0 ? {} : { jitterSeconds: document.jitterSeconds }),
     ...(document.schedules === undefined || document.schedules.length === 0 ? {} : { schedules: document.schedules }),
   };
+}
+
+function executorSecretOf(document: ConfigDocument): Pick<FleetplaneConfig, 'executorSecret'> {
+  const secret = document.executorSecret;
+  if (secret === undefined) {
+    return {};
+  }
+  const store =
+    'awsSecretsManager' in secret
+      ? { kind: 'aws-secrets-manager' as const, secretId: secret.awsSecretsManager }
+      : { kind: 'gcp-secret-manager' as const, name: secret.gcpSecretManager };
+  return { executorSecret: { store, tokenLength: secret.tokenLength } };
 }
 
 /** Only the controls a fleet sets, so a fleet without any decides exactly as before. */

@@ -44,6 +44,15 @@ export interface BusySignalSettings {
   readonly timeoutMs: number;
 }
 
+/** Where the executors' shared secret lives, and how long a new token is. */
+export interface ExecutorSecretSettings {
+  readonly store:
+    | { readonly kind: 'aws-secrets-manager'; readonly secretId: string }
+    /** `projects/<p>/secrets/<s>`: versions are chosen by alias. */
+    | { readonly kind: 'gcp-secret-manager'; readonly name: string };
+  readonly tokenLength: number;
+}
+
 /** The whole configuration, parsed once per cold start and frozen. */
 export interface FleetplaneConfig {
   /** Where it came from, for logs: `worker-env`, `inline`, `file:<path>`, `ssm:<name>`. */
@@ -55,6 +64,8 @@ export interface FleetplaneConfig {
   readonly cloudMonitoring?: CloudMonitoringSettings;
   /** Where busy-aware scale-in reads the executors' running jobs; absent when the document names none. */
   readonly busySignal?: BusySignalSettings;
+  /** The executors' shared secret, for rotation; absent when the document names none. */
+  readonly executorSecret?: ExecutorSecretSettings;
   readonly allocations: Allocations;
   /** Allocation notes the worker would log (forced zeros, 100% to both clouds). */
   readonly warnings: readonly string[];

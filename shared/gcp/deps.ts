@@ -27,7 +27,7 @@ import { createCloudMonitoringRemovalLedger } from './monitoring-removal-ledger.
 import { readSecretVersion } from './secrets.ts';
 
 /** REST over HTTP/1.1 for every client: no gRPC stack in the bundle, and what the local emulators speak. */
-const REST = { fallback: true } as const;
+export const REST = { fallback: true } as const;
 
 export type GcpScaleRuntime = ScaleRuntime<FleetplaneConfig> & {
   /** Milliseconds the platform lets one request run (Cloud Functions gives no remaining-time API, unlike Lambda). */
@@ -156,7 +156,7 @@ function fleetBounds(fleets: readonly Fleet[]): (target: GcpGroupTarget) => Grou
 }
 
 /** Reads the token from Secret Manager; a token from another store cannot be read by this function. */
-function gcpSecretReader(source: SecretSource, env: Env): () => Promise<string> {
+export function gcpSecretReader(source: SecretSource, env: Env): () => Promise<string> {
   if (source.kind === 'value') {
     return async () => source.value.reveal();
   }

@@ -23,7 +23,7 @@ export {
   EXECUTOR_AUTH_PATH,
   type SourcegraphExecutorAuthOptions,
 } from './executor-auth.ts';
-export { busySignalFor, queueDepthSourceFor } from './from-settings.ts';
+export { busySignalFor, queueDepthSourceFor, rotationSourcegraphFor } from './from-settings.ts';
 export {
   ALL_OPERATIONS,
   BATCH_SPECS_PAGE,
@@ -34,6 +34,7 @@ export {
 } from './operations.ts';
 export { createSourcegraphQueueDepthSource, type SourcegraphQueueDepthOptions } from './queue-depth.ts';
 export { createSourcegraphSiteConfigStore } from './site-config.ts';
+export { withExecutorToken } from './site-config-edit.ts';
 export {
   createGraphQLTransport,
   type FieldResult,

@@ -554,3 +554,38 @@ describe('config sources', () => {
     await expect(missing).rejects.toThrow(/cannot read the config file: ENOENT/);
   });
 });
+
+describe('executorSecret', () => {
+  const withSecret = (secret: string) => `${VALID}executorSecret: ${secret}\n`;
+
+  it('reads the store and the token length, from either cloud', () => {
+    const aws = parseConfigText(withSecret('{ awsSecretsManager: fleetplane/executor-token }'), 'test', {
+      AWS_REGION: 'us-east-1',
+    });
+    const gcp = parseConfigText(
+      withSecret('{ gcpSecretManager: projects/p1/secrets/executor-token, tokenLength: 64 }'),
+      'test',
+      {
+        AWS_REGION: 'us-east-1',
+      },
+    );
+    expect(aws.executorSecret).toEqual({
+      store: { kind: 'aws-secrets-manager', secretId: 'fleetplane/executor-token' },
+      tokenLength: 40,
+    });
+    expect(gcp.executorSecret).toEqual({
+      store: { kind: 'gcp-secret-manager', name: 'projects/p1/secrets/executor-token' },
+      tokenLength: 64,
+    });
+  });
+
+  it('refuses a version in the GCP name, a token shorter than Sourcegraph accepts, and two stores', () => {
+    for (const secret of [
+      '{ gcpSecretManager: projects/p1/secrets/s/versions/latest }',
+      '{ awsSecretsManager: s, tokenLength: 12 }',
+      '{ awsSecretsManager: s, gcpSecretManager: projects/p1/secrets/s }',
+    ]) {
+      expect(problemsOf(() => parseConfigText(withSecret(secret), 'test', {})).join('\n')).toMatch(/executorSecret/);
+    }
+  });
+});
