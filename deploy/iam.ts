@@ -7,6 +7,7 @@
 export type CfnString =
   | string
   | { readonly Ref: string }
+  | { readonly 'Fn::GetAtt': readonly [string, string] }
   | { readonly 'Fn::Join': readonly [string, readonly CfnString[]] };
 
 export interface IamStatement {

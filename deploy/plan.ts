@@ -3,7 +3,7 @@ import { FLEETPLANE_NAMESPACE } from '../shared/aws/fleetplane-metrics.ts';
 import type { FleetplaneConfig } from '../shared/config/index.ts';
 import { ConfigError, type Env, parseConfigText, parseWorkerEnv } from '../shared/config/index.ts';
 import { type Fleet, guardsItsInstances, managedFleets } from '../shared/domain/fleet.ts';
-import { allow, arnInDeployAccount, type IamStatement } from './iam.ts';
+import { allow, arnInDeployAccount, type CfnString, type IamStatement } from './iam.ts';
 
 /** Lambda allows 4 KB of environment variables per function, all keys and values together. */
 export const LAMBDA_ENVIRONMENT_LIMIT_BYTES = 4096;
@@ -34,14 +34,25 @@ export interface PlanInput {
   readonly shellEnv: Env;
   /** `--param allowPlaintextToken=true`: accept a token stored in the function's environment. */
   readonly allowPlaintextToken?: boolean;
+  /** `--param rotationSchedule=rate(30 days)`: also rotate the executor secret on this EventBridge schedule. */
+  readonly rotationSchedule?: string;
 }
 
 export interface DeployPlan {
   readonly mode: 'config' | 'drop-in';
-  /** The scale function's environment variables. */
+  /** The functions' environment variables (the rotate function, when deployed, reads the same config). */
   readonly environment: Readonly<Record<string, string>>;
   /** Least privilege: a statement only for a capability the configuration uses. */
   readonly iamStatements: readonly IamStatement[];
+  /** The rotate function, planned only when the config names `executorSecret.awsSecretsManager`. */
+  readonly rotate?: RotatePlan;
+}
+
+/** The rotate function: its own role (the scale function never writes the executor secret), and its schedule. */
+export interface RotatePlan {
+  readonly iamStatements: readonly IamStatement[];
+  /** An EventBridge `rate(…)` or `cron(…)` expression; absent = rotated only on demand or by Secrets Manager. */
+  readonly schedule?: string;
 }
 
 /** The deployment cannot work as configured; the message says what to change. */
@@ -92,6 +103,9 @@ function planWithConfig(input: PlanInput, document: NonNullable<PlanInput['confi
     checkPlaintextToken(input);
   }
 
+  const parameter =
+    input.configSsmParameter === undefined ? [] : [parameterStatement(input.configSsmParameter, input.region)];
+  const rotate = planRotate(config, input, parameter);
   return {
     mode: 'config',
     environment,
@@ -99,8 +113,9 @@ function planWithConfig(input: PlanInput, document: NonNullable<PlanInput['confi
       ...metricStatements(config),
       ...groupStatements(config),
       ...secretStatements(config, input.region),
-      ...(input.configSsmParameter === undefined ? [] : [parameterStatement(input.configSsmParameter, input.region)]),
+      ...parameter,
     ],
+    ...(rotate === undefined ? {} : { rotate }),
   };
 }
 
@@ -113,6 +128,7 @@ function planDropIn(input: PlanInput): DeployPlan {
     }
   }
   const config = parseDropIn({ ...environment, AWS_REGION: input.region });
+  planRotate(config, input, []);
   checkCloudWatch(config);
   checkTimeout(config, input.timeoutSeconds);
   checkPlaintextToken(input);
@@ -199,11 +215,60 @@ function secretStatements(config: FleetplaneConfig, region: string): IamStatemen
   if (token.kind !== 'aws-secrets-manager') {
     return [];
   }
-  // A name matches the secret's ARN, which ends in `-` and six random characters.
-  const resource = token.secretId.startsWith('arn:')
-    ? token.secretId
-    : arnInDeployAccount('secretsmanager', region, `secret:${token.secretId}-??????`);
-  return [allow(['secretsmanager:GetSecretValue'], resource)];
+  return [allow(['secretsmanager:GetSecretValue'], secretResource(token.secretId, region))];
+}
+
+/** A name matches the secret's ARN, which ends in `-` and six random characters; an ARN is used as given. */
+function secretResource(secretId: string, region: string): CfnString {
+  return secretId.startsWith('arn:')
+    ? secretId
+    : arnInDeployAccount('secretsmanager', region, `secret:${secretId}-??????`);
+}
+
+/** What a rotation schedule may be: EventBridge checks the rest at deploy. */
+const SCHEDULE_EXPRESSION = /^(rate|cron)\(.+\)$/;
+
+/**
+ * The rotate function rotates the executor secret: it reads the Sourcegraph token (and the document) as the scale
+ * function does, and reads, writes and relabels the executor secret. The token comes from `crypto`, so no
+ * `GetRandomPassword`; a secret encrypted with a customer managed key also needs `kms:Decrypt` and
+ * `kms:GenerateDataKey` on that key, which the config does not name.
+ */
+function planRotate(
+  config: FleetplaneConfig,
+  input: PlanInput,
+  parameter: readonly IamStatement[],
+): RotatePlan | undefined {
+  const store = config.executorSecret?.store;
+  const schedule = nonEmpty(input.rotationSchedule);
+  if (store?.kind !== 'aws-secrets-manager') {
+    if (schedule !== undefined) {
+      throw new DeployPlanError(
+        'rotationSchedule is set, but the config names no executor secret to rotate: set ' +
+          'executorSecret.awsSecretsManager in the config document, or drop --param="rotationSchedule=…"',
+      );
+    }
+    return undefined;
+  }
+  if (schedule !== undefined && !SCHEDULE_EXPRESSION.test(schedule)) {
+    throw new DeployPlanError(
+      `rotationSchedule ${JSON.stringify(schedule)} is not an EventBridge schedule expression: use one such as ` +
+        '"rate(30 days)" or "cron(0 3 1 * ? *)"',
+    );
+  }
+  const executorSecret = allow(
+    [
+      'secretsmanager:DescribeSecret',
+      'secretsmanager:GetSecretValue',
+      'secretsmanager:PutSecretValue',
+      'secretsmanager:UpdateSecretVersionStage',
+    ],
+    secretResource(store.secretId, input.region),
+  );
+  return {
+    iamStatements: [executorSecret, ...secretStatements(config, input.region), ...parameter],
+    ...(schedule === undefined ? {} : { schedule }),
+  };
 }
 
 function parameterStatement(name: string, region: string): IamStatement {

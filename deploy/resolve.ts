@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { Env } from '../shared/config/index.ts';
 import { type DeployPlan, DeployPlanError, planDeploy } from './plan.ts';
+import { type ServerlessExtras, serverlessExtras } from './rotate-function.ts';
 
 /** What osls (the Serverless v3 variable engine) passes to a function exported by a `${file(…)}` source. */
 export interface OslsVariableContext {
@@ -10,15 +11,17 @@ export interface OslsVariableContext {
 }
 
 /**
- * Reads the deploy inputs and plans the scale function's environment and IAM statements. The config file comes from
- * `--param="config=<file>"` (else `FLEETPLANE_CONFIG_FILE`), the SSM parameter name from
- * `--param="configSsmParameter=<name>"` (else `FLEETPLANE_CONFIG_SSM_PARAMETER`); with neither, drop-in mode.
+ * Reads the deploy inputs and plans the scale function's environment and IAM statements, and the rotate function
+ * when the config names an executor secret. The config file comes from `--param="config=<file>"` (else
+ * `FLEETPLANE_CONFIG_FILE`), the SSM parameter name from `--param="configSsmParameter=<name>"` (else
+ * `FLEETPLANE_CONFIG_SSM_PARAMETER`); with neither, drop-in mode. `--param="rotationSchedule=rate(30 days)"` also
+ * rotates on a schedule.
  */
 export async function resolveDeployPlan(
   context: OslsVariableContext,
   serviceDir: string,
   shellEnv: Env = process.env,
-): Promise<DeployPlan> {
+): Promise<DeployPlan & ServerlessExtras> {
   const configFile = (await optionalParam(context, 'config')) ?? nonEmpty(shellEnv.FLEETPLANE_CONFIG_FILE);
   const configSsmParameter =
     (await optionalParam(context, 'configSsmParameter')) ?? nonEmpty(shellEnv.FLEETPLANE_CONFIG_SSM_PARAMETER);
@@ -39,7 +42,19 @@ export async function resolveDeployPlan(
       ? undefined
       : { text: await readConfigFile(serviceDir, configFile), source: `file:${configFile}` };
   const allowPlaintextToken = (await optionalParam(context, 'allowPlaintextToken')) === 'true';
-  return planDeploy({ region, timeoutSeconds: timeout, config, configSsmParameter, shellEnv, allowPlaintextToken });
+  const rotationSchedule = await optionalParam(context, 'rotationSchedule');
+  const plan = planDeploy({
+    region,
+    timeoutSeconds: timeout,
+    config,
+    configSsmParameter,
+    shellEnv,
+    allowPlaintextToken,
+    rotationSchedule,
+  });
+  const rotateSettings =
+    plan.rotate === undefined ? undefined : await context.resolveConfigurationProperty(['custom', 'rotate']);
+  return { ...plan, ...serverlessExtras(plan, rotateSettings) };
 }
 
 async function optionalParam(context: OslsVariableContext, name: string): Promise<string | undefined> {

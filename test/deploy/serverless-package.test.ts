@@ -1,10 +1,11 @@
 import { execFile } from 'node:child_process';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
 import * as z from 'zod';
 import { isolatedEnv } from '../../local/child-env.ts';
 import { zipEntries } from './zip-entries.ts';
@@ -45,10 +46,9 @@ function statementsFor(action: string): Statement[] {
   return statements.filter((statement) => statement.Action.includes(action));
 }
 
-beforeAll(async () => {
-  // Prepare: package exactly as a deploy would, offline, with obviously fake credentials.
-  packageDir = await mkdtemp(join(tmpdir(), 'fleetplane-package-'));
-  await promisify(execFile)(OSLS, ['package', '--package', packageDir, '--param=config=examples/fleetplane.yml'], {
+/** Packages exactly as a deploy would, offline, with obviously fake credentials; the template's resources by id. */
+async function oslsPackage(directory: string, params: readonly string[]) {
+  await promisify(execFile)(OSLS, ['package', '--package', directory, ...params.map((param) => `--param=${param}`)], {
     cwd: REPO_ROOT,
     env: isolatedEnv({
       AWS_ACCESS_KEY_ID: 'AKIAFAKEFAKEFAKEFAKE',
@@ -57,18 +57,36 @@ beforeAll(async () => {
     timeout: PACKAGE_TIMEOUT_MS,
     maxBuffer: 16 * 1024 * 1024,
   });
-  const templateText = await readFile(join(packageDir, 'cloudformation-template-update-stack.json'), 'utf8');
-  resources = Object.values(templateSchema.parse(JSON.parse(templateText)).Resources);
-  const role = roleSchema.parse(ofType('AWS::IAM::Role')[0]?.Properties);
-  statements = role.Policies.flatMap((policy) => policy.PolicyDocument.Statement);
-  packaged = zipEntries(await readFile(join(packageDir, 'scale.zip')));
-}, PACKAGE_TIMEOUT_MS + 10_000);
+  const templateText = await readFile(join(directory, 'cloudformation-template-update-stack.json'), 'utf8');
+  return templateSchema.parse(JSON.parse(templateText)).Resources;
+}
 
-afterAll(async () => {
-  await rm(packageDir, { recursive: true, force: true });
-});
+const statementsOf = (role: Resource | undefined) =>
+  roleSchema.parse(role?.Properties).Policies.flatMap((policy) => policy.PolicyDocument.Statement);
 
 describe('osls package with examples/fleetplane.yml', () => {
+  beforeAll(async () => {
+    // Prepare
+    packageDir = await mkdtemp(join(tmpdir(), 'fleetplane-package-'));
+    resources = Object.values(await oslsPackage(packageDir, ['config=examples/fleetplane.yml']));
+    statements = statementsOf(ofType('AWS::IAM::Role')[0]);
+    packaged = zipEntries(await readFile(join(packageDir, 'scale.zip')));
+  }, PACKAGE_TIMEOUT_MS + 10_000);
+
+  afterAll(async () => {
+    await rm(packageDir, { recursive: true, force: true });
+  });
+
+  it('deploys no rotate function, since the example names no executor secret', () => {
+    // Act
+    const functions = ofType('AWS::Lambda::Function');
+
+    // Assess
+    expect(functions.map((fn) => fn.Properties?.Handler)).toEqual(['functions/aws/scale.handler']);
+    expect(ofType('AWS::IAM::Role')).toHaveLength(1);
+    expect(JSON.stringify(resources)).not.toContain('secretsmanager.amazonaws.com');
+  });
+
   it('schedules the scale function every minute on an EventBridge rule', () => {
     // Act
     const rules = ofType('AWS::Events::Rule');
@@ -153,5 +171,103 @@ describe('osls package with examples/fleetplane.yml', () => {
     expect(packaged.map((entry) => entry.name)).toEqual(['functions/aws/scale.js']);
     // The same compile options as `npm run build`, the SDK schema plugin included, so the same 1 MiB budget holds.
     expect(packaged[0]?.size).toBeLessThan(1024 * 1024);
+  });
+});
+
+describe('osls package with an executor secret and --param rotationSchedule', () => {
+  let directory: string;
+  let byId: Record<string, Resource>;
+
+  beforeAll(async () => {
+    // Prepare: the example plus an executor secret, from a file outside the repository.
+    directory = await mkdtemp(join(tmpdir(), 'fleetplane-package-rotate-'));
+    const example = parse(await readFile(join(REPO_ROOT, 'examples/fleetplane.yml'), 'utf8'));
+    const config = join(directory, 'fleetplane.json');
+    await writeFile(
+      config,
+      JSON.stringify({ ...example, executorSecret: { awsSecretsManager: 'fleetplane/executor-token' } }),
+    );
+    byId = await oslsPackage(join(directory, 'package'), [`config=${config}`, 'rotationSchedule=rate(30 days)']);
+  }, PACKAGE_TIMEOUT_MS + 10_000);
+
+  afterAll(async () => {
+    await rm(directory, { recursive: true, force: true });
+  });
+
+  it('deploys the rotate function: one at a time, never retried, with time for a whole rotation', () => {
+    // Act
+    const fn = byId.RotateLambdaFunction;
+    const invokeConfig = byId.RotateLambdaEvConf;
+
+    // Assess
+    expect(fn?.Properties).toMatchObject({
+      Handler: 'functions/aws/rotate.handler',
+      Runtime: 'nodejs22.x',
+      MemorySize: 256,
+      Timeout: 120,
+      ReservedConcurrentExecutions: 1,
+      Role: { 'Fn::GetAtt': ['RotateRole', 'Arn'] },
+      Environment: { Variables: { FLEETPLANE_CONFIG: expect.stringContaining('"executorSecret"') } },
+    });
+    expect(invokeConfig?.Properties).toMatchObject({ MaximumRetryAttempts: 0 });
+  });
+
+  it('lets Secrets Manager invoke it, from this account only', () => {
+    // Act
+    const permission = byId.RotateSecretsManagerInvokePermission;
+
+    // Assess
+    expect(permission).toEqual({
+      Type: 'AWS::Lambda::Permission',
+      Properties: {
+        FunctionName: { 'Fn::GetAtt': ['RotateLambdaFunction', 'Arn'] },
+        Action: 'lambda:InvokeFunction',
+        Principal: 'secretsmanager.amazonaws.com',
+        SourceAccount: { Ref: 'AWS::AccountId' },
+      },
+    });
+  });
+
+  it('schedules it as asked', () => {
+    // Act
+    const rule = Object.values(byId).find(
+      (resource) =>
+        resource.Type === 'AWS::Events::Rule' && JSON.stringify(resource.Properties).includes('RotateLambdaFunction'),
+    );
+
+    // Assess
+    expect(rule?.Properties?.ScheduleExpression).toBe('rate(30 days)');
+  });
+
+  it('grants the executor secret writes to the rotate role alone, never to the scale function', () => {
+    // Act
+    const rotate = statementsOf(byId.RotateRole);
+    const scale = statementsOf(byId.IamRoleLambdaExecution);
+    const writes = (statements: readonly Statement[]) =>
+      statements.filter((statement) => statement.Action.includes('secretsmanager:PutSecretValue'));
+
+    // Assess
+    expect(writes(rotate)).toEqual([
+      expect.objectContaining({
+        Action: [
+          'secretsmanager:DescribeSecret',
+          'secretsmanager:GetSecretValue',
+          'secretsmanager:PutSecretValue',
+          'secretsmanager:UpdateSecretVersionStage',
+        ],
+      }),
+    ]);
+    expect(JSON.stringify(writes(rotate))).toContain('secret:fleetplane/executor-token-??????');
+    expect(writes(scale)).toEqual([]);
+    expect(JSON.stringify(scale)).not.toContain('executor-token');
+  });
+
+  it('zips the bundled rotate handler alone, under the 1 MiB budget', async () => {
+    // Act
+    const entries = zipEntries(await readFile(join(directory, 'package', 'rotate.zip')));
+
+    // Assess
+    expect(entries.map((entry) => entry.name)).toEqual(['functions/aws/rotate.js']);
+    expect(entries[0]?.size).toBeLessThan(1024 * 1024);
   });
 });
