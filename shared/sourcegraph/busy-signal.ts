@@ -3,6 +3,7 @@ import type { CallOptions } from '../ports/call-options.ts';
 import type { Clock } from '../ports/clock.ts';
 import type { NarrowLogger } from '../ports/logger.ts';
 import { type Exposition, ExpositionFormatError, parseExposition } from './exposition.ts';
+import { describeFailure, excerpt } from './http-text.ts';
 
 /** The executors' gauge of active job handlers, one series per executor and queue: busy if > 0. */
 export const HANDLERS_METRIC = 'src_executor_processor_handlers';
@@ -19,7 +20,6 @@ const DEFAULT_MAX_BODY_BYTES = 32 * 1024 * 1024;
 /** Most of an error body read to quote it, in bytes. */
 const ERROR_BODY_BYTES = 4 * 1024;
 /** Longest excerpt of an error body in a reason, in characters. */
-const EXCERPT_CHARS = 200;
 const USER_AGENT = 'fleetplane';
 
 export interface PrometheusBusySignalOptions {
@@ -186,7 +186,7 @@ export function createPrometheusBusySignal(options: PrometheusBusySignalOptions)
         throw fail('timeout', `no complete answer within ${timeoutMs}ms`, { cause: timeout.reason });
       }
       // Kept as the cause: the request went out without credentials in its URL, so none can be in the error.
-      throw fail('network', `network error: ${describe(error)}`, { cause: error });
+      throw fail('network', `network error: ${describeFailure(error)}`, { cause: error });
     }
   }
 
@@ -251,7 +251,9 @@ export function createPrometheusBusySignal(options: PrometheusBusySignalOptions)
       } catch (error) {
         // The port never throws: whatever went wrong is the reading's reason.
         return unknown(
-          error instanceof BusySignalReadError ? error : fail('content', `unexpected failure: ${describe(error)}`),
+          error instanceof BusySignalReadError
+            ? error
+            : fail('content', `unexpected failure: ${describeFailure(error)}`),
         );
       }
     },
@@ -332,20 +334,4 @@ function concat(chunks: readonly Uint8Array[], length: number): Uint8Array {
     offset += part.byteLength;
   }
   return bytes;
-}
-
-function excerpt(text: string): string {
-  const flat = text.replace(/\s+/g, ' ').trim();
-  if (flat === '') {
-    return '(empty body)';
-  }
-  return JSON.stringify(flat.length > EXCERPT_CHARS ? `${flat.slice(0, EXCERPT_CHARS)}…` : flat);
-}
-
-function describe(error: unknown): string {
-  if (!(error instanceof Error)) {
-    return String(error);
-  }
-  const cause = error.cause instanceof Error ? `: ${error.cause.message}` : '';
-  return `${error.name === 'Error' ? '' : `${error.name}: `}${error.message}${cause}`;
 }

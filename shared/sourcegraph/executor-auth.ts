@@ -1,19 +1,18 @@
 import type { CallOptions } from '../ports/call-options.ts';
-import { systemClock } from '../ports/clock.ts';
 import {
   type ExecutorAuthCheck,
   ExecutorAuthCheckError,
   type ExecutorAuthResult,
   isSendableExecutorToken,
 } from '../ports/executor-auth.ts';
-import { type GraphQLTransportOptions, parseRetryAfter } from './transport.ts';
+import { describeFailure, excerpt } from './http-text.ts';
+import { type GraphQLTransportOptions, httpPolicyOf, parseRetryAfter } from './transport.ts';
 
 /** The one executor route without side effects: the token check every executor route runs, then `200 ok`. */
 export const EXECUTOR_AUTH_PATH = '/.executors/test/auth';
 /** `http.Error`'s text when `executors.accessToken` is empty (`executorAuthMiddleware`, before any token is read). */
 const NOT_CONFIGURED = /executors are not configured/i;
 /** Longest excerpt of a response body quoted in an error, in characters. */
-const EXCERPT_CHARS = 200;
 const USER_AGENT = 'fleetplane';
 const LABEL = `Sourcegraph GET ${EXECUTOR_AUTH_PATH}`;
 
@@ -32,16 +31,7 @@ type Outcome =
  */
 export function createSourcegraphExecutorAuthCheck(options: SourcegraphExecutorAuthOptions): ExecutorAuthCheck {
   const url = `${options.endpoint.replace(/\/+$/, '')}${EXECUTOR_AUTH_PATH}`;
-  const fetchImpl = options.fetch ?? globalThis.fetch;
-  const clock = options.clock ?? systemClock;
-  const timeoutMs = options.timeoutMs ?? 10_000;
-  const maxAttempts = options.maxAttempts ?? 3;
-  const baseDelayMs = options.baseDelayMs ?? 250;
-  const maxDelayMs = options.maxDelayMs ?? 4_000;
-  const retryAfterCapMs = maxDelayMs * 4;
-  if (!Number.isInteger(maxAttempts) || maxAttempts < 1) {
-    throw new RangeError(`maxAttempts must be a positive integer, got ${maxAttempts}`);
-  }
+  const { fetchImpl, clock, timeoutMs, maxAttempts, baseDelayMs, maxDelayMs, retryAfterCapMs } = httpPolicyOf(options);
 
   async function attemptOnce(
     token: string,
@@ -69,7 +59,7 @@ export function createSourcegraphExecutorAuthCheck(options: SourcegraphExecutorA
         const message = `${LABEL}: no answer within ${timeoutMs}ms`;
         return { error: new ExecutorAuthCheckError('timeout', message, { cause: timeout.reason, retryable: true }) };
       }
-      const detail = describe(error);
+      const detail = describeFailure(error);
       const message = `${LABEL}: network error: ${scrub(detail)}`;
       // Kept as the cause only when it does not quote the token (fetch errors do not carry the request's headers).
       const cause = scrub(detail) === detail ? { cause: error } : {};
@@ -153,20 +143,4 @@ function outOfTime(deadline: AbortSignal): ExecutorAuthCheckError {
     cause: deadline.reason,
     retryable: true,
   });
-}
-
-function excerpt(text: string, scrub: (text: string) => string): string {
-  const flat = scrub(text).replace(/\s+/g, ' ').trim();
-  if (flat === '') {
-    return '(empty body)';
-  }
-  return JSON.stringify(flat.length > EXCERPT_CHARS ? `${flat.slice(0, EXCERPT_CHARS)}…` : flat);
-}
-
-function describe(error: unknown): string {
-  if (!(error instanceof Error)) {
-    return String(error);
-  }
-  const cause = error.cause instanceof Error ? `: ${error.cause.message}` : '';
-  return `${error.message}${cause}`;
 }

@@ -94,19 +94,28 @@ interface Retryable {
   readonly cause?: unknown;
 }
 
-export function createGraphQLTransport(options: GraphQLTransportOptions): GraphQLTransport {
-  const url = `${options.endpoint.replace(/\/+$/, '')}/.api/graphql`;
-  const fetchImpl = options.fetch ?? globalThis.fetch;
-  const clock = options.clock ?? systemClock;
-  const timeoutMs = options.timeoutMs ?? 10_000;
+/** Every HTTP setting a Sourcegraph call needs, defaults applied: the GraphQL transport's and the auth check's. */
+export function httpPolicyOf(options: Omit<GraphQLTransportOptions, 'endpoint' | 'token' | 'sleep' | 'random'>) {
   const maxAttempts = options.maxAttempts ?? 3;
-  const baseDelayMs = options.baseDelayMs ?? 250;
-  const maxDelayMs = options.maxDelayMs ?? 4_000;
-  // A server asking for a longer pause than this is better treated as down for this cycle than waited on.
-  const retryAfterCapMs = maxDelayMs * 4;
   if (!Number.isInteger(maxAttempts) || maxAttempts < 1) {
     throw new RangeError(`maxAttempts must be a positive integer, got ${maxAttempts}`);
   }
+  const maxDelayMs = options.maxDelayMs ?? 4_000;
+  return {
+    fetchImpl: options.fetch ?? globalThis.fetch,
+    clock: options.clock ?? systemClock,
+    timeoutMs: options.timeoutMs ?? 10_000,
+    maxAttempts,
+    baseDelayMs: options.baseDelayMs ?? 250,
+    maxDelayMs,
+    // A server asking for a longer pause than this is better treated as down for this cycle than waited on.
+    retryAfterCapMs: maxDelayMs * 4,
+  };
+}
+
+export function createGraphQLTransport(options: GraphQLTransportOptions): GraphQLTransport {
+  const url = `${options.endpoint.replace(/\/+$/, '')}/.api/graphql`;
+  const { fetchImpl, clock, timeoutMs, maxAttempts, baseDelayMs, maxDelayMs, retryAfterCapMs } = httpPolicyOf(options);
 
   /** `signal` is the caller's deadline: once it aborts, no attempt starts and no backoff is waited out. */
   async function execute(
