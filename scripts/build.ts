@@ -75,10 +75,9 @@ async function buildCloud(cloud: (typeof CLOUD_DIRECTORIES)[number]): Promise<Bu
     return bundles;
   }
   const dependencies = await pinned(bundles);
-  await writeFile(
-    join(outdir, 'package.json'),
-    gcpPackageJson(`${basename(entries[0] ?? 'scale.ts', '.ts')}.js`, dependencies),
-  );
+  // The package's main is the scale function's bundle; another function deployed from it names its own bundle.
+  const main = entries.find((entry) => basename(entry) === 'scale.ts') ?? entries[0] ?? 'scale.ts';
+  await writeFile(join(outdir, 'package.json'), gcpPackageJson(`${basename(main, '.ts')}.js`, dependencies));
   // With a lockfile the cloud build runs `npm ci`: the whole tree at the versions tested, not the newest that day.
   const rootLock = parseLockfile(await readFile(join(root, 'package-lock.json'), 'utf8'));
   const lock = lockfileSubset(rootLock, { name: GCP_PACKAGE_NAME, dependencies });

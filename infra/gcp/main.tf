@@ -325,7 +325,7 @@ data "archive_file" "source" {
   type        = "zip"
   output_path = "${path.module}/.build/${var.function_name}.zip"
   source_dir  = local.bundle_dir
-  excludes    = ["scale.js.map", "scale.meta.json"]
+  excludes    = ["rotate.js.map", "rotate.meta.json", "scale.js.map", "scale.meta.json"]
 }
 
 resource "google_storage_bucket_object" "source" {

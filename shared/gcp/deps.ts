@@ -35,7 +35,7 @@ export type GcpScaleRuntime = ScaleRuntime<FleetplaneConfig> & {
 };
 
 /** `FLEETPLANE_TIMEOUT_SECONDS`, which infra/gcp sets to the function's own timeout; 60 when unset. */
-function platformTimeoutMs(env: Env): number {
+export function platformTimeoutMs(env: Env): number {
   const text = env.FLEETPLANE_TIMEOUT_SECONDS ?? '60';
   const seconds = Number(text);
   if (text.trim() === '' || !Number.isFinite(seconds) || seconds <= 0 || seconds > 3600) {

@@ -23,10 +23,14 @@ const LOADER = join(REPO_ROOT, 'node_modules', '@google-cloud', 'functions-frame
 let packageDir: string;
 
 /** Loads the package like the serving framework and reports the signature type it found, or "missing". */
-async function loadAsPlatform(target: string, signatureType: 'http' | 'cloudevent'): Promise<string> {
+async function loadAsPlatform(
+  target: string,
+  signatureType: 'http' | 'cloudevent',
+  source = packageDir,
+): Promise<string> {
   const probe = `require(process.argv[1]).getUserFunction(process.argv[2], process.argv[3], process.argv[4])
     .then((found) => { process.stdout.write(found ? found.signatureType : 'missing'); process.exit(0); })`;
-  const { stdout } = await run(process.execPath, ['-e', probe, LOADER, packageDir, target, signatureType], {
+  const { stdout } = await run(process.execPath, ['-e', probe, LOADER, source, target, signatureType], {
     env: isolatedEnv(),
     timeout: 60_000,
   });
@@ -57,7 +61,9 @@ describe('the GCP source archive', () => {
 
     // Assess
     expect(archive).toMatch(/source_dir\s*= local\.bundle_dir/);
-    expect(archive).toMatch(/excludes\s*= \["scale\.js\.map", "scale\.meta\.json"\]/);
+    expect(archive).toMatch(
+      /excludes\s*= \["rotate\.js\.map", "rotate\.meta\.json", "scale\.js\.map", "scale\.meta\.json"\]/,
+    );
   });
 
   it('serves entry point scale (HTTP, Cloud Scheduler) with the framework the platform installs', async () => {
@@ -74,5 +80,15 @@ describe('the GCP source archive', () => {
 
     // Assess
     expect(found).toBe('cloudevent');
+  });
+
+  it('serves the rotate entry points from rotate.js (HTTP and CloudEvent), which the package main does not load', async () => {
+    // Act
+    const http = await loadAsPlatform('rotate', 'http', join(packageDir, 'rotate.js'));
+    const event = await loadAsPlatform('rotateOnSecretEvent', 'cloudevent', join(packageDir, 'rotate.js'));
+    const fromMain = await loadAsPlatform('rotate', 'http');
+
+    // Assess
+    expect([http, event, fromMain]).toEqual(['http', 'cloudevent', 'missing']);
   });
 });

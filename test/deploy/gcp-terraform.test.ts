@@ -216,7 +216,9 @@ describe('infra/gcp', () => {
 
     // Assess
     expect(attribute(archive.body, 'source_dir')).toBe('local.bundle_dir');
-    expect(attribute(archive.body, 'excludes')).toBe('["scale.js.map", "scale.meta.json"]');
+    expect(attribute(archive.body, 'excludes')).toBe(
+      '["rotate.js.map", "rotate.meta.json", "scale.js.map", "scale.meta.json"]',
+    );
     expect(blocksIn(archive.body).filter((block) => block.type === 'source')).toEqual([]);
   });
 

@@ -1,0 +1,192 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { mkdtemp, rm, symlink } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { isolatedEnv } from '../../local/child-env.ts';
+import { LOCAL_EXECUTOR_TOKEN, LOCAL_SOURCEGRAPH_TOKEN } from '../../local/sourcegraph/index.ts';
+import { LOCAL_GCP_PROJECT, type LocalStack, startLocalStack } from '../../local/stack.ts';
+import { runNode } from '../support/run-node.ts';
+
+/**
+ * The built GCP rotate bundle served by the real functions-framework CLI (as Cloud Functions runs it), rotating the
+ * executor secret in the Secret Manager emulator and the Sourcegraph emulator's site configuration.
+ */
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+const FRAMEWORK = join(ROOT, 'node_modules/@google-cloud/functions-framework/build/src/main.js');
+const SECRET_ID = 'executor-token';
+const SECRET = `projects/${LOCAL_GCP_PROJECT}/secrets/${SECRET_ID}`;
+let out: string;
+let stack: LocalStack;
+let server: ChildProcess | undefined;
+let serverLog = '';
+
+beforeAll(async () => {
+  out = await mkdtemp(join(tmpdir(), 'fleetplane-gcp-rotate-'));
+  const build = await runNode(join(ROOT, 'scripts/build.ts'), ['--out', out]);
+  expect(build.code).toBe(0);
+  await symlink(join(ROOT, 'node_modules'), join(out, 'gcp', 'node_modules'), 'dir');
+}, 180_000);
+
+afterAll(async () => {
+  await rm(out, { recursive: true, force: true });
+});
+
+beforeEach(async () => {
+  stack = await startLocalStack();
+  stack.secretManager.createSecret(LOCAL_GCP_PROJECT, SECRET_ID, LOCAL_EXECUTOR_TOKEN);
+});
+
+afterEach(async () => {
+  server?.kill('SIGKILL');
+  server = undefined;
+  serverLog = '';
+  await stack.close();
+});
+
+async function freePort(): Promise<number> {
+  const probe = createServer();
+  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
+  const address = probe.address();
+  await new Promise((resolve) => probe.close(resolve));
+  if (address === null || typeof address === 'string') {
+    throw new Error('no port');
+  }
+  return address.port;
+}
+
+/** Starts `functions-framework --target=<target>` on the built rotate.js and waits until it answers. */
+async function serve(target: 'rotate' | 'rotateOnSecretEvent'): Promise<string> {
+  const port = await freePort();
+  const signature = target === 'rotate' ? 'http' : 'cloudevent';
+  server = spawn(
+    process.execPath,
+    [
+      FRAMEWORK,
+      `--target=${target}`,
+      `--signature-type=${signature}`,
+      `--source=${join(out, 'gcp', 'rotate.js')}`,
+      `--port=${port}`,
+    ],
+    {
+      env: isolatedEnv({
+        FLEETPLANE_CONFIG: JSON.stringify({ ...stack.config(), executorSecret: { gcpSecretManager: SECRET } }),
+        SRC_ACCESS_TOKEN: LOCAL_SOURCEGRAPH_TOKEN,
+        FLEETPLANE_GCP_SECRET_MANAGER_ENDPOINT: stack.secretManager.emulator.url,
+        FLEETPLANE_TIMEOUT_SECONDS: '20',
+      }),
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
+  server.stdout?.on('data', (chunk: Buffer) => {
+    serverLog += chunk;
+  });
+  server.stderr?.on('data', (chunk: Buffer) => {
+    serverLog += chunk;
+  });
+  for (let attempt = 0; attempt < 300 && !/URL: http/.test(serverLog); attempt++) {
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  if (!/URL: http/.test(serverLog)) {
+    throw new Error(`functions-framework did not start:\n${serverLog}`);
+  }
+  return `http://127.0.0.1:${port}/`;
+}
+
+/** A Pub/Sub CloudEvent (binary mode) as Eventarc delivers Secret Manager's notification. */
+const secretEvent = (url: string, eventType: string, name: string) =>
+  fetch(url, {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/json',
+      'ce-id': randomUUID(),
+      'ce-specversion': '1.0',
+      'ce-type': 'google.cloud.pubsub.topic.v1.messagePublished',
+      'ce-source': `//pubsub.googleapis.com/projects/${LOCAL_GCP_PROJECT}/topics/executor-token-rotation`,
+    },
+    body: JSON.stringify({
+      message: {
+        attributes: { eventType, secretId: name },
+        data: Buffer.from(JSON.stringify({ name, rotation: { rotationPeriod: '2592000s' } })).toString('base64'),
+        messageId: '1',
+      },
+      subscription: `projects/${LOCAL_GCP_PROJECT}/subscriptions/eventarc`,
+    }),
+  });
+
+const latest = () => stack.secretManager.versions(LOCAL_GCP_PROJECT, SECRET_ID).at(-1)?.value;
+
+describe('the built GCP rotate function in the functions-framework server', () => {
+  it('rotates on POST: the new token is the latest version and Sourcegraph takes it', async () => {
+    // Prepare
+    const url = await serve('rotate');
+
+    // Act
+    const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+    const text = await response.text();
+
+    // Assess
+    expect(response.status, serverLog).toBe(200);
+    const report: unknown = JSON.parse(text);
+    expect(report).toMatchObject({
+      rotation: expect.any(String),
+      steps: ['createSecret', 'setSecret', 'testSecret', 'finishSecret'].map((step) => ({ step, outcome: 'done' })),
+    });
+    const token = stack.sourcegraph.executorToken();
+    expect(token).not.toBe(LOCAL_EXECUTOR_TOKEN);
+    expect(latest()).toBe(token);
+    expect(text).not.toContain(token);
+    expect(serverLog).not.toContain(token);
+    expect(serverLog).not.toContain(LOCAL_SOURCEGRAPH_TOKEN);
+  });
+
+  it('answers GET with 405 and rotates nothing', async () => {
+    // Prepare
+    const url = await serve('rotate');
+
+    // Act
+    const response = await fetch(url);
+
+    // Assess
+    expect(response.status).toBe(405);
+    expect(response.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+    expect(stack.sourcegraph.executorToken()).toBe(LOCAL_EXECUTOR_TOKEN);
+  });
+
+  it('rotates on a SECRET_ROTATE CloudEvent for the executor secret', async () => {
+    // Prepare
+    const url = await serve('rotateOnSecretEvent');
+
+    // Act
+    const response = await secretEvent(url, 'SECRET_ROTATE', SECRET);
+
+    // Assess
+    expect(response.status, serverLog).toBeLessThan(300);
+    const token = stack.sourcegraph.executorToken();
+    expect(token).not.toBe(LOCAL_EXECUTOR_TOKEN);
+    expect(latest()).toBe(token);
+    expect(serverLog).not.toContain(token);
+    expect(serverLog).not.toContain(LOCAL_SOURCEGRAPH_TOKEN);
+  });
+
+  it('acknowledges other event types and refuses another secret, rotating nothing', async () => {
+    // Prepare
+    const url = await serve('rotateOnSecretEvent');
+
+    // Act
+    const ignored = await secretEvent(url, 'SECRET_VERSION_ADD', SECRET);
+    const refused = await secretEvent(url, 'SECRET_ROTATE', `projects/${LOCAL_GCP_PROJECT}/secrets/other`);
+
+    // Assess
+    expect(ignored.status, serverLog).toBeLessThan(300);
+    expect(refused.status, serverLog).toBeLessThan(300);
+    expect(serverLog).toMatch(/secret event ignored/);
+    expect(serverLog).toMatch(/rotates only the configured executor secret/);
+    expect(stack.sourcegraph.executorToken()).toBe(LOCAL_EXECUTOR_TOKEN);
+    expect(stack.secretManager.versions(LOCAL_GCP_PROJECT, SECRET_ID)).toHaveLength(1);
+  });
+});
