@@ -37,11 +37,7 @@ export type AwsScaleRuntime = ScaleRuntime<FleetplaneConfig>;
  */
 export async function createAwsScaleRuntime(env: Env, clock: Clock = systemClock): Promise<AwsScaleRuntime> {
   const { logger, secrets } = createFunctionLogger(env, 'scale');
-  const homeRegion = env.AWS_REGION ?? env.AWS_DEFAULT_REGION;
-  const config = await loadConfig(env, {
-    readFile: (path) => readFile(path, 'utf8'),
-    readSsmParameter: (name) => readSsmParameter(new SSMClient({ ...AWS_CLIENT_DEFAULTS, region: homeRegion }), name),
-  });
+  const config = await loadAwsConfig(env);
   for (const warning of config.warnings) {
     logger.warn('allocation', { warning });
   }
@@ -50,6 +46,25 @@ export async function createAwsScaleRuntime(env: Env, clock: Clock = systemClock
     deps: createAwsDeps(config, { env, clock, logger, secrets }),
     settings: scalingSettingsFor(config, 'aws'),
   };
+}
+
+/** The config document, wherever the environment says it is (a value, a file, or an SSM parameter). */
+export function loadAwsConfig(env: Env): Promise<FleetplaneConfig> {
+  const homeRegion = env.AWS_REGION ?? env.AWS_DEFAULT_REGION;
+  return loadConfig(env, {
+    readFile: (path) => readFile(path, 'utf8'),
+    readSsmParameter: (name) => readSsmParameter(new SSMClient({ ...AWS_CLIENT_DEFAULTS, region: homeRegion }), name),
+  });
+}
+
+/** The Sourcegraph access token, re-read from Secrets Manager every few minutes when it lives there. */
+export function sourcegraphTokenOf(config: FleetplaneConfig, options: AwsDepsOptions): () => Promise<string> {
+  return tokenReader(config.sourcegraph.token, {
+    clock: options.clock,
+    secrets: options.secrets,
+    readStore: awsSecretReader(config.sourcegraph.token, options.env),
+    onStale: (error) => options.logger.warn('token refresh failed; using the cached token', { error }),
+  });
 }
 
 export interface AwsDepsOptions {
@@ -91,12 +106,7 @@ export function createAwsDeps(config: FleetplaneConfig, options: AwsDepsOptions)
     ? { ec2For: perRegion((region) => new EC2Client({ ...AWS_CLIENT_DEFAULTS, region })) }
     : {};
 
-  const token = tokenReader(config.sourcegraph.token, {
-    clock,
-    secrets,
-    readStore: awsSecretReader(config.sourcegraph.token, options.env),
-    onStale: (error) => logger.warn('token refresh failed; using the cached token', { error }),
-  });
+  const token = sourcegraphTokenOf(config, options);
   return {
     depths: queueDepthSourceFor(config.sourcegraph, { token, clock, logger }),
     metrics: createCloudWatchMetricsSink(cloudwatch, { namespace: cloudwatchSettings.namespace }),
@@ -137,8 +147,12 @@ export function awsSecretReader(source: SecretSource, env: Env): () => Promise<s
       'sourcegraph.tokenSecret: the AWS function reads its token from AWS Secrets Manager (awsSecretsManager)',
     ]);
   }
-  // An ARN names its region; a bare name lives in the function's own region.
-  const region = /^arn:[^:]+:secretsmanager:([^:]+):/.exec(source.secretId)?.[1] ?? env.AWS_REGION;
+  const region = regionOfSecret(source.secretId, env);
   const client = new SecretsManagerClient({ ...AWS_CLIENT_DEFAULTS, region });
   return () => readSecretString(client, source.secretId, source.jsonKey);
+}
+
+/** An ARN names its secret's region; a bare name lives in the function's own region. */
+export function regionOfSecret(secretId: string, env: Env): string | undefined {
+  return /^arn:[^:]+:secretsmanager:([^:]+):/.exec(secretId)?.[1] ?? env.AWS_REGION ?? env.AWS_DEFAULT_REGION;
 }

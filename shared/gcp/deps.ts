@@ -53,14 +53,7 @@ export function platformTimeoutMs(env: Env): number {
 export async function createGcpScaleRuntime(env: Env, clock: Clock = systemClock): Promise<GcpScaleRuntime> {
   const { logger, secrets } = createFunctionLogger(env, 'scale');
   const timeoutMs = platformTimeoutMs(env);
-  const config = await loadConfig(env, {
-    readFile: (path) => readFile(path, 'utf8'),
-    readSsmParameter: async (name) => {
-      throw new ConfigError(`ssm:${name}`, [
-        'FLEETPLANE_CONFIG_SSM_PARAMETER: SSM Parameter Store is AWS-only; on GCP mount the config from Secret Manager as FLEETPLANE_CONFIG (a value or a file path)',
-      ]);
-    },
-  });
+  const config = await loadGcpConfig(env);
   for (const warning of config.warnings) {
     logger.warn('allocation', { warning });
   }
@@ -70,6 +63,28 @@ export async function createGcpScaleRuntime(env: Env, clock: Clock = systemClock
     settings: scalingSettingsFor(config, 'gcp'),
     platformTimeoutMs: timeoutMs,
   };
+}
+
+/** The config document from `FLEETPLANE_CONFIG` (a value or a file path); SSM is AWS-only. */
+export function loadGcpConfig(env: Env): Promise<FleetplaneConfig> {
+  return loadConfig(env, {
+    readFile: (path) => readFile(path, 'utf8'),
+    readSsmParameter: async (name) => {
+      throw new ConfigError(`ssm:${name}`, [
+        'FLEETPLANE_CONFIG_SSM_PARAMETER: SSM Parameter Store is AWS-only; on GCP mount the config from Secret Manager as FLEETPLANE_CONFIG (a value or a file path)',
+      ]);
+    },
+  });
+}
+
+/** The Sourcegraph access token, re-read from Secret Manager every few minutes when it lives there. */
+export function sourcegraphTokenOf(config: FleetplaneConfig, options: GcpDepsOptions): () => Promise<string> {
+  return tokenReader(config.sourcegraph.token, {
+    clock: options.clock,
+    secrets: options.secrets,
+    readStore: gcpSecretReader(config.sourcegraph.token, options.env),
+    onStale: (error) => options.logger.warn('token refresh failed; using the cached token', { error }),
+  });
 }
 
 export interface GcpDepsOptions {
@@ -116,12 +131,7 @@ export function createGcpDeps(config: FleetplaneConfig, options: GcpDepsOptions)
     },
   );
 
-  const token = tokenReader(config.sourcegraph.token, {
-    clock,
-    secrets,
-    readStore: gcpSecretReader(config.sourcegraph.token, env),
-    onStale: (error) => logger.warn('token refresh failed; using the cached token', { error }),
-  });
+  const token = sourcegraphTokenOf(config, options);
   return {
     depths: queueDepthSourceFor(config.sourcegraph, { token, clock, logger }),
     metrics: createCloudMonitoringMetricsSink(monitoring, { projectId, clock }),
