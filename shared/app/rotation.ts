@@ -7,6 +7,7 @@ import type { ExecutorAuthCheck } from '../ports/executor-auth.ts';
 import type { ExecutorSecretStore, SecretVersion } from '../ports/executor-secret.ts';
 import type { Logger } from '../ports/logger.ts';
 import { SiteConfigConflictError, SiteConfigReadOnlyError, type SiteConfigStore } from '../ports/site-config.ts';
+import { type FleetRoll, type FleetRollDeps, rollFleets, rollUnderWay, watchRolls } from './fleet-roll.ts';
 
 export interface RotationDeps {
   readonly secret: ExecutorSecretStore;
@@ -19,6 +20,8 @@ export interface RotationDeps {
   /** A fresh rotation id (a UUID): what Secrets Manager would pass as `ClientRequestToken`. */
   readonly newRotationId: () => string;
   readonly logger: Logger;
+  /** The fleets rolled once the token is current, so every instance boots with it; absent: none are. */
+  readonly rolls?: Omit<FleetRollDeps, 'logger'>;
 }
 
 /** What a composition root builds for rotating: the config it read, the dependencies, and the token length set. */
@@ -36,6 +39,10 @@ export interface RotationOptions extends CallOptions {
   readonly tokenLength?: number;
   /** Times an edit is read again and reapplied after someone else edited the site configuration meanwhile. */
   readonly maxConflicts?: number;
+  /** Epoch ms to follow the fleets' rolls until; absent: they are started and not waited for. */
+  readonly rollUntil?: number;
+  /** Milliseconds between reads of the rolls' progress. Default 15 s. */
+  readonly rollPollMs?: number;
 }
 
 export interface RotationReport {
@@ -44,6 +51,10 @@ export interface RotationReport {
   readonly steps: readonly { readonly step: RotationStep; readonly outcome: 'done' | 'already-done' }[];
   /** Sourcegraph said part of the new site configuration needs a restart. */
   readonly restartRequired: boolean;
+  /** Epoch ms Sourcegraph switched to the new token, when this run did it (not an earlier, killed one). */
+  readonly switchedAt?: number;
+  /** Each rolled fleet's roll, as last seen. */
+  readonly rolls: readonly FleetRoll[];
 }
 
 /** A step could not complete; nothing after it ran. The message never carries a token. */
@@ -72,6 +83,7 @@ export class RotationInProgressError extends RotationError {
 }
 
 const DEFAULT_MAX_CONFLICTS = 5;
+const DEFAULT_ROLL_POLL_MS = 15_000;
 
 /**
  * Rotates the executors' shared secret: a new token is stored as pending before Sourcegraph sees it, written into
@@ -95,9 +107,47 @@ export async function rotateExecutorSecret(
   };
   await run('createSecret', () => createSecret(deps, rotation, options));
   const set = await run('setSecret', () => setSecret(deps, rotation, options));
+  const switchedAt = set.outcome === 'done' ? deps.rolls?.clock() : undefined;
   await run('testSecret', () => testSecret(deps, rotation, options));
   await run('finishSecret', () => finishSecret(deps, rotation, options));
-  return { rotation, steps, restartRequired: set.restartRequired };
+  const rolls = await startRolls(deps, rotation, options);
+  const watched =
+    deps.rolls === undefined || options.rollUntil === undefined
+      ? rolls
+      : await watchRolls({ ...deps.rolls, logger: deps.logger }, rolls, {
+          until: options.rollUntil,
+          pollMs: options.rollPollMs ?? DEFAULT_ROLL_POLL_MS,
+          ...(switchedAt === undefined ? {} : { switchedAt }),
+          ...(options.signal === undefined ? {} : { signal: options.signal }),
+        });
+  return {
+    rotation,
+    steps,
+    restartRequired: set.restartRequired,
+    ...(switchedAt === undefined ? {} : { switchedAt }),
+    rolls: watched,
+  };
+}
+
+/**
+ * Rolls every fleet so its instances boot with the now-current token. A refresh that started after the token was
+ * staged is taken as this rotation's, where the cloud keeps no name for it (a run killed after starting it).
+ */
+export async function startRolls(
+  deps: RotationDeps,
+  rotation: string,
+  options: CallOptions = {},
+): Promise<FleetRoll[]> {
+  if (deps.rolls === undefined || deps.rolls.fleets.length === 0) {
+    return [];
+  }
+  const staged = await storeCall('finishSecret', () => deps.secret.staged(rotation, options));
+  const notBefore = staged?.createdAt;
+  return rollFleets(
+    { ...deps.rolls, logger: deps.logger },
+    { rotation, ...(notBefore === undefined ? {} : { notBefore }) },
+    options,
+  );
 }
 
 /** Stores a new token as the rotation's pending version, unless the rotation stored one already. */
@@ -112,6 +162,7 @@ export async function createSecret(
     return { outcome: 'already-done' };
   }
   await ownsPending(deps, step, rotation, options, { allowNone: true });
+  await noRollUnderWay(deps, step, options);
   const token = new SecretValue(executorTokenFrom(deps.randomBytes, options.tokenLength));
   await storeCall(step, () => deps.secret.stage(rotation, token, options));
   // Two rotations staging at once: the later one holds the pending version, the earlier one stops here.
@@ -245,6 +296,31 @@ async function ownsPending(
     if (current === undefined || staged === undefined || current.versionId !== staged.versionId) {
       throw new RotationError(step, `rotation ${rotation} is not the pending one in the secret store`);
     }
+  }
+}
+
+/** A new token switched to while a fleet rolls would strand the instances that roll launches with the old one. */
+async function noRollUnderWay(deps: RotationDeps, step: RotationStep, options: CallOptions): Promise<void> {
+  if (deps.rolls === undefined) {
+    return;
+  }
+  let underWay: Awaited<ReturnType<typeof rollUnderWay>>;
+  try {
+    underWay = await rollUnderWay({ ...deps.rolls, logger: deps.logger }, options);
+  } catch (caught) {
+    throw new RotationError(step, `cannot tell whether a fleet is being rolled: ${toError(caught).message}`, {
+      cause: caught,
+      retryable: true,
+    });
+  }
+  if (underWay !== undefined) {
+    const { fleet, roll } = underWay;
+    throw new RotationError(
+      step,
+      `fleet ${fleet} is still being rolled (${roll.id}, ${roll.remaining} instances to go); ` +
+        'start a new rotation once it ends, or the instances it launches keep the token this one replaces',
+      { retryable: true },
+    );
   }
 }
 

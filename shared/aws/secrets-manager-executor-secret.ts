@@ -48,7 +48,9 @@ export function createSecretsManagerExecutorSecret(client: SecretsManagerClient,
     });
   const versionOf = (
     operation: string,
-    output: { VersionId?: string | undefined; SecretString?: string | undefined } | undefined,
+    output:
+      | { VersionId?: string | undefined; SecretString?: string | undefined; CreatedDate?: Date | undefined }
+      | undefined,
   ): SecretVersion | undefined => {
     if (output === undefined) {
       return undefined;
@@ -56,7 +58,11 @@ export function createSecretsManagerExecutorSecret(client: SecretsManagerClient,
     if (output.VersionId === undefined || output.SecretString === undefined) {
       throw new SecretStoreError(operation, `${secretId}: the version has no id or no SecretString`);
     }
-    return { versionId: output.VersionId, value: new SecretValue(output.SecretString) };
+    return {
+      versionId: output.VersionId,
+      value: new SecretValue(output.SecretString),
+      ...(output.CreatedDate === undefined ? {} : { createdAt: output.CreatedDate.getTime() }),
+    };
   };
   const stagesOf = async (operation: string, options: CallOptions) => {
     const described = await call(operation, options, (abortSignal) =>

@@ -44,6 +44,12 @@ const gcpTarget = z
     message: 'give exactly one of zone (a zonal group) or region (a regional group)',
   });
 
+/** A count of instances (`2`) or a percentage of the group (`25%`). */
+const rollQuantity = z.union([
+  z.number().int().nonnegative(),
+  z.string().regex(/^(100|[1-9]?\d)%$/, 'must be a count such as 2 or a percentage such as 25%'),
+]);
+
 const fleet = z.strictObject({
   name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/, 'must be 1-63 letters, digits, dot, dash or underscore'),
   queues: z.array(queueName).min(1).max(QUEUE_NAMES.length),
@@ -69,6 +75,16 @@ const fleet = z.strictObject({
   pause: z.enum(PAUSES).default('none'),
   /** Spreads this fleet's cloud calls over up to this many seconds of each cycle, the same offset every time. */
   jitterSeconds: z.number().min(0).max(30).default(0),
+  /**
+   * How the group is rolled after the executor secret is rotated, so every instance boots with the new token; `false`
+   * leaves its instances alone (they are refused until replaced some other way). Default: all at once, no surge.
+   */
+  roll: z
+    .union([
+      z.literal(false),
+      z.strictObject({ maxUnavailable: rollQuantity.default('100%'), maxSurge: rollQuantity.default(0) }),
+    ])
+    .optional(),
   schedules: z
     .array(
       z.strictObject({

@@ -3,6 +3,7 @@ import type { Fleet, ScaleInMode } from '../domain/fleet.ts';
 import { type GroupTarget, targetKey } from '../domain/fleet.ts';
 import { normalizeAllocations } from '../domain/queue-metric.ts';
 import { type SeriesName, seriesNameOf } from '../domain/queues.ts';
+import { DEFAULT_ROLL, type RollSettings, rollQuantityOf } from '../domain/roll.ts';
 import { type ConfigDocument, configDocument } from './document.ts';
 import { ConfigError } from './errors.ts';
 import { deepFreeze } from './freeze.ts';
@@ -201,6 +202,13 @@ function crossFieldProblems(document: ConfigDocument, env: Env): string[] {
         `${at}.scaleIn.mode: without busySignal.url a GCE fleet must choose: attrition (and set the MIG's instanceLifecyclePolicy.defaultActionOnFailure to DO_NOTHING) or resize (the MIG picks the VMs, busy or not)`,
       );
     }
+    if (fleet.roll !== undefined && fleet.roll !== false) {
+      if (fleet.target === undefined) {
+        problems.push(`${at}.roll: a fleet without a target has no instances to roll`);
+      } else if (fleet.roll.maxUnavailable === 0 && fleet.roll.maxSurge === 0) {
+        problems.push(`${at}.roll: maxUnavailable and maxSurge are both 0, so no instance could ever be replaced`);
+      }
+    }
     if (fleet.scaleIn?.mode === 'busy-signal' && document.busySignal === undefined) {
       problems.push(
         `${at}.scaleIn.mode: busy-signal needs busySignal.url (where the executors' running jobs are read)`,
@@ -268,6 +276,7 @@ function toFleet(document: ConfigDocument['fleets'][number], defaultScaleIn: Sca
     scaleIn: { mode: document.scaleIn?.mode ?? defaultScaleIn, order: document.scaleIn?.order ?? 'oldest-first' },
     ...controlsOf(document),
     ...(document.jitterSeconds === 0 ? {} : { jitterSeconds: document.jitterSeconds }),
+    ...(document.target === undefined || document.roll === false ? {} : { roll: rollOf(document.roll) }),
     ...(document.schedules === undefined || document.schedules.length === 0 ? {} : { schedules: document.schedules }),
   };
 }
@@ -282,6 +291,12 @@ function executorSecretOf(document: ConfigDocument): Pick<FleetplaneConfig, 'exe
       ? { kind: 'aws-secrets-manager' as const, secretId: secret.awsSecretsManager }
       : { kind: 'gcp-secret-manager' as const, name: secret.gcpSecretManager };
   return { executorSecret: { store, tokenLength: secret.tokenLength } };
+}
+
+function rollOf(roll: Exclude<ConfigDocument['fleets'][number]['roll'], false>): RollSettings {
+  return roll === undefined
+    ? DEFAULT_ROLL
+    : { maxUnavailable: rollQuantityOf(roll.maxUnavailable), maxSurge: rollQuantityOf(roll.maxSurge) };
 }
 
 /** Only the controls a fleet sets, so a fleet without any decides exactly as before. */

@@ -1,5 +1,6 @@
 import type { CapacityControls } from './policy.ts';
 import type { QueueName, SeriesName } from './queues.ts';
+import type { RollSettings } from './roll.ts';
 import type { VictimOrder } from './scale-in.ts';
 
 /**
@@ -75,6 +76,8 @@ export interface Fleet {
   readonly controls?: CapacityControls;
   /** Time-of-day overrides of the minimum and the idle buffer; the last one matching wins. */
   readonly schedules?: readonly FleetSchedule[];
+  /** How its group is rolled after the executor secret is rotated; absent: never (no target, or `roll: false`). */
+  readonly roll?: RollSettings;
   /** Acts this fleet's deterministic share of up to this many seconds into each cycle; absent: at once. */
   readonly jitterSeconds?: number;
 }

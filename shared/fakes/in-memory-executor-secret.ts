@@ -1,4 +1,5 @@
 import { SecretValue } from '../config/secret.ts';
+import { type Clock, systemClock } from '../ports/clock.ts';
 import { SecretStoreError } from '../ports/errors.ts';
 import type { ExecutorSecretStore, SecretVersion } from '../ports/executor-secret.ts';
 import { throwIfAborted } from './abort.ts';
@@ -18,15 +19,19 @@ interface Version {
   readonly versionId: string;
   readonly value: string;
   readonly stages: Set<SecretStage>;
+  readonly createdAt: number;
 }
 
 /** The executor secret over a list of versions with stages, refusing what Secrets Manager refuses. */
-export function createInMemoryExecutorSecret(): InMemoryExecutorSecret {
+export function createInMemoryExecutorSecret(options: { readonly clock?: Clock } = {}): InMemoryExecutorSecret {
+  const clock = options.clock ?? systemClock;
   const versions: Version[] = [];
   let failures = 0;
   const holder = (stage: SecretStage) => versions.find((version) => version.stages.has(stage));
   const view = (version: Version | undefined): SecretVersion | undefined =>
-    version === undefined ? undefined : { versionId: version.versionId, value: new SecretValue(version.value) };
+    version === undefined
+      ? undefined
+      : { versionId: version.versionId, value: new SecretValue(version.value), createdAt: version.createdAt };
   const enter = (operation: string, signal: AbortSignal | undefined) => {
     throwIfAborted(signal, operation);
     if (failures > 0) {
@@ -52,12 +57,12 @@ export function createInMemoryExecutorSecret(): InMemoryExecutorSecret {
       enter('stage', options.signal);
       const existing = versions.find((version) => version.versionId === rotation);
       if (existing !== undefined) {
-        return { versionId: existing.versionId, value: new SecretValue(existing.value) };
+        return { versionId: existing.versionId, value: new SecretValue(existing.value), createdAt: existing.createdAt };
       }
-      const version: Version = { versionId: rotation, value: value.reveal(), stages: new Set() };
+      const version: Version = { versionId: rotation, value: value.reveal(), stages: new Set(), createdAt: clock() };
       versions.push(version);
       move('pending', version);
-      return { versionId: rotation, value };
+      return { versionId: rotation, value, createdAt: version.createdAt };
     },
     async promote(rotation, options = {}) {
       enter('promote', options.signal);
@@ -81,7 +86,7 @@ export function createInMemoryExecutorSecret(): InMemoryExecutorSecret {
     },
     versions: () => versions.map(({ versionId, stages }) => ({ versionId, stages: [...stages] })),
     seedCurrent(versionId, value) {
-      const version: Version = { versionId, value, stages: new Set() };
+      const version: Version = { versionId, value, stages: new Set(), createdAt: clock() };
       versions.push(version);
       move('current', version);
     },

@@ -9,6 +9,11 @@ export {
   type SecretStage,
 } from './in-memory-executor-secret.ts';
 export {
+  createInMemoryFleetRoller,
+  type InMemoryFleetRoller,
+  type InMemoryFleetRollerOptions,
+} from './in-memory-fleet-roller.ts';
+export {
   createInMemoryInstanceGroups,
   type InMemoryGroupSeed,
   type InMemoryInstanceGroups,

@@ -6,6 +6,8 @@ export interface SecretVersion {
   /** The store's id for it (Secrets Manager `VersionId`). */
   readonly versionId: string;
   readonly value: SecretValue;
+  /** Epoch milliseconds the store created it, where it says (Secrets Manager's `CreatedDate`). */
+  readonly createdAt?: number;
 }
 
 /**
