@@ -27,6 +27,14 @@ const USER_ERRORS = new Set([
 const manifest: unknown = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
 const version = isRecord(manifest) && typeof manifest.version === 'string' ? manifest.version : 'unknown';
 
+function minutesOf(value: string): number {
+  const minutes = Number(value);
+  if (!Number.isFinite(minutes) || minutes < 0 || minutes > 24 * 60) {
+    throw new InvalidArgumentError('must be a number of minutes from 0 to 1440');
+  }
+  return minutes;
+}
+
 export function buildCli(): Command {
   const program = new Command('fleetplane')
     .description('Control plane for Sourcegraph executor fleets')
@@ -39,8 +47,14 @@ export function buildCli(): Command {
     .description("rotate the executors' shared secret: store a new token, write it into Sourcegraph, check, promote")
     .requiredOption('-c, --config <file>', 'fleetplane config document naming executorSecret (YAML or JSON)')
     .option('--rotation <id>', 'resume this rotation (its id); default: the one under way, else a new one')
+    .option(
+      '--wait <minutes>',
+      "follow the fleets' rolls this long before reporting (0: start them and report at once)",
+      minutesOf,
+      60,
+    )
     .option('--json', 'print the report as JSON', false)
-    .action(async (options: { config: string; rotation?: string; json: boolean }) => {
+    .action(async (options: { config: string; rotation?: string; wait: number; json: boolean }) => {
       await runRotateCommand(options, process.env, (text) => process.stdout.write(text));
     });
 

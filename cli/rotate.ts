@@ -1,4 +1,5 @@
 import { readFile } from 'node:fs/promises';
+import type { FleetRoll } from '../shared/app/fleet-roll.ts';
 import { type RotationReport, type RotationRuntime, rotateExecutorSecret } from '../shared/app/rotation.ts';
 import { createAwsRotationRuntime } from '../shared/aws/rotation-deps.ts';
 import { type Env, parseConfigText } from '../shared/config/index.ts';
@@ -9,6 +10,8 @@ export interface RotateCommandOptions {
   readonly config: string;
   /** Resume (or run step by step) this rotation; absent: the one under way, else a new one. */
   readonly rotation?: string;
+  /** Minutes to follow the fleets' rolls before reporting; 0 starts them and reports at once. */
+  readonly wait?: number;
   readonly json: boolean;
 }
 
@@ -29,7 +32,12 @@ export async function runRotateCommand(
   const report = await rotateExecutorSecret(
     runtime.deps,
     options.rotation === undefined ? {} : { rotation: options.rotation },
-    { tokenLength: runtime.tokenLength },
+    {
+      tokenLength: runtime.tokenLength,
+      ...(runtime.deps.rolls === undefined || !options.wait
+        ? {}
+        : { rollUntil: runtime.deps.rolls.clock() + options.wait * 60_000 }),
+    },
   );
   write(options.json ? `${JSON.stringify(report, null, 2)}\n` : formatRotation(report));
   return report;
@@ -52,5 +60,27 @@ async function runtimeFor(kind: string | undefined, env: Env): Promise<RotationR
 export function formatRotation(report: RotationReport): string {
   const steps = report.steps.map((step) => `  ${step.step.padEnd(12)} ${step.outcome}`);
   const restart = report.restartRequired ? ['Sourcegraph says the new site configuration needs a restart.'] : [];
-  return [`rotation ${report.rotation}: done`, ...steps, ...restart, ''].join('\n');
+  const rolls = report.rolls.map((roll) => `  ${roll.fleet.padEnd(12)} ${rollLine(roll)}`);
+  return [
+    `rotation ${report.rotation}: done`,
+    ...steps,
+    ...restart,
+    ...(rolls.length === 0 ? [] : ['fleet rolls:', ...rolls]),
+    '',
+  ].join('\n');
+}
+
+function rollLine(roll: FleetRoll): string {
+  if (roll.outcome === 'failed') {
+    return `failed: ${roll.error}`;
+  }
+  const { id, state, remaining, percentComplete, reason } = roll.roll;
+  const window = roll.rejectionWindow;
+  return [
+    `${roll.outcome} ${id}: ${state}, ${percentComplete}% (${remaining} to replace)`,
+    ...(reason === undefined ? [] : [`: ${reason}`]),
+    ...(window === undefined
+      ? []
+      : [`; executors refused for ${Math.round(window.ms / 1000)} s${window.until === undefined ? ' so far' : ''}`]),
+  ].join('');
 }

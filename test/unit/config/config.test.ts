@@ -338,6 +338,29 @@ describe('fleet controls', () => {
     expect(config.fleets[1]?.controls).toBeUndefined();
   });
 
+  it('rolls a fleet with a group all at once by default, with its own settings, or not at all; one without a group never', () => {
+    const rolled = parseConfigText(withKeys('    roll: { maxUnavailable: 25%, maxSurge: 1 }\n'), 'test', {
+      AWS_REGION: 'us-east-1',
+    });
+    expect(rolled.fleets[0]?.roll).toEqual({ maxUnavailable: { percent: 25 }, maxSurge: { fixed: 1 } });
+    const byDefault = parseConfigText(VALID, 'test', { AWS_REGION: 'us-east-1' });
+    expect(byDefault.fleets[0]?.roll).toEqual({ maxUnavailable: { percent: 100 }, maxSurge: { fixed: 0 } });
+    expect(byDefault.fleets[1]?.roll).toBeUndefined();
+    const optedOut = parseConfigText(withKeys('    roll: false\n'), 'test', { AWS_REGION: 'us-east-1' });
+    expect(optedOut.fleets[0]?.roll).toBeUndefined();
+  });
+
+  it('refuses roll settings that could never replace an instance or are not counts or percentages, all at once', () => {
+    expect(problemsOf(() => parseConfigText(withKeys('    roll: { maxUnavailable: 0 }\n'), 'test', {}))).toEqual([
+      'fleets[0].roll: maxUnavailable and maxSurge are both 0, so no instance could ever be replaced',
+    ]);
+    const problems = problemsOf(() =>
+      parseConfigText(withKeys('    roll: { maxUnavailable: 150%, maxSurge: -1 }\n'), 'test', {}),
+    );
+    expect(problems.join('\n')).toMatch(/fleets\[0\]\.roll/);
+    expect(problems.length).toBeGreaterThanOrEqual(1);
+  });
+
   it('refuses a jitter as long as the poll interval', () => {
     expect(problemsOf(() => parseConfigText(withKeys('    jitterSeconds: 10\n'), 'test', {}))).toEqual([
       'fleets[0].jitterSeconds: 10 must be below pollIntervalSeconds 10, or cycles overlap',
