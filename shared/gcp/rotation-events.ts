@@ -60,13 +60,25 @@ export function parseSecretEvent(data: unknown, config: FleetplaneConfig): Secre
   if (store?.kind !== 'gcp-secret-manager') {
     throw new RotateEventError('the config names no executorSecret.gcpSecretManager to rotate');
   }
-  if (secret !== store.name) {
+  if (!sameSecret(secret, store.name)) {
     throw new RotateEventError(
       `SECRET_ROTATE for ${secret}, but this function rotates only the configured executor secret ${store.name}; ` +
         'nothing was done',
     );
   }
   return { kind: 'rotate', secret };
+}
+
+/**
+ * Secret Manager names resources by project *number* in what it sends (`projects/123/secrets/s`), while the config
+ * names the project by id; the number cannot be known without an extra API call and permission. The secret id must
+ * match, and the project be the configured one or a number: the topic takes notifications only from this project's
+ * Secret Manager service agent, so a number there is this project's.
+ */
+function sameSecret(notified: string, configured: string): boolean {
+  const [, project, , id] = notified.split('/');
+  const [, configuredProject, , configuredId] = configured.split('/');
+  return id === configuredId && (project === configuredProject || /^\d+$/.test(project ?? ''));
 }
 
 function secretNameOf(data: unknown): string {

@@ -80,10 +80,21 @@ describe('parseSecretEvent', () => {
     expect(parsed).toEqual({ kind: 'ignore', eventType: eventType ?? '(none)' });
   });
 
+  it('rotates when the notification names the project by number, as Secret Manager does', () => {
+    // Prepare
+    const byNumber = SECRET.replace(/^projects\/[^/]+\//, 'projects/123456789012/');
+
+    // Act
+    const parsed = parseSecretEvent(message('SECRET_ROTATE', { name: byNumber }), configured);
+
+    // Assess
+    expect(parsed).toEqual({ kind: 'rotate', secret: byNumber });
+  });
+
   it('refuses SECRET_ROTATE for another secret', () => {
     // Act
     const attempt = () =>
-      parseSecretEvent(message('SECRET_ROTATE', { name: 'projects/my-project/secrets/other' }), configured);
+      parseSecretEvent(message('SECRET_ROTATE', { name: 'projects/123456789012/secrets/other' }), configured);
 
     // Assess
     expect(attempt).toThrow(RotateEventError);
