@@ -9,6 +9,11 @@ region     = "us-central1"
 # projects/my-executors-project/secrets/fleetplane-sourcegraph-token/versions/latest) and leave this unset.
 sourcegraph_token_secret = "fleetplane-sourcegraph-token"
 
+# With executorSecret in the document: rotate on this cron schedule too (off by default), and let these principals
+# POST to the rotate function by hand.
+# rotation_schedule = "0 3 1 * *"
+# rotate_invokers   = ["group:sourcegraph-admins@example.com"]
+
 # The same document the function reads (schema: shared/config/document.ts). The service account's permissions are
 # derived from it: the metric project, and which groups it may read (shadow, direct) and resize (direct).
 config_document = <<-EOT
@@ -19,6 +24,11 @@ config_document = <<-EOT
   metrics:
     cloudMonitoring:
       projectId: my-executors-project
+  # Uncomment to also deploy the rotate functions (rotate.tf): the secret the executors read their token from, as
+  # projects/<project>/secrets/<secret>. After apply, run the rotation_setup_command output once so Secret Manager
+  # sends SECRET_ROTATE on a schedule, or set rotation_schedule below.
+  # executorSecret:
+  #   gcpSecretManager: projects/my-executors-project/secrets/executor-frontend-password
   fleets:
     # Resized directly. Remove the module's google_compute_autoscaler (or set its mode to OFF) first: two
     # controllers fight.

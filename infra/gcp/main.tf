@@ -4,10 +4,9 @@ locals {
   # This function acts on the document's GCP fleets only; AWS fleets belong to the Lambda deployment.
   gcp_fleets = [for fleet in try(local.config.fleets, []) : fleet if try(fleet.target.cloud, "") == "gcp"]
 
-  # shadow and direct fleets read their group (size, booting instances, an attached autoscaler); only direct resizes.
   # IAM Conditions name a Compute Engine resource projects/<p>/zones/<z>/instanceGroupManagers/<n> (regions/<r> for a
   # regional group).
-  read_groups = [
+  gcp_groups = [
     for fleet in local.gcp_fleets : {
       project = fleet.target.project
       name = format(
@@ -17,8 +16,17 @@ locals {
         try("zones/${fleet.target.zone}", "regions/${fleet.target.region}"),
         fleet.target.instanceGroupManager,
       )
-      resize = try(fleet.mode, "") == "direct"
-    } if contains(["shadow", "direct"], try(fleet.mode, ""))
+      mode = try(fleet.mode, "")
+      # After a rotation every fleet's group is rolled so its instances boot with the new token, whatever the mode;
+      # `roll: false` leaves a fleet's instances alone.
+      roll = try(fleet.roll, null) != false
+    }
+  ]
+
+  # shadow and direct fleets read their group (size, booting instances, an attached autoscaler); only direct resizes.
+  read_groups = [
+    for group in local.gcp_groups : merge(group, { resize = group.mode == "direct" })
+    if contains(["shadow", "direct"], group.mode)
   ]
   read_groups_by_project = {
     for project in distinct([for group in local.read_groups : group.project]) :
@@ -64,7 +72,7 @@ locals {
 # --- APIs ------------------------------------------------------------------------------------------------------------
 
 resource "google_project_service" "required" {
-  for_each = var.enable_apis ? toset([
+  for_each = var.enable_apis ? toset(concat([
     "artifactregistry.googleapis.com", # the built function image
     "cloudbuild.googleapis.com",       # builds the function from the uploaded archive
     "cloudfunctions.googleapis.com",
@@ -75,7 +83,10 @@ resource "google_project_service" "required" {
     "run.googleapis.com", # a 2nd gen function is a Cloud Run service
     "secretmanager.googleapis.com",
     "storage.googleapis.com",
-  ]) : toset([])
+    ],
+    # The rotate functions' Pub/Sub topic and its Eventarc trigger.
+    local.rotation_enabled ? ["eventarc.googleapis.com", "pubsub.googleapis.com"] : [],
+  )) : toset([])
 
   project = var.project_id
   service = each.value
@@ -325,7 +336,8 @@ data "archive_file" "source" {
   type        = "zip"
   output_path = "${path.module}/.build/${var.function_name}.zip"
   source_dir  = local.bundle_dir
-  excludes    = ["rotate.js.map", "rotate.meta.json", "scale.js.map", "scale.meta.json"]
+  # rotate.js has an archive of its own (rotate.tf), so a change to it does not redeploy this function.
+  excludes = ["rotate.js", "rotate.js.map", "rotate.meta.json", "scale.js.map", "scale.meta.json"]
 }
 
 resource "google_storage_bucket_object" "source" {
@@ -398,6 +410,12 @@ resource "google_cloudfunctions2_function" "scale" {
     precondition {
       condition     = local.token_env_secret != null || local.config_token_secret != null
       error_message = "No Sourcegraph token: set sourcegraph_token_secret, or sourcegraph.tokenSecret.gcpSecretManager in the config document."
+    }
+
+    # The rotation variables act only on the rotate functions, which a config without the secret does not deploy.
+    precondition {
+      condition     = local.rotation_enabled || (var.rotation_schedule == null && length(var.rotate_invokers) == 0 && length(var.executor_service_accounts) == 0)
+      error_message = "rotation_schedule, rotate_invokers or executor_service_accounts is set, but the config document names no executorSecret.gcpSecretManager to rotate: name the secret, or drop them."
     }
   }
 

@@ -35,3 +35,53 @@ output "managed_groups" {
     resize = local.resize_groups_by_project
   }
 }
+
+output "rotate_function_uri" {
+  description = "HTTPS endpoint of the rotate function (POST runs or resumes a rotation; needs an OIDC token with roles/run.invoker); null when the config names no executorSecret.gcpSecretManager."
+  value       = local.rotation_enabled ? google_cloudfunctions2_function.rotate[0].service_config[0].uri : null
+}
+
+output "rotate_function_names" {
+  description = "The HTTP rotate function and the one Secret Manager's SECRET_ROTATE triggers; empty without a rotated secret."
+  value = local.rotation_enabled ? {
+    http  = google_cloudfunctions2_function.rotate[0].name
+    event = google_cloudfunctions2_function.rotate_on_secret_event[0].name
+  } : {}
+}
+
+output "rotate_service_account" {
+  description = "Service account the rotate functions run as; null without a rotated secret."
+  value       = local.rotation_enabled ? google_service_account.rotate[0].email : null
+}
+
+output "rotate_invoker_service_account" {
+  description = "Service account Cloud Scheduler and the secret-event trigger invoke the rotate functions as; null without a rotated secret."
+  value       = local.rotation_enabled ? google_service_account.rotate_invoker[0].email : null
+}
+
+output "rotation_topic" {
+  description = "Pub/Sub topic the executor secret must list for Secret Manager's rotation notifications; null without a rotated secret."
+  value       = local.rotation_enabled ? google_pubsub_topic.rotation[0].id : null
+}
+
+output "rotation_setup_command" {
+  description = "Run once (adjust the period and first time) so Secret Manager sends SECRET_ROTATE to the topic; this Terraform does not manage the secret. Null without a rotated secret."
+  value = local.rotation_enabled ? join(" ", [
+    "gcloud secrets update ${local.executor_secret.secret}",
+    "--project=${local.executor_secret.project}",
+    "--add-topics=${google_pubsub_topic.rotation[0].id}",
+    # 30 days; Secret Manager allows a period of at least an hour and a first rotation at least 5 minutes ahead.
+    "--rotation-period=2592000s",
+    "--next-rotation-time=$(date -u -d '+1 hour' +%Y-%m-%dT%H:%M:%SZ)",
+  ]) : null
+}
+
+output "rotation_scheduler_job_name" {
+  description = "Cloud Scheduler job that starts a rotation on rotation_schedule (`gcloud scheduler jobs run <name> --location <region>` runs one now); null when unscheduled."
+  value       = one(google_cloud_scheduler_job.rotate[*].name)
+}
+
+output "rolled_groups" {
+  description = "Instance groups the rotate functions may roll after a rotation, as IAM resource names, by project."
+  value       = local.roll_groups_by_project
+}

@@ -150,6 +150,70 @@ variable "invoker_service_account_id" {
   default     = "fleetplane-invoker"
 }
 
+variable "rotate_function_name" {
+  description = <<-EOT
+    Name of the HTTP rotate function (and of its scheduler job); the event-triggered one is
+    <name>-on-secret-event and the Pub/Sub topic <name>-secret-events. Deployed only when the config document names
+    executorSecret.gcpSecretManager.
+  EOT
+  type        = string
+  default     = "fleetplane-rotate"
+
+  validation {
+    # 45 leaves room for the -on-secret-event suffix within the 63 characters of a function name.
+    condition     = can(regex("^[a-z]([-a-z0-9]{0,43}[a-z0-9])?$", var.rotate_function_name))
+    error_message = "rotate_function_name must be 1-45 lower-case letters, digits or dashes, starting with a letter."
+  }
+}
+
+variable "rotate_service_account_id" {
+  description = "Account id of the service account the rotate functions run as."
+  type        = string
+  default     = "fleetplane-rotate"
+}
+
+variable "rotate_invoker_service_account_id" {
+  description = "Account id of the service account Cloud Scheduler and the secret-event trigger invoke the rotate functions as."
+  type        = string
+  default     = "fleetplane-rotate-invoker"
+}
+
+variable "rotation_schedule" {
+  description = "Optional cron schedule (in time_zone) on which Cloud Scheduler starts a rotation, e.g. \"0 3 1 * *\". Null: rotated only on demand or by Secret Manager's SECRET_ROTATE."
+  type        = string
+  default     = null
+}
+
+variable "rotate_invokers" {
+  description = <<-EOT
+    Principals allowed to start a rotation by POSTing to the rotate function (roles/run.invoker on that function
+    only), e.g. group:sourcegraph-admins@example.com. The function's URL still answers only within ingress_settings.
+  EOT
+  type        = list(string)
+  default     = []
+
+  validation {
+    # A rotation replaces the credential every executor uses: never anonymous, never any Google account.
+    condition     = alltrue([for member in var.rotate_invokers : can(regex("^(user|group|serviceAccount):[^\\s]+@[^\\s]+$", member))])
+    error_message = "rotate_invokers must name users, groups or service accounts (user:..., group:..., serviceAccount:...); allUsers and allAuthenticatedUsers are refused."
+  }
+}
+
+variable "executor_service_accounts" {
+  description = <<-EOT
+    Service accounts (projects/<p>/serviceAccounts/<email>) the executor instances run as. Leave empty unless
+    rolling a group is refused for want of iam.serviceAccounts.actAs on one of them; each listed account then grants
+    the rotate functions roles/iam.serviceAccountUser on itself only.
+  EOT
+  type        = list(string)
+  default     = []
+
+  validation {
+    condition     = alltrue([for name in var.executor_service_accounts : can(regex("^projects/[^/]+/serviceAccounts/[^/]+@[^/]+$", name))])
+    error_message = "executor_service_accounts must be projects/<project>/serviceAccounts/<email> names."
+  }
+}
+
 variable "build_service_account" {
   description = "Optional service account (projects/<p>/serviceAccounts/<email>) Cloud Build uses to build the function. Null: a dedicated one created here, with roles/cloudbuild.builds.builder."
   type        = string

@@ -1,5 +1,6 @@
 # fleetplane on GCP: the scale function (Cloud Functions 2nd gen), its Cloud Scheduler tick, two service accounts with
-# least privilege, and the config document in Secret Manager. See the README section "Deploying on GCP".
+# least privilege, and the config document in Secret Manager; with executorSecret.gcpSecretManager in the config, the
+# rotate functions too (rotate.tf). See the README section "Deploying on GCP".
 
 terraform {
   # Preconditions and variable validations need 1.2+; 1.5 is the oldest release still widely supported.
@@ -12,6 +13,12 @@ terraform {
       source  = "hashicorp/google"
       version = ">= 6.0, < 8.0"
     }
+    # Only for google_project_service_identity (the Secret Manager and Pub/Sub service agents), which the google
+    # provider does not have; used when the rotate functions are deployed.
+    google-beta = {
+      source  = "hashicorp/google-beta"
+      version = ">= 6.0, < 8.0"
+    }
     # Zips the bundle that `npm run build` wrote, so no npm install runs in the cloud build.
     archive = {
       source  = "hashicorp/archive"
@@ -21,6 +28,11 @@ terraform {
 }
 
 provider "google" {
+  project = var.project_id
+  region  = var.region
+}
+
+provider "google-beta" {
   project = var.project_id
   region  = var.region
 }

@@ -6,13 +6,14 @@
  * with the framework's own loader, as the platform does.
  */
 import { execFile } from 'node:child_process';
-import { mkdtemp, readFile, rm, symlink } from 'node:fs/promises';
+import { copyFile, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isolatedEnv } from '../../local/child-env.ts';
+import { isRecord } from '../../shared/domain/guards.ts';
 
 const run = promisify(execFile);
 const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -62,7 +63,7 @@ describe('the GCP source archive', () => {
     // Assess
     expect(archive).toMatch(/source_dir\s*= local\.bundle_dir/);
     expect(archive).toMatch(
-      /excludes\s*= \["rotate\.js\.map", "rotate\.meta\.json", "scale\.js\.map", "scale\.meta\.json"\]/,
+      /excludes\s*= \["rotate\.js", "rotate\.js\.map", "rotate\.meta\.json", "scale\.js\.map", "scale\.meta\.json"\]/,
     );
   });
 
@@ -80,6 +81,39 @@ describe('the GCP source archive', () => {
 
     // Assess
     expect(found).toBe('cloudevent');
+  });
+
+  it('serves rotate and rotateOnSecretEvent from the rotate archive infra/gcp zips, whose package.json main is rotate.js', async () => {
+    // Prepare: the files rotate.tf zips, package.json with the main it sets (jsonencode(merge(...)) reorders keys,
+    // which npm does not mind), and the dependencies the cloud build installs.
+    const rotateTf = await readFile(join(REPO_ROOT, 'infra', 'gcp', 'rotate.tf'), 'utf8');
+    const archive = /data "archive_file" "rotate_source" \{([\s\S]*?)\n\}/.exec(rotateTf)?.[1] ?? '';
+    const filenames = [...archive.matchAll(/filename = "([^"]+)"/g)].map((match) => match[1] ?? '');
+    const main = /\{ main = "([^"]+)" \}/.exec(archive)?.[1];
+    const rotateDir = await mkdtemp(join(tmpdir(), 'fleetplane-gcp-rotate-'));
+    try {
+      for (const name of filenames.filter((filename) => filename !== 'package.json')) {
+        await copyFile(join(packageDir, name), join(rotateDir, name));
+      }
+      const manifest: unknown = JSON.parse(await readFile(join(packageDir, 'package.json'), 'utf8'));
+      if (!isRecord(manifest)) {
+        throw new Error('dist/gcp/package.json is not a JSON object');
+      }
+      await writeFile(join(rotateDir, 'package.json'), JSON.stringify({ ...manifest, main }));
+      await symlink(join(REPO_ROOT, 'node_modules'), join(rotateDir, 'node_modules'), 'dir');
+
+      // Act
+      const http = await loadAsPlatform('rotate', 'http', rotateDir);
+      const event = await loadAsPlatform('rotateOnSecretEvent', 'cloudevent', rotateDir);
+      const scale = await loadAsPlatform('scale', 'http', rotateDir);
+
+      // Assess
+      expect(filenames).toEqual(['rotate.js', 'package.json', 'package-lock.json']);
+      expect(main).toBe('rotate.js');
+      expect([http, event, scale]).toEqual(['http', 'cloudevent', 'missing']);
+    } finally {
+      await rm(rotateDir, { recursive: true, force: true });
+    }
   });
 
   it('serves the rotate entry points from rotate.js (HTTP and CloudEvent), which the package main does not load', async () => {

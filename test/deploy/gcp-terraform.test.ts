@@ -1,97 +1,35 @@
 /**
  * Checks on infra/gcp without terraform (which cannot be installed here): the hclwrite format check, then structure
- * checks on the configuration text. `blocksIn` below is not an HCL parser; it splits formatted text into blocks by
- * counting braces outside strings, comments and heredocs, which is enough to look up one block's attributes.
+ * checks on the configuration text (blocks found by test/deploy/hcl-blocks.ts). The rotate functions have their own
+ * file, gcp-rotate-terraform.test.ts.
  */
 import { execFile } from 'node:child_process';
-import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parseConfigText } from '../../shared/config/index.ts';
+import {
+  attribute,
+  type Block,
+  blocksIn,
+  child,
+  finder,
+  iamGrants as grantsIn,
+  INFRA,
+  REPO_ROOT,
+  readInfra,
+} from './hcl-blocks.ts';
 
 const run = promisify(execFile);
-const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
-const INFRA = join(REPO_ROOT, 'infra', 'gcp');
 const FORMAT_SCRIPT = join(REPO_ROOT, 'scripts', 'hcl-format.ts');
 /** Loading the WebAssembly formatter takes about a second; a loaded CI runner many times that. */
 const FORMAT_TIMEOUT_MS = 60_000;
 
-interface Block {
-  readonly type: string;
-  readonly labels: readonly string[];
-  readonly body: string;
-}
-
-const OPENER = /^\s*([A-Za-z_][\w-]*)((?:\s+"[^"]*")*)\s*\{\s*$/;
-const HEREDOC = /<<-?([A-Za-z_]\w*)\s*$/;
-
-function braceDelta(line: string): number {
-  const code = line.replace(/"(?:[^"\\]|\\.)*"/g, '""').replace(/#.*$/, '');
-  return (code.match(/\{/g)?.length ?? 0) - (code.match(/\}/g)?.length ?? 0);
-}
-
-/** The blocks at the outermost level of `text` (call again on a body for nested blocks). */
-function blocksIn(text: string): Block[] {
-  const blocks: Block[] = [];
-  let depth = 0;
-  let heredocEnd: string | undefined;
-  let open: { type: string; labels: string[]; lines: string[] } | undefined;
-  for (const line of text.split('\n')) {
-    if (heredocEnd !== undefined) {
-      open?.lines.push(line);
-      heredocEnd = line.trim() === heredocEnd ? undefined : heredocEnd;
-      continue;
-    }
-    const opener = depth === 0 ? OPENER.exec(line) : null;
-    if (opener) {
-      const labels = [...(opener[2] ?? '').matchAll(/"([^"]*)"/g)].map((match) => match[1] ?? '');
-      open = { type: opener[1] ?? '', labels, lines: [] };
-      depth = 1;
-      continue;
-    }
-    depth += braceDelta(line);
-    heredocEnd = HEREDOC.exec(line)?.[1];
-    if (open && depth === 0) {
-      blocks.push({ type: open.type, labels: open.labels, body: open.lines.join('\n') });
-      open = undefined;
-    } else {
-      open?.lines.push(line);
-    }
-  }
-  return blocks;
-}
-
-/** The expression text of a one-line attribute at the outermost level of a body. */
-function attribute(body: string, name: string): string | undefined {
-  const outer = blocksIn(body).reduce((rest, block) => rest.replace(block.body, ''), body);
-  return new RegExp(`^\\s*${name}\\s*=\\s*(.+?)\\s*(#.*)?$`, 'm').exec(outer)?.[1];
-}
-
-function child(block: Block, type: string, label?: string): Block {
-  const found = blocksIn(block.body).find(
-    (candidate) => candidate.type === type && (label === undefined || candidate.labels[0] === label),
-  );
-  if (found === undefined) {
-    throw new Error(`no ${type}${label ? ` "${label}"` : ''} block in ${block.type} ${block.labels.join(' ')}`);
-  }
-  return found;
-}
-
 let blocks: Block[];
 let allText: string;
-
-function top(type: string, ...labels: string[]): Block {
-  const found = blocks.find(
-    (block) => block.type === type && labels.every((label, index) => block.labels[index] === label),
-  );
-  if (found === undefined) {
-    throw new Error(`no ${type} ${labels.join(' ')} in infra/gcp`);
-  }
-  return found;
-}
+let top: ReturnType<typeof finder>;
 
 function variableDefault(name: string): string | undefined {
   return attribute(top('variable', name).body, 'default');
@@ -99,17 +37,13 @@ function variableDefault(name: string): string | undefined {
 
 /** Every IAM grant (member, binding or policy resource) and who it is for. */
 function iamGrants(): Block[] {
-  return blocks.filter(
-    (block) => block.type === 'resource' && /_iam_(member|binding|policy)$/.test(block.labels[0] ?? ''),
-  );
+  return grantsIn(blocks);
 }
 
 beforeAll(async () => {
   // Prepare: every .tf file, in one list of blocks.
-  const files = (await readdir(INFRA)).filter((name) => name.endsWith('.tf')).sort();
-  const texts = await Promise.all(files.map((name) => readFile(join(INFRA, name), 'utf8')));
-  allText = texts.join('\n');
-  blocks = texts.flatMap(blocksIn);
+  ({ blocks, allText } = await readInfra());
+  top = finder(blocks);
 });
 
 describe('hcl-format', () => {
@@ -151,12 +85,13 @@ describe('hcl-format', () => {
 });
 
 describe('infra/gcp', () => {
-  it('pins the google and archive providers to a range', () => {
+  it('pins the google, google-beta and archive providers to a range', () => {
     // Act
     const providers = child(top('terraform'), 'required_providers').body;
 
     // Assess
     expect(providers).toMatch(/google = \{\s*source\s*= "hashicorp\/google"\s*version = ">= 6\.0, < 8\.0"/);
+    expect(providers).toMatch(/google-beta = \{\s*source\s*= "hashicorp\/google-beta"\s*version = ">= 6\.0, < 8\.0"/);
     expect(providers).toMatch(/archive = \{\s*source\s*= "hashicorp\/archive"\s*version = ">= [\d.]+, < \d+\.0"/);
   });
 
@@ -210,14 +145,14 @@ describe('infra/gcp', () => {
     );
   });
 
-  it('zips dist/gcp as the build wrote it (bundle and pinned package.json), without maps or metafiles', () => {
+  it('zips dist/gcp as the build wrote it (bundle and pinned package.json), without maps, metafiles or rotate.js', () => {
     // Act
     const archive = top('data', 'archive_file', 'source');
 
-    // Assess
+    // Assess: rotate.js ships in an archive of its own (gcp-rotate-terraform.test.ts).
     expect(attribute(archive.body, 'source_dir')).toBe('local.bundle_dir');
     expect(attribute(archive.body, 'excludes')).toBe(
-      '["rotate.js.map", "rotate.meta.json", "scale.js.map", "scale.meta.json"]',
+      '["rotate.js", "rotate.js.map", "rotate.meta.json", "scale.js.map", "scale.meta.json"]',
     );
     expect(blocksIn(archive.body).filter((block) => block.type === 'source')).toEqual([]);
   });
@@ -258,7 +193,7 @@ describe('infra/gcp', () => {
       (block) => block.type === 'resource' && block.labels[0] === 'google_project_iam_custom_role',
     );
     const permissionsOf = (role: Block) =>
-      [...role.body.matchAll(/"((?:compute|monitoring)\.[\w.]+)"/g)].map((m) => m[1]);
+      [...role.body.matchAll(/"((?:compute|monitoring|secretmanager)\.[\w.]+)"/g)].map((m) => m[1]);
 
     // Act
     const roles = runtimeGrants.map((grant) => attribute(grant.body, 'role'));
@@ -288,8 +223,24 @@ describe('infra/gcp', () => {
         'compute.regionOperations.get',
         'compute.zoneOperations.get',
       ],
+      // The rotate functions' roles (gcp-rotate-terraform.test.ts), none bound to the scale function's account.
+      executor_secret: [
+        'secretmanager.secrets.get',
+        'secretmanager.secrets.update',
+        'secretmanager.versions.access',
+        'secretmanager.versions.add',
+        'secretmanager.versions.list',
+      ],
+      group_roller: ['compute.instanceGroupManagers.get', 'compute.instanceGroupManagers.update'],
+      roll_observer: ['compute.regionOperations.get', 'compute.zoneOperations.get'],
     });
-    expect(allText).not.toMatch(/roles\/(owner|editor|viewer|compute\.\w+|monitoring\.\w+|iam\.\w+)"/);
+    expect(allText).not.toMatch(/roles\/(owner|editor|viewer|compute\.\w+|monitoring\.\w+)"/);
+    // IAM roles only on one service account each, never on a project.
+    expect(
+      iamGrants()
+        .filter((grant) => /roles\/iam\./.test(grant.body))
+        .map((grant) => grant.labels[0]),
+    ).toEqual(['google_service_account_iam_member', 'google_service_account_iam_member']);
     expect(iamGrants().map((grant) => grant.labels[0])).not.toContainEqual(expect.stringMatching(/_(binding|policy)$/));
   });
 
