@@ -1,6 +1,6 @@
 import { type CloudEvent, cloudEvent, http } from '@google-cloud/functions-framework';
 import { once } from '../../shared/app/once.ts';
-import { RotationInProgressError } from '../../shared/app/rotation.ts';
+import { RotationError, RotationInProgressError } from '../../shared/app/rotation.ts';
 import { invokeRotation } from '../../shared/app/rotation-invocation.ts';
 import { toError } from '../../shared/domain/guards.ts';
 import { platformTimeoutMs } from '../../shared/gcp/deps.ts';
@@ -60,8 +60,9 @@ cloudEvent('rotateOnSecretEvent', async (event: CloudEvent<unknown>) => {
       await invokeRotation(rotation, { kind: 'rotation' }, { remainingMs: timeoutMs });
     });
   } catch (error) {
-    // A refused event (logged above) is acknowledged: redelivering it cannot succeed. A failed rotation throws.
-    if (!(error instanceof RotateEventError)) {
+    // A refused event or a rotation that cannot succeed as things stand (both logged above) is acknowledged, or
+    // Pub/Sub would redeliver it for days; a retryable failure throws, and the redelivery resumes the rotation.
+    if (!(error instanceof RotateEventError || (error instanceof RotationError && !error.retryable))) {
       throw error;
     }
   }
