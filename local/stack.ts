@@ -27,7 +27,8 @@ import {
   startWorkerMetricsEmulator,
   type WorkerMetricsEmulator,
 } from './sourcegraph/index.ts';
-import { createWorld, type World } from './world/world.ts';
+import { tokenInEffect } from './world/executor-tokens.ts';
+import { createWorld, type ExecutorAuth, type World } from './world/world.ts';
 
 /** One executor fleet of the local stack: an Auto Scaling group and the fleet config that drives it. */
 export interface LocalFleet {
@@ -84,6 +85,22 @@ export interface LocalStackOptions {
    * run repeatable. Default: random.
    */
   readonly random?: () => number;
+  /**
+   * Where executors read their token at boot. When set, each VM reads it as it launches (an Auto Scaling instance
+   * from the AWS secret's AWSCURRENT, a MIG instance from the GCP secret's `current` alias, else its newest enabled
+   * version), and Sourcegraph's token history decides whether its executor is accepted; a secret that does not exist
+   * (yet) or holds nothing leaves the executor with no token, refused. A cloud with no secret named here has its
+   * executors configured by hand with the token Sourcegraph held when the VM launched. Unset: every executor is
+   * accepted, whatever happens to the token.
+   */
+  readonly executorSecret?: LocalExecutorSecret;
+}
+
+export interface LocalExecutorSecret {
+  /** The Secrets Manager secret's name or ARN. */
+  readonly aws?: string;
+  /** The Secret Manager secret `projects/<project>/secrets/<secret>`. */
+  readonly gcp?: { readonly project: string; readonly secret: string };
 }
 
 export interface LocalStack {
@@ -141,6 +158,10 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     const monitoring = track(await startMonitoringEmulator({ clock }));
     const compute = track(await startComputeEmulator({ world, clock, ...random }));
     const secretManager = track(await startSecretManagerEmulator({ clock }));
+    // Before any group launches a VM, so every VM of the stack reads its token.
+    if (options.executorSecret !== undefined) {
+      world.useExecutorAuth(executorAuthOf(options.executorSecret, { sourcegraph, secretsManager, secretManager }));
+    }
     for (const fleet of fleets) {
       autoScaling.addGroup({
         name: fleet.group,
@@ -202,4 +223,33 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     await Promise.all(started.map((emulator) => emulator.close()));
     throw error;
   }
+}
+
+/**
+ * The world's view of executor authentication on this stack. A VM's world group says its cloud (`aws:<region>:<name>`
+ * for an Auto Scaling group, `gcp:<project>:<location>:<name>` for a MIG); the secret is read at the launch moment,
+ * which may be one the world is replaying, so the stores answer for that moment.
+ */
+function executorAuthOf(
+  secret: LocalExecutorSecret,
+  services: {
+    readonly sourcegraph: SourcegraphEmulator;
+    readonly secretsManager: SecretsManagerEmulator;
+    readonly secretManager: SecretManagerEmulator;
+  },
+): ExecutorAuth {
+  return {
+    tokenAtBoot(instance) {
+      const at = instance.launchedAt;
+      const cloud = instance.group.slice(0, instance.group.indexOf(':'));
+      if (cloud === 'aws' && secret.aws !== undefined) {
+        return services.secretsManager.currentValueAt(secret.aws, at);
+      }
+      if (cloud === 'gcp' && secret.gcp !== undefined) {
+        return services.secretManager.currentValueAt(secret.gcp.project, secret.gcp.secret, at);
+      }
+      return tokenInEffect(services.sourcegraph.executorTokenHistory(), at);
+    },
+    tokenHistory: () => services.sourcegraph.executorTokenHistory(),
+  };
 }

@@ -65,6 +65,10 @@ export async function startSecretsManagerEmulator(options: SecretsManagerEmulato
       secret.rotationEnabled = rotation.enabled;
       secret.rotationLambdaArn = rotation.lambdaArn;
     },
+    /** What a VM reads at boot now: the AWSCURRENT string of `secretId` (name or ARN); undefined when there is none. */
+    currentValue: (secretId: string): string | undefined => store.currentStringAt(secretId, clock()),
+    /** The same at a moment `at`, a past one too: what a VM launched then read. */
+    currentValueAt: (secretId: string, at: number): string | undefined => store.currentStringAt(secretId, at),
     clearSecrets: () => store.clear(),
     close: () => emulator.close(),
   };

@@ -44,12 +44,19 @@ export function sameValue(a: SecretValue, b: SecretValue): boolean {
 
 export function createSecretStore(options: { readonly region: string; readonly clock: () => number }) {
   const secrets = new Map<string, Secret>();
+  /**
+   * Each secret's AWSCURRENT string over time (undefined: a binary secret), so a VM launched at a moment the world
+   * replays reads what the secret held then, not what it holds by the time the world looks.
+   */
+  const currentChanges = new Map<Secret, { readonly at: number; readonly value: string | undefined }[]>();
+
+  const lookup = (secretId: string): Secret | undefined =>
+    secrets.get(secretId) ??
+    [...secrets.values()].find((candidate) => candidate.arn === secretId || candidate.arn.slice(0, -7) === secretId);
 
   /** By name, full ARN, or ARN without the random suffix, as GetSecretValue and friends accept. */
   function find(secretId: string): Secret {
-    const secret =
-      secrets.get(secretId) ??
-      [...secrets.values()].find((candidate) => candidate.arn === secretId || candidate.arn.slice(0, -7) === secretId);
+    const secret = lookup(secretId);
     if (secret === undefined) {
       throw notFound();
     }
@@ -75,10 +82,22 @@ export function createSecretStore(options: { readonly region: string; readonly c
     }
     holder?.stages.delete(stage);
     target.stages.add(stage);
-    if (stage === AWSCURRENT && holder !== undefined) {
-      attach(secret, holder, AWSPREVIOUS);
+    if (stage === AWSCURRENT) {
+      noteCurrent(secret);
+      if (holder !== undefined) {
+        attach(secret, holder, AWSPREVIOUS);
+      }
     }
     secret.lastChangedAt = options.clock();
+  }
+
+  function noteCurrent(secret: Secret): void {
+    const value = holderOf(secret, AWSCURRENT)?.value.string;
+    const changes = currentChanges.get(secret) ?? [];
+    if (changes.length === 0 || changes.at(-1)?.value !== value) {
+      changes.push({ at: options.clock(), value });
+      currentChanges.set(secret, changes);
+    }
   }
 
   function addVersion(secret: Secret, id: string, value: SecretValue, stages: readonly string[]): SecretVersion {
@@ -140,8 +159,22 @@ export function createSecretStore(options: { readonly region: string; readonly c
       return holder;
     },
 
+    /**
+     * The string `secretId` (name or ARN) held under AWSCURRENT at `at`, a past moment too; undefined when the secret
+     * did not exist or had no string value then (or was removed by `clear`).
+     */
+    currentStringAt(secretId: string, at: number): string | undefined {
+      const secret = lookup(secretId);
+      return secret === undefined
+        ? undefined
+        : currentChanges.get(secret)?.findLast((change) => change.at <= at)?.value;
+    },
+
     newVersionId: () => randomUUID(),
-    clear: () => secrets.clear(),
+    clear: () => {
+      secrets.clear();
+      currentChanges.clear();
+    },
   };
 }
 

@@ -34,6 +34,13 @@ export interface SecretManagerEmulator {
   versions(project: string, id: string): readonly VersionSnapshot[];
   /** The secret's version aliases, alias → version number. */
   versionAliases(project: string, id: string): Readonly<Record<string, number>>;
+  /**
+   * What a VM reads at boot now: the version the `current` alias names, else the newest enabled one, as UTF-8 text;
+   * undefined when the secret does not exist or that version is not readable.
+   */
+  currentValue(project: string, id: string): string | undefined;
+  /** The same at a moment `at`, a past one too: what a VM launched then read. */
+  currentValueAt(project: string, id: string, at: number): string | undefined;
 }
 
 /** Secret Manager allows at most 64 KiB of payload per version. */
@@ -221,5 +228,7 @@ export async function startSecretManagerEmulator(
       })),
     versionAliases: (project, id) =>
       Object.fromEntries(must(store.secret(`projects/${project}/secrets/${id}`)).versionAliases),
+    currentValue: (project, id) => store.currentValueAt(`projects/${project}/secrets/${id}`, clock()),
+    currentValueAt: (project, id, at) => store.currentValueAt(`projects/${project}/secrets/${id}`, at),
   };
 }

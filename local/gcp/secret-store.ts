@@ -73,11 +73,27 @@ export interface Refusal {
 
 export type Outcome<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly refusal: Refusal };
 
+/** The alias fleetplane's rotation moves to the version executors boot with. */
+const CURRENT_ALIAS = 'current';
+
 const ok = <T>(value: T): Outcome<T> => ({ ok: true, value });
 const refuse = (code: GoogleStatusCode, message: string): Outcome<never> => ({ ok: false, refusal: { code, message } });
 
 export function createSecretStore(clock: () => number) {
   const secrets = new Map<string, StoredSecret>();
+  /**
+   * Each secret's current value (`currentValueOf`) over time, so a VM launched at a moment the world replays reads
+   * what the secret held then, not what it holds by the time the world looks.
+   */
+  const currentChanges = new Map<StoredSecret, { readonly at: number; readonly value: string | undefined }[]>();
+  const noteCurrent = (target: StoredSecret): void => {
+    const value = currentValueOf(target);
+    const changes = currentChanges.get(target) ?? [];
+    if (changes.length === 0 || changes.at(-1)?.value !== value) {
+      changes.push({ at: clock(), value });
+      currentChanges.set(target, changes);
+    }
+  };
   let etags = 0;
   const nextEtag = () => `"${(clock() * 1000 + (etags++ % 1000)).toString()}"`;
 
@@ -114,6 +130,15 @@ export function createSecretStore(clock: () => number) {
     secrets,
     secret,
     version,
+
+    /**
+     * What the secret `name` (`projects/<p>/secrets/<s>`) held at `at`, a past moment too, as an executor reads it at
+     * boot (`currentValueOf`); undefined when the secret did not exist or had no readable value then.
+     */
+    currentValueAt(name: string, at: number): string | undefined {
+      const found = secrets.get(name);
+      return found === undefined ? undefined : currentChanges.get(found)?.findLast((change) => change.at <= at)?.value;
+    },
 
     create(name: string): Outcome<StoredSecret> {
       if (secrets.has(name)) {
@@ -152,6 +177,7 @@ export function createSecretStore(clock: () => number) {
         etag: nextEtag(),
       };
       parent.value.versions.push(added);
+      noteCurrent(parent.value);
       return ok(added);
     },
 
@@ -190,6 +216,7 @@ export function createSecretStore(clock: () => number) {
       }
       target.versionAliases = aliases.value;
       target.etag = nextEtag();
+      noteCurrent(target);
       return ok(target);
     },
 
@@ -216,9 +243,26 @@ export function createSecretStore(clock: () => number) {
         current.data = undefined;
         current.destroyedAt = clock();
       }
+      const parent = secrets.get(secretName);
+      if (parent !== undefined) {
+        noteCurrent(parent);
+      }
       return ok(current);
     },
   };
+}
+
+/**
+ * The version an executor boots with: the one the `current` alias names (nothing when that one is not enabled), else,
+ * before any rotation set the alias, the newest enabled version. Its payload as UTF-8 text.
+ */
+export function currentValueOf(target: StoredSecret): string | undefined {
+  const aliased = target.versionAliases.get(CURRENT_ALIAS);
+  const version =
+    aliased === undefined
+      ? target.versions.findLast((candidate) => candidate.state === 'ENABLED')
+      : target.versions.find((candidate) => candidate.number === aliased);
+  return version?.state === 'ENABLED' ? version.data?.toString('utf8') : undefined;
 }
 
 /** The map a patch asks for, or why the real API would refuse it. */

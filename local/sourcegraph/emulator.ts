@@ -7,6 +7,7 @@ import {
   type FaultRenderer,
   startEmulator,
 } from '../http/emulator.ts';
+import { acceptedAt, type ExecutorTokenChange, rejectedSince } from '../world/executor-tokens.ts';
 import type { World } from '../world/world.ts';
 import { type AccessToken, authenticate, plainText } from './auth.ts';
 import { testExecutorAuth } from './executor-auth.ts';
@@ -51,6 +52,17 @@ export interface SourcegraphEmulator {
   /** The executor secret in effect now. */
   executorToken(): string;
   /**
+   * Every value `executors.accessToken` has had (initial configuration, file changes, `setExecutorToken`,
+   * `updateSiteConfiguration`) and the moment, on the world's clock, it took effect; oldest first.
+   */
+  executorTokenHistory(): readonly ExecutorTokenChange[];
+  /** Whether `/.executors/` routes accepted `token` at `at`. */
+  executorTokenAcceptedAt(token: string, at: number): boolean;
+  /**
+   * From when `token` is no longer accepted: undefined while it is; the emulator's start when it never was.
+   */
+  executorTokenRejectedSince(token: string): number | undefined;
+  /**
    * Makes a top-level query field (`preciseIndexes`, `batchSpecs`, `currentUser`, …) fail in its resolver, as a
    * database error or timeout inside Sourcegraph does: HTTP 200, the field null, and an error with its `path`. For
    * `times` requests that select it (default: until cleared).
@@ -74,11 +86,15 @@ export interface GraphQLFault {
 export async function startSourcegraphEmulator(options: SourcegraphEmulatorOptions): Promise<SourcegraphEmulator> {
   const { world } = options;
   const tokens = options.tokens ?? [{ token: LOCAL_SOURCEGRAPH_TOKEN, siteAdmin: true }];
+  // The token's history is on the world's clock (not the request log's), since the world replays it.
   const site =
     options.siteConfig === undefined
-      ? createSiteConfigStore(defaultSiteConfig(options.executorToken ?? LOCAL_EXECUTOR_TOKEN))
+      ? createSiteConfigStore(defaultSiteConfig(options.executorToken ?? LOCAL_EXECUTOR_TOKEN), { clock: world.clock })
       : // Both given: the explicit token wins, as part of the initial configuration.
-        createSiteConfigStore(options.siteConfig, options.executorToken);
+        createSiteConfigStore(options.siteConfig, {
+          clock: world.clock,
+          ...(options.executorToken === undefined ? {} : { executorToken: options.executorToken }),
+        });
   let faults: { readonly field: string; readonly message: string; remaining: number }[] = [];
   const faultOf = (field: string): string | undefined => {
     const fault = faults.find((candidate) => candidate.field === field);
@@ -135,6 +151,9 @@ export async function startSourcegraphEmulator(options: SourcegraphEmulatorOptio
     setExecutorToken: (token) => site.setExecutorToken(token),
     setEditsAllowed: (allowed) => site.setEditsAllowed(allowed),
     executorToken: () => site.executorToken(),
+    executorTokenHistory: () => site.executorTokenHistory(),
+    executorTokenAcceptedAt: (token, at) => acceptedAt(site.executorTokenHistory(), token, at),
+    executorTokenRejectedSince: (token) => rejectedSince(site.executorTokenHistory(), token),
     injectGraphQLError(fault) {
       if (fault.times !== undefined && !(Number.isInteger(fault.times) && fault.times >= 1)) {
         throw new RangeError(`fault times must be a whole number of at least 1, got ${fault.times}`);

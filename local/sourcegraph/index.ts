@@ -1,4 +1,6 @@
 // The loopback Sourcegraph emulator of the local stack.
+
+export type { ExecutorTokenChange } from '../world/executor-tokens.ts';
 export type { AccessToken, Viewer } from './auth.ts';
 export {
   type GraphQLFault,

@@ -1,5 +1,7 @@
 import { applyEdits, type FormattingOptions, modify, type ParseError, parse, printParseErrorCode } from 'jsonc-parser';
 import { isRecord } from '../../shared/domain/guards.ts';
+import type { Clock } from '../../shared/ports/clock.ts';
+import type { ExecutorTokenChange } from '../world/executor-tokens.ts';
 
 /**
  * The emulated instance's site configuration: JSONC text (comments and trailing commas kept byte for byte) with an id
@@ -48,23 +50,35 @@ export function defaultSiteConfig(executorToken: string): string {
   ].join('\n');
 }
 
-/** `executorToken`, when given, replaces the initial text's `executors.accessToken` (the id stays 1). */
-export function createSiteConfigStore(initial: string, executorToken?: string) {
+export interface SiteConfigStoreOptions {
+  /** When given, replaces the initial text's `executors.accessToken` (the id stays 1). */
+  readonly executorToken?: string;
+  /** Stamps the executor token's history: the world's clock, so the world can replay it. */
+  readonly clock: Clock;
+}
+
+export function createSiteConfigStore(initial: string, options: SiteConfigStoreOptions) {
   let contents = parsed(initial, (detail) => new RangeError(`the initial site configuration is not JSONC: ${detail}`));
-  if (executorToken !== undefined) {
-    contents = withKey(contents, executorToken);
+  if (options.executorToken !== undefined) {
+    contents = withKey(contents, options.executorToken);
   }
   let id = 1;
   // A real instance refuses edits when SITE_CONFIG_FILE manages the config (unless SITE_CONFIG_ALLOW_EDITS=true).
   let editsAllowed = true;
 
-  const write = (text: string) => {
-    contents = text;
-    id += 1;
-  };
   const currentToken = (): string => {
     const token = readKey(contents);
     return typeof token === 'string' ? token : '';
+  };
+  /** Every value the executor secret has had, whichever way it was written; a write that keeps it adds nothing. */
+  const history: ExecutorTokenChange[] = [{ token: currentToken(), from: options.clock() }];
+  const write = (text: string) => {
+    contents = text;
+    id += 1;
+    const token = currentToken();
+    if (history.at(-1)?.token !== token) {
+      history.push({ token, from: options.clock() });
+    }
   };
 
   return {
@@ -77,6 +91,7 @@ export function createSiteConfigStore(initial: string, executorToken?: string) {
     validationMessages: (): string[] => validate(contents),
     /** The secret `/.executors/` routes compare against; empty when unset or not a string. */
     executorToken: currentToken,
+    executorTokenHistory: (): readonly ExecutorTokenChange[] => history,
     /** A change made outside the API (the config file edited): no lastID check, no edit guard. */
     replace(text: string): void {
       write(parsed(text, (detail) => new RangeError(`the site configuration is not JSONC: ${detail}`)));

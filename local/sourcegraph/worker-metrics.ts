@@ -42,7 +42,7 @@ export interface WorkerMetricsEmulator {
  * Sourcegraph's worker job `executors-metricsserver` (port 6996) over the simulated world: `GET /metrics` serves, in
  * Prometheus text format 0.0.4, the series of every executor whose instance is running, labelled as the frontend
  * labels what executors push. The real store forgets an executor 30 s after its last heartbeat; here it is gone as
- * soon as its instance stops.
+ * soon as its instance stops or Sourcegraph refuses its token.
  */
 export async function startWorkerMetricsEmulator(
   options: WorkerMetricsEmulatorOptions,
@@ -74,13 +74,21 @@ export async function startWorkerMetricsEmulator(
   return { emulator, url: `${emulator.url}${WORKER_METRICS_PATH}`, close: () => emulator.close() };
 }
 
-/** The running executors' series: running jobs from each executor's job set, finished jobs from the job list. */
+/**
+ * The running executors' series: running jobs from each executor's job set, finished jobs from the job list. An
+ * executor whose token Sourcegraph refuses pushes nothing (its metrics ride on the heartbeats that fail), so it is left
+ * out like one whose instance stopped.
+ */
 export function executorMetricsOf(world: World): ExecutorMetrics[] {
   const jobs = world.jobs();
   const queueOf = new Map(jobs.map((job) => [job.id, job.queue]));
   return world
     .instances()
-    .flatMap((instance) => (instance.state === 'running' && instance.executor !== undefined ? [instance.executor] : []))
+    .flatMap((instance) =>
+      instance.state === 'running' && instance.executor !== undefined && instance.executor.rejectedSince === undefined
+        ? [instance.executor]
+        : [],
+    )
     .map((executor) => {
       const handlers = new Map<string, number>(executor.queues.map((queue) => [queue, 0]));
       const processed = new Map<string, number>(executor.queues.map((queue) => [queue, 0]));

@@ -1,5 +1,6 @@
 import type { QueueName } from '../../shared/domain/queues.ts';
 import type { Clock } from '../../shared/ports/clock.ts';
+import { acceptedJustBefore, type ExecutorTokenChange, nextAcceptanceChange } from './executor-tokens.ts';
 
 /**
  * The simulated world behind the local emulators: jobs in Sourcegraph's queues, VMs in cloud groups, and the
@@ -12,6 +13,15 @@ import type { Clock } from '../../shared/ports/clock.ts';
  * power-off does to the VM is the VM's shutdown behaviour: `terminate` (AWS launch templates) ends it, `stop` (GCE)
  * leaves it stopped. The cloud emulators hear of each power-off, at the simulated moment it happens, through
  * `onPowerOff`, and react as their service does (replace it, recreate it, or leave it).
+ *
+ * Once told how executors authenticate (`useExecutorAuth`), the world also knows the token each VM boots with and
+ * whether Sourcegraph accepts it. A token Sourcegraph refuses makes the executor *rejected*: its heartbeats and
+ * dequeues get 401, so Sourcegraph stops seeing it and it takes no job. A real executor keeps running the jobs it has
+ * (their job tokens still work), but with its heartbeats refused Sourcegraph's resetter hands them out again; the
+ * world puts them back in the queue at once, at the moment the token stopped being accepted. Sourcegraph's token
+ * changes are replayed like boots and job ends, after every other event of the same moment (a change is recorded at
+ * the clock's now, which the world may already have replayed), so the outcome does not depend on how often the world
+ * is looked at.
  */
 
 export type JobState = 'queued' | 'processing' | 'errored' | 'completed';
@@ -60,7 +70,9 @@ export interface WorldExecutor {
   readonly name: string;
   readonly hostname: string;
   readonly queues: readonly QueueName[];
-  readonly firstSeenAt: number;
+  /** Its first accepted heartbeat: its boot, or the moment its token was first accepted when it was refused at boot. */
+  firstSeenAt: number;
+  /** Its latest accepted heartbeat. */
   lastSeenAt: number;
   readonly version: string;
   /** Ids of the jobs it is running now. */
@@ -71,6 +83,36 @@ export interface WorldExecutor {
   retiringSince?: number;
   /** Epoch ms it exited after retiring. */
   exitedAt?: number;
+  /** Epoch ms since which Sourcegraph refuses its token (no heartbeat, no job); absent while it is accepted. */
+  rejectedSince?: number;
+}
+
+/** From the first rejection to the moment no executor is refused any more; `to` is absent while one still is. */
+export interface RejectionWindow {
+  readonly from: number;
+  readonly to?: number;
+}
+
+/** How the world learns what executors present to Sourcegraph and what Sourcegraph makes of it. */
+export interface ExecutorAuth {
+  /**
+   * The token the instance's executor will present, read from the secret store as the VM launches (at
+   * `instance.launchedAt`, which may be a moment the world is replaying); undefined when it finds none.
+   */
+  tokenAtBoot(instance: WorldInstance): string | undefined;
+  /** Sourcegraph's `executors.accessToken` over time, oldest first; changes are only appended, at the clock's now. */
+  tokenHistory(): readonly ExecutorTokenChange[];
+}
+
+/** A stretch of time in which Sourcegraph refused an executor's token. */
+export interface WorldRejection {
+  /** The instance's id. */
+  readonly instance: string;
+  /** The executor's name. */
+  readonly executor: string;
+  readonly from: number;
+  /** When its token was accepted again or its VM stopped; absent while it runs refused. */
+  readonly to?: number;
 }
 
 export interface WorldOptions {
@@ -108,7 +150,12 @@ export interface EnqueueOptions {
 export interface WorldStats {
   readonly jobsEnqueued: number;
   readonly jobsCompleted: number;
+  /** Jobs put back in the queue because their instance went away or their executor's token was refused. */
   readonly jobsInterrupted: number;
+  /** Of those, the ones put back because their executor's token was refused. */
+  readonly jobsLostToRejection: number;
+  /** Executors whose token Sourcegraph refused at some point (at boot or later). */
+  readonly executorsRejected: number;
   readonly instancesLaunched: number;
   readonly instancesTerminated: number;
   /** Executors that reached a retirement limit, finished their jobs and exited (their VM powered off). */
@@ -141,6 +188,24 @@ export function createWorld(options: WorldOptions) {
   /** Actions the emulators scheduled for a simulated moment (a MIG recreating a VM), replayed like boots and job ends. */
   const scheduled: { readonly at: number; readonly action: () => void }[] = [];
   const listeners = new Set<PowerOffListener>();
+  let auth: ExecutorAuth | undefined;
+  /**
+   * The token each VM's executor presents, read at launch; never exposed. A VM launched before `useExecutorAuth` has
+   * no entry, and its executor is accepted throughout, as every executor was before.
+   */
+  const bootTokens = new Map<WorldInstance, string | undefined>();
+  /** The moment since which each executor's standing with Sourcegraph is known: its boot, then each change of it. */
+  const standingSince = new Map<WorldExecutor, number>();
+  /** Where each executor's heartbeat grid starts: its boot, or the moment it was accepted again. */
+  const beatOrigin = new Map<WorldExecutor, number>();
+  /** Executors refused since their boot: Sourcegraph has no heartbeat row for them, so they are not listed. */
+  const unseen = new Set<WorldExecutor>();
+  const rejectionLog: {
+    readonly instance: WorldInstance;
+    readonly executor: WorldExecutor;
+    readonly from: number;
+    until?: number;
+  }[] = [];
   let nextJobId = 1;
   let advancedTo = clock();
   /**
@@ -153,6 +218,8 @@ export function createWorld(options: WorldOptions) {
     jobsEnqueued: 0,
     jobsCompleted: 0,
     jobsInterrupted: 0,
+    jobsLostToRejection: 0,
+    executorsRejected: 0,
     instancesLaunched: 0,
     instancesTerminated: 0,
     executorsRetired: 0,
@@ -163,7 +230,8 @@ export function createWorld(options: WorldOptions) {
   function startJobs(at: number): void {
     for (const instance of instances.values()) {
       const executor = instance.executor;
-      if (instance.state !== 'running' || executor === undefined) {
+      // A rejected executor's dequeues are refused.
+      if (instance.state !== 'running' || executor === undefined || executor.rejectedSince !== undefined) {
         continue;
       }
       for (const job of waiting()) {
@@ -185,7 +253,10 @@ export function createWorld(options: WorldOptions) {
     }
   }
 
-  /** The earliest boot, retirement, job end or scheduled action not yet replayed, at or before `until`. */
+  /**
+   * The earliest boot, retirement, job end, scheduled action or change of an executor's standing with Sourcegraph not
+   * yet replayed, at or before `until`. At a tie the one considered first wins.
+   */
   function nextEvent(until: number): { at: number; apply: () => void } | undefined {
     let next: { at: number; apply: () => void } | undefined;
     const consider = (at: number, apply: () => void) => {
@@ -197,7 +268,7 @@ export function createWorld(options: WorldOptions) {
       if (instance.state === 'pending') {
         consider(instance.readyAt, () => {
           instance.state = 'running';
-          instance.executor = {
+          const executor: WorldExecutor = {
             name: `${instance.hostname}-${uuidFrom(random)}`,
             hostname: instance.hostname,
             queues: instance.queues,
@@ -207,6 +278,8 @@ export function createWorld(options: WorldOptions) {
             running: new Set(),
             jobsTaken: 0,
           };
+          instance.executor = executor;
+          admit(instance, executor, instance.readyAt);
         });
       }
       const executor = instance.executor;
@@ -216,8 +289,9 @@ export function createWorld(options: WorldOptions) {
         executor.retiringSince === undefined &&
         retireAfterMs !== undefined
       ) {
-        // Listed before job ends: at a tie the executor's own timer fires before it could take another job.
-        const at = executor.firstSeenAt + retireAfterMs;
+        // Listed before job ends: at a tie the executor's own timer fires before it could take another job. The timer
+        // runs from the process's start, whether or not Sourcegraph accepted it then.
+        const at = instance.readyAt + retireAfterMs;
         consider(at, () => {
           executor.retiringSince = at;
           exitIfDone(instance, at);
@@ -236,7 +310,102 @@ export function createWorld(options: WorldOptions) {
         item.action();
       });
     }
+    // Last: a token change takes effect after everything else that happens at its moment, for every executor at
+    // once (none takes the jobs another just lost to the same change).
+    const changes = standingChanges();
+    if (changes.length > 0) {
+      const first = Math.min(...changes.map((change) => change.at));
+      consider(first, () => {
+        for (const { instance, executor, at, accepted } of changes) {
+          if (at === first) {
+            (accepted ? reject : readmit)(instance, executor, at);
+          }
+        }
+      });
+    }
     return next;
+  }
+
+  /** Each running executor's next change of standing with Sourcegraph, as far as the token history goes now. */
+  function standingChanges(): { instance: WorldInstance; executor: WorldExecutor; at: number; accepted: boolean }[] {
+    if (auth === undefined) {
+      return [];
+    }
+    const history = auth.tokenHistory();
+    return [...instances.values()].flatMap((instance) => {
+      const executor = instance.executor;
+      const since = executor === undefined ? undefined : standingSince.get(executor);
+      if (instance.state !== 'running' || executor === undefined || since === undefined) {
+        return [];
+      }
+      const accepted = executor.rejectedSince === undefined;
+      const at = nextAcceptanceChange(history, bootTokens.get(instance), since, accepted);
+      return at === undefined ? [] : [{ instance, executor, at, accepted }];
+    });
+  }
+
+  /**
+   * An executor's standing at its boot. Only the changes made before that moment count: one made at the boot moment
+   * itself is replayed after it, as every token change is.
+   */
+  function admit(instance: WorldInstance, executor: WorldExecutor, at: number): void {
+    if (auth === undefined || !bootTokens.has(instance)) {
+      return;
+    }
+    standingSince.set(executor, at);
+    if (!acceptedJustBefore(auth.tokenHistory(), bootTokens.get(instance), at)) {
+      executor.rejectedSince = at;
+      unseen.add(executor);
+      rejectionLog.push({ instance, executor, from: at });
+      stats.executorsRejected += 1;
+    }
+  }
+
+  /** Sourcegraph stopped accepting the executor's token at `at`: its jobs go back to the queue then. */
+  function reject(instance: WorldInstance, executor: WorldExecutor, at: number): void {
+    executor.lastSeenAt = Math.max(executor.lastSeenAt, lastBeat(executor, at));
+    executor.rejectedSince = at;
+    standingSince.set(executor, at);
+    if (!rejectionLog.some((rejection) => rejection.executor === executor)) {
+      stats.executorsRejected += 1;
+    }
+    rejectionLog.push({ instance, executor, from: at });
+    stats.jobsLostToRejection += requeue(executor);
+    // A retiring executor has nothing left to finish: it exits now.
+    exitIfDone(instance, at);
+  }
+
+  /** The token is accepted again (Sourcegraph's secret came back): the executor heartbeats at once and takes jobs. */
+  function readmit(instance: WorldInstance, executor: WorldExecutor, at: number): void {
+    delete executor.rejectedSince;
+    standingSince.set(executor, at);
+    beatOrigin.set(executor, at);
+    if (unseen.delete(executor)) {
+      executor.firstSeenAt = at;
+    }
+    executor.lastSeenAt = at;
+    const open = rejectionLog.findLast((rejection) => rejection.instance === instance && rejection.until === undefined);
+    if (open !== undefined) {
+      open.until = at;
+    }
+  }
+
+  /** Puts the executor's running jobs back in the queue, each counted as interrupted; returns how many. */
+  function requeue(executor: WorldExecutor): number {
+    let count = 0;
+    for (const jobId of executor.running) {
+      const job = jobs.find((candidate) => candidate.id === jobId);
+      if (job !== undefined) {
+        job.state = 'queued';
+        job.interruptions += 1;
+        delete job.startedAt;
+        delete job.executor;
+        stats.jobsInterrupted += 1;
+        count += 1;
+      }
+    }
+    executor.running.clear();
+    return count;
   }
 
   function finish(job: WorldJob, at: number): void {
@@ -251,8 +420,10 @@ export function createWorld(options: WorldOptions) {
   }
 
   /** The latest heartbeat at or before `at`: heartbeats land every interval from the executor's first one. */
-  const lastBeat = (executor: WorldExecutor, at: number) =>
-    executor.firstSeenAt + Math.floor((at - executor.firstSeenAt) / heartbeatMs) * heartbeatMs;
+  const lastBeat = (executor: WorldExecutor, at: number) => {
+    const origin = beatOrigin.get(executor) ?? executor.firstSeenAt;
+    return origin + Math.floor((at - origin) / heartbeatMs) * heartbeatMs;
+  };
 
   /**
    * A retiring executor with no job left exits cleanly, and the unit's `ExecStopPost` powers the VM off at once. Only
@@ -269,7 +440,9 @@ export function createWorld(options: WorldOptions) {
       return;
     }
     executor.exitedAt = at;
-    executor.lastSeenAt = lastBeat(executor, at);
+    if (executor.rejectedSince === undefined) {
+      executor.lastSeenAt = lastBeat(executor, at);
+    }
     instance.state = instance.shutdownBehavior === 'terminate' ? 'terminated' : 'stopped';
     instance.stoppedAt = at;
     instance.poweredOffAt = at;
@@ -280,6 +453,17 @@ export function createWorld(options: WorldOptions) {
     for (const listener of [...listeners]) {
       listener(instance, at);
     }
+  }
+
+  /** Every stretch of time an executor's token was refused, in the order they began. */
+  function rejections(): readonly WorldRejection[] {
+    advance();
+    return rejectionLog
+      .map(({ instance, executor, from, until }) => {
+        const to = until ?? instance.stoppedAt;
+        return { instance: instance.id, executor: executor.name, from, ...(to === undefined ? {} : { to }) };
+      })
+      .sort((a, b) => a.from - b.from);
   }
 
   /** Replays everything that happened up to the clock's now. Idempotent; a no-op when called while replaying. */
@@ -299,8 +483,9 @@ export function createWorld(options: WorldOptions) {
     }
     startJobs(until);
     for (const instance of instances.values()) {
-      if (instance.state === 'running' && instance.executor !== undefined) {
-        instance.executor.lastSeenAt = lastBeat(instance.executor, until);
+      const executor = instance.executor;
+      if (instance.state === 'running' && executor !== undefined && executor.rejectedSince === undefined) {
+        executor.lastSeenAt = lastBeat(executor, until);
       }
     }
     advancedTo = until;
@@ -344,6 +529,9 @@ export function createWorld(options: WorldOptions) {
         state: 'pending',
       };
       instances.set(instance.id, instance);
+      if (auth !== undefined) {
+        bootTokens.set(instance, auth.tokenAtBoot(instance));
+      }
       stats.instancesLaunched += 1;
       return instance;
     },
@@ -356,17 +544,9 @@ export function createWorld(options: WorldOptions) {
       if (instance === undefined || instance.state === 'terminated') {
         return;
       }
-      for (const jobId of instance.executor?.running ?? []) {
-        const job = jobs.find((candidate) => candidate.id === jobId);
-        if (job !== undefined) {
-          job.state = 'queued';
-          job.interruptions += 1;
-          delete job.startedAt;
-          delete job.executor;
-          stats.jobsInterrupted += 1;
-        }
+      if (instance.executor !== undefined) {
+        requeue(instance.executor);
       }
-      instance.executor?.running.clear();
       instance.state = 'terminated';
       // A VM that powered off earlier stopped then; deleting it later does not move that.
       instance.stoppedAt ??= at;
@@ -408,7 +588,9 @@ export function createWorld(options: WorldOptions) {
     executors(): readonly WorldExecutor[] {
       advance();
       return [...instances.values()]
-        .flatMap((instance) => (instance.executor === undefined ? [] : [instance.executor]))
+        .flatMap((instance) =>
+          instance.executor === undefined || unseen.has(instance.executor) ? [] : [instance.executor],
+        )
         .sort((a, b) => b.firstSeenAt - a.firstSeenAt);
     },
     jobs(): readonly WorldJob[] {
@@ -424,6 +606,28 @@ export function createWorld(options: WorldOptions) {
     stats(): WorldStats {
       advance();
       return { ...stats };
+    },
+    /**
+     * From now on, each VM launched reads its executor's token (`tokenAtBoot`) and its executor is accepted or
+     * rejected by Sourcegraph's token history. VMs launched before are accepted throughout. Replaces an earlier hook.
+     */
+    useExecutorAuth(executorAuth: ExecutorAuth): void {
+      advance();
+      auth = executorAuth;
+    },
+    rejections,
+    /**
+     * From the first rejection that began at or after `since` (default: any) to the moment none of those executors is
+     * refused any more; `to` is absent while one still runs refused. Undefined when there was none.
+     */
+    rejectionWindow(since = Number.NEGATIVE_INFINITY): RejectionWindow | undefined {
+      const counted = rejections().filter((rejection) => rejection.from >= since);
+      const first = counted[0];
+      if (first === undefined) {
+        return undefined;
+      }
+      const ends = counted.flatMap((rejection) => (rejection.to === undefined ? [] : [rejection.to]));
+      return ends.length < counted.length ? { from: first.from } : { from: first.from, to: Math.max(...ends) };
     },
     advance,
     advancedTo: () => advancedTo,

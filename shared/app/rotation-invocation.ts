@@ -1,3 +1,4 @@
+import type { FleetRoll } from './fleet-roll.ts';
 import {
   createSecret,
   finishSecret,
@@ -9,7 +10,6 @@ import {
   startRolls,
   testSecret,
 } from './rotation.ts';
-import type { FleetRoll } from './fleet-roll.ts';
 import { SAFETY_MARGIN_MS } from './scale-invocation.ts';
 
 /** What one invocation of the rotate function was asked to do, whatever the trigger's wire format. */
