@@ -11,9 +11,12 @@ import {
   reconcile,
   recreate,
   startDeleting,
+  targetVersionOf,
   viewOf,
+  zonesOf,
 } from './compute-groups.ts';
 import { isValidRequestId, type Operations } from './compute-operations.ts';
+import { applyPatch, patchBody } from './compute-rolls.ts';
 import type { ComputeRoute } from './compute-routes.ts';
 import { autoscalerJson, groupJson, groupPath, instanceJson, managedInstanceJson, scopePath } from './compute-views.ts';
 import { json, readJson, tokenOffset } from './google-json.ts';
@@ -74,17 +77,19 @@ export function handleGroup(context: ComputeContext, group: GroupState, route: G
   if (route.action === 'deleteInstances') {
     context.deletions.push(deletionOf(group, request, env));
   }
-  if (group.held > 0) {
+  if (group.held > 0 && route.action !== 'patch') {
     // A write refused for quota, as Compute answers a burst of mutations; nothing changes.
     group.held -= 1;
     return computeFaults.throttled();
   }
   const refused =
-    route.action === 'resize'
-      ? resize(group, request.query)
-      : route.action === 'recreateInstances'
-        ? recreateInstances(group, request, env)
-        : deleteInstances(group, request, env);
+    route.action === 'patch'
+      ? patch(group, request)
+      : route.action === 'resize'
+        ? resize(group, request.query)
+        : route.action === 'recreateInstances'
+          ? recreateInstances(group, request, env)
+          : deleteInstances(group, request, env);
   if (refused !== undefined) {
     return refused;
   }
@@ -101,6 +106,35 @@ export function handleGroup(context: ComputeContext, group: GroupState, route: G
     requestId,
   );
   return json(200, operations.json(operation, true));
+}
+
+/**
+ * `patch` of the group's `versions` and `updatePolicy` (a rolling update or replace). The operation is DONE once the
+ * group is patched, as Compute's is; the VMs are replaced afterwards, which `listManagedInstances` shows.
+ */
+function patch(group: GroupState, request: EmulatorRequest): EmulatorResponse | undefined {
+  const raw = readJson(request);
+  const body = raw.ok ? patchBody.safeParse(raw.value) : undefined;
+  if (body === undefined || !body.success) {
+    return computeError(400, 'parseError', 'Invalid JSON payload received.');
+  }
+  const patched = applyPatch(
+    {
+      project: group.project,
+      regional: group.scope.kind === 'region',
+      zones: zonesOf(group.scope).length,
+      targetSize: group.targetSize,
+      versions: group.versions,
+      updatePolicy: group.updatePolicy,
+    },
+    body.data,
+  );
+  if (!patched.ok) {
+    return patched.refused;
+  }
+  group.versions = patched.versions;
+  group.updatePolicy = patched.updatePolicy;
+  return undefined;
 }
 
 function resize(group: GroupState, query: URLSearchParams): EmulatorResponse | undefined {
@@ -182,7 +216,7 @@ function deleteInstances(group: GroupState, request: EmulatorRequest, env: Group
 
 /**
  * `recreateInstances`: every instance named must be a member not being deleted, or the whole request fails (there is
- * no skip flag); each is recreated at once, the target size unchanged.
+ * no skip flag); each is recreated at once, the target size unchanged, from the version meant for it.
  */
 function recreateInstances(group: GroupState, request: EmulatorRequest, env: GroupEnv): EmulatorResponse | undefined {
   const raw = readJson(request);
@@ -212,7 +246,7 @@ function recreateInstances(group: GroupState, request: EmulatorRequest, env: Gro
     }
   }
   for (const vm of found) {
-    recreate(group, vm, env, env.clock());
+    recreate(group, vm, env, env.clock(), targetVersionOf(group, vm));
   }
   return undefined;
 }

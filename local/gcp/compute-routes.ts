@@ -7,7 +7,7 @@ import type { EmulatorRequest } from '../http/emulator.ts';
  */
 
 export type ScopeKind = 'zones' | 'regions';
-export type GroupAction = 'get' | 'resize' | 'listManagedInstances' | 'deleteInstances' | 'recreateInstances';
+export type GroupAction = 'get' | 'patch' | 'resize' | 'listManagedInstances' | 'deleteInstances' | 'recreateInstances';
 
 interface Located {
   readonly project: string;
@@ -40,8 +40,9 @@ export function routeOf(request: EmulatorRequest): ComputeRoute | undefined {
   const group = GROUP.exec(request.path);
   if (group !== null) {
     const base = located(group);
-    const action = group[5] ?? 'get';
-    const method = action === 'get' ? 'GET' : 'POST';
+    // The group's own URL is `get` with GET and `patch` (a JSON merge patch) with PATCH; its sub-paths are POSTs.
+    const action = group[5] ?? (request.method === 'PATCH' ? 'patch' : 'get');
+    const method = action === 'get' ? 'GET' : action === 'patch' ? 'PATCH' : 'POST';
     if (base === undefined || group[4] === undefined || request.method !== method || !isAction(action)) {
       return undefined;
     }
@@ -69,7 +70,7 @@ export function routeOf(request: EmulatorRequest): ComputeRoute | undefined {
 }
 
 function isAction(value: string): value is GroupAction {
-  return ['get', 'resize', 'listManagedInstances', 'deleteInstances', 'recreateInstances'].includes(value);
+  return ['get', 'patch', 'resize', 'listManagedInstances', 'deleteInstances', 'recreateInstances'].includes(value);
 }
 
 export function methodId(route: ComputeRoute): string {

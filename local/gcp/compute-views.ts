@@ -1,4 +1,12 @@
-import { type GroupEnv, type GroupState, type ManagedVm, type Scope, viewOf } from './compute-groups.ts';
+import {
+  type GroupEnv,
+  type GroupState,
+  type ManagedVm,
+  type Scope,
+  versionTargetReached,
+  viewOf,
+} from './compute-groups.ts';
+import { quantityJson, templateKey, type VmVersion, versionTargets } from './compute-rolls.ts';
 
 /**
  * Compute resources in the JSON the v1 REST API returns. Compute writes enums as names (its clients send no
@@ -18,6 +26,9 @@ export const groupPath = (group: GroupState): string =>
   `${scopePath(group.project, group.scope)}/instanceGroupManagers/${group.name}`;
 export const autoscalerPath = (group: GroupState, name: string): string =>
   `${scopePath(group.project, group.scope)}/autoscalers/${name}`;
+/** The template a group is created with: one per group, named after it. */
+export const templateOf = (project: string, group: string): string =>
+  `${API_ROOT}/projects/${project}/global/instanceTemplates/${group}-template`;
 export const instanceUrl = (project: string, zone: string, name: string): string =>
   `${API_ROOT}/projects/${project}/zones/${zone}/instances/${name}`;
 
@@ -54,7 +65,14 @@ export function groupJson(group: GroupState, env: GroupEnv) {
     counts[action] = (counts[action] ?? 0) + 1;
   }
   const isStable = views.every((view) => view.currentAction === 'NONE') && views.length === group.targetSize;
-  const template = `${API_ROOT}/projects/${group.project}/global/instanceTemplates/${group.name}-template`;
+  const sizes = versionTargets(group.versions, group.targetSize);
+  const versions = group.versions.map((version, index) => ({
+    ...(version.name === undefined ? {} : { name: version.name }),
+    instanceTemplate: version.instanceTemplate,
+    targetSize: { ...version.targetSize, calculated: sizes[index] ?? 0 },
+  }));
+  const [only] = group.versions;
+  const policy = group.updatePolicy;
   return {
     kind: 'compute#instanceGroupManager',
     id: group.id,
@@ -69,15 +87,18 @@ export function groupJson(group: GroupState, env: GroupEnv) {
           },
         }
       : {}),
-    instanceTemplate: template,
-    versions: [{ instanceTemplate: template, targetSize: { calculated: group.targetSize } }],
+    // The group-level template stands for the one version; with several (a canary) only `versions` says.
+    ...(group.versions.length === 1 && only !== undefined ? { instanceTemplate: only.instanceTemplate } : {}),
+    versions,
     instanceGroup: `${API_ROOT}/${scopePath(group.project, group.scope)}/instanceGroups/${group.name}`,
     baseInstanceName: group.name,
-    fingerprint: Buffer.from(`${group.id}:${group.targetSize}`).toString('base64'),
+    fingerprint: Buffer.from(
+      `${group.id}:${group.targetSize}:${group.versions.map((v) => `${v.name ?? ''}@${templateKey(v.instanceTemplate)}`).join(',')}`,
+    ).toString('base64'),
     currentActions: counts,
     status: {
       isStable,
-      versionTarget: { isReached: isStable },
+      versionTarget: { isReached: versionTargetReached(group) },
       allInstancesConfig: { effective: true },
       stateful: { hasStatefulConfig: false, perInstanceConfigs: { allEffective: true } },
       ...(group.autoscaler === undefined
@@ -86,14 +107,27 @@ export function groupJson(group: GroupState, env: GroupEnv) {
     },
     targetSize: group.targetSize,
     listManagedInstancesResults: group.paginated ? 'PAGINATED' : 'PAGELESS',
-    updatePolicy: { type: 'OPPORTUNISTIC', minimalAction: 'REPLACE', replacementMethod: 'SUBSTITUTE' },
+    updatePolicy: {
+      type: policy.type,
+      ...(group.scope.kind === 'region' ? { instanceRedistributionType: 'PROACTIVE' } : {}),
+      minimalAction: policy.minimalAction,
+      mostDisruptiveAllowedAction: policy.mostDisruptiveAllowedAction,
+      replacementMethod: policy.replacementMethod,
+      maxSurge: quantityJson(policy.maxSurge, group.targetSize),
+      maxUnavailable: quantityJson(policy.maxUnavailable, group.targetSize),
+    },
     instanceLifecyclePolicy: { defaultActionOnFailure: group.defaultActionOnFailure, forceUpdateOnRepair: 'NO' },
     selfLink: `${API_ROOT}/${groupPath(group)}`,
   };
 }
 
+/** `ManagedInstance.version`: the template, and the version's name when it has one. */
+const versionJson = (version: VmVersion) => ({
+  instanceTemplate: version.instanceTemplate,
+  ...(version.name === undefined ? {} : { name: version.name }),
+});
+
 export function managedInstanceJson(group: GroupState, env: GroupEnv) {
-  const template = `${API_ROOT}/projects/${group.project}/global/instanceTemplates/${group.name}-template`;
   return group.vms.map((vm) => {
     const view = viewOf(group, vm, env);
     return {
@@ -102,7 +136,7 @@ export function managedInstanceJson(group: GroupState, env: GroupEnv) {
       name: view.name,
       instanceStatus: view.instanceStatus,
       currentAction: view.currentAction,
-      version: { instanceTemplate: template },
+      version: versionJson(view.version),
     };
   });
 }
@@ -115,7 +149,7 @@ const PACIFIC_OFFSET_MS = -8 * 60 * 60 * 1000;
 export const computeTimestamp = (ms: number): string =>
   new Date(ms + PACIFIC_OFFSET_MS).toISOString().replace(/Z$/, '-08:00');
 
-/** An `Instance` as `instances.list` returns it; the emulator's VMs all run the group's one template. */
+/** An `Instance` as `instances.list` returns it, naming the template its version was created from. */
 export function instanceJson(group: GroupState, vm: ManagedVm, env: GroupEnv) {
   const view = viewOf(group, vm, env);
   const zoneUrl = `${API_ROOT}/projects/${group.project}/zones/${vm.zone}`;
@@ -135,7 +169,7 @@ export function instanceJson(group: GroupState, vm: ManagedVm, env: GroupEnv) {
       items: [
         {
           key: 'instance-template',
-          value: `projects/${group.project}/global/instanceTemplates/${group.name}-template`,
+          value: templateKey(vm.version.instanceTemplate),
         },
         { key: 'created-by', value: groupPath(group) },
       ],

@@ -26,8 +26,9 @@ import {
   handleOperation,
 } from './compute-handlers.ts';
 import { createOperations } from './compute-operations.ts';
+import { defaultUpdatePolicy } from './compute-rolls.ts';
 import { methodId, routeOf } from './compute-routes.ts';
-import { API_ROOT, groupPath, scopePath } from './compute-views.ts';
+import { API_ROOT, groupPath, scopePath, templateOf } from './compute-views.ts';
 
 export type { ActionOnFailure, AutoscalerMode, AutoscalerSpec, InstanceSeed, VmView } from './compute-groups.ts';
 export type { DeletionRequest } from './compute-handlers.ts';
@@ -212,6 +213,9 @@ export async function startComputeEmulator(options: ComputeEmulatorOptions): Pro
         defaultActionOnFailure: action,
         vms: [],
         held: 0,
+        versions: [{ instanceTemplate: templateOf(spec.project, spec.name) }],
+        updatePolicy: defaultUpdatePolicy(scope.kind === 'zone' ? 1 : scope.zones.length),
+        wakes: new Set(),
       };
       const key = keyOf(spec.project, scope.kind === 'zone' ? 'zones' : 'regions', spec.zone ?? spec.region, spec.name);
       if (groups.has(key)) {
