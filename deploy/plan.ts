@@ -230,9 +230,10 @@ const SCHEDULE_EXPRESSION = /^(rate|cron)\(.+\)$/;
 
 /**
  * The rotate function rotates the executor secret: it reads the Sourcegraph token (and the document) as the scale
- * function does, and reads, writes and relabels the executor secret. The token comes from `crypto`, so no
- * `GetRandomPassword`; a secret encrypted with a customer managed key also needs `kms:Decrypt` and
- * `kms:GenerateDataKey` on that key, which the config does not name.
+ * function does, reads, writes and relabels the executor secret, and rolls each AWS fleet's group (an instance
+ * refresh) so every executor boots with the new token. The token comes from `crypto`, so no `GetRandomPassword`; a
+ * secret encrypted with a customer managed key also needs `kms:Decrypt` and `kms:GenerateDataKey` on that key, which
+ * the config does not name.
  */
 function planRotate(
   config: FleetplaneConfig,
@@ -266,9 +267,35 @@ function planRotate(
     secretResource(store.secretId, input.region),
   );
   return {
-    iamStatements: [executorSecret, ...secretStatements(config, input.region), ...parameter],
+    iamStatements: [executorSecret, ...secretStatements(config, input.region), ...rollStatements(config), ...parameter],
     ...(schedule === undefined ? {} : { schedule }),
   };
+}
+
+/**
+ * Starting an instance refresh is granted per group, on the fleets the rotation rolls (those with an AWS target and
+ * `roll` not turned off), whatever their mode: every executor reads the token. Reading refreshes and the group's
+ * desired capacity (to turn a fixed roll count into a percentage) supports no resource-level permissions.
+ */
+function rollStatements(config: FleetplaneConfig): IamStatement[] {
+  const groups = config.fleets.flatMap((fleet) =>
+    fleet.roll !== undefined && fleet.target?.cloud === 'aws'
+      ? [
+          arnInDeployAccount(
+            'autoscaling',
+            fleet.target.region,
+            `autoScalingGroup:*:autoScalingGroupName/${fleet.target.autoScalingGroup}`,
+          ),
+        ]
+      : [],
+  );
+  if (groups.length === 0) {
+    return [];
+  }
+  return [
+    allow(['autoscaling:StartInstanceRefresh'], groups),
+    allow(['autoscaling:DescribeInstanceRefreshes', 'autoscaling:DescribeAutoScalingGroups'], '*'),
+  ];
 }
 
 function parameterStatement(name: string, region: string): IamStatement {

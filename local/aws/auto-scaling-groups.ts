@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Clock } from '../../shared/ports/clock.ts';
 import type { World, WorldInstance } from '../world/world.ts';
+import { createRefreshes, isOutdated, type RefreshRequest } from './auto-scaling-refresh.ts';
 import {
   COUNTED,
   DEFAULT_HEALTH_CHECK_GRACE_PERIOD,
@@ -20,7 +21,8 @@ import { AwsServiceError } from './errors.ts';
  * says running, then `InService`). They launch with shutdown behaviour `terminate`, as Sourcegraph's launch template
  * sets it, so an executor that retires and powers its VM off ends the instance; the group then replaces it only if it
  * holds fewer instances than its desired capacity, as AWS does. An instance marked `Unhealthy` (SetInstanceHealth) is
- * terminated and replaced at once, as AWS's health checks replace one within moments.
+ * terminated and replaced at once, as AWS's health checks replace one within moments. Instance refreshes replace
+ * instances through the same launches and terminations (auto-scaling-refresh.ts).
  */
 
 export interface GroupStoreOptions {
@@ -29,6 +31,8 @@ export interface GroupStoreOptions {
   readonly defaultRegion: string;
   /** Milliseconds a scaled-in instance stays listed as `Terminating`. */
   readonly terminatingMs: number;
+  /** Milliseconds an instance refresh stays `Pending` before its first replacements. */
+  readonly refreshStartMs: number;
   /** Uniform in [0, 1), for instance ids; default: crypto random bytes. */
   readonly random?: () => number;
 }
@@ -72,8 +76,9 @@ export function createGroupStore(options: GroupStoreOptions) {
 
   /**
    * Launches or terminates until the counted instances match desired. Scale-in victims are the newest unprotected
-   * instances first (so `Pending` ones go before serving ones). That is simpler than AWS's default policy (balance
-   * zones, then oldest launch template, then closest to the next billing hour), which with one launch template and
+   * instances first (so `Pending` ones go before serving ones), except that instances an instance refresh has yet to
+   * replace go before all others, as AWS's default policy takes the oldest launch template first. That is simpler than
+   * the full policy (balance zones, then oldest launch template, then closest to the next billing hour), which with
    * zones kept balanced mostly picks by zone alone.
    */
   function reconcile(group: GroupState, at = clock()): void {
@@ -81,19 +86,22 @@ export function createGroupStore(options: GroupStoreOptions) {
     for (let missing = group.desired - counted.length; missing > 0; missing--) {
       launch(group, at);
     }
+    const outdated = (instance: GroupInstance) => Number(isOutdated(group, instance.id));
     const victims = counted
       .filter((instance) => !instance.protectedFromScaleIn)
-      .sort((a, b) => b.launchedAt - a.launchedAt)
+      .sort((a, b) => outdated(b) - outdated(a) || b.launchedAt - a.launchedAt)
       .slice(0, Math.max(0, counted.length - group.desired));
     for (const victim of victims) {
-      victim.terminatingSince = clock();
+      victim.terminatingSince = at;
       // The VM goes away now: the world puts its running jobs back in the queue.
       world.terminateInstance(victim.id);
     }
   }
 
   function counts(instance: GroupInstance): boolean {
-    return instance.terminatingSince === undefined && COUNTED.test(lifecycleState(instance));
+    return (
+      instance.terminatingSince === undefined && instance.retiring !== true && COUNTED.test(lifecycleState(instance))
+    );
   }
 
   function lifecycleState(instance: GroupInstance): string {
@@ -125,6 +133,15 @@ export function createGroupStore(options: GroupStoreOptions) {
     }
   }
   const detach = world.onPowerOff(onPowerOff);
+
+  const refreshes = createRefreshes({
+    world,
+    clock,
+    startDelayMs: options.refreshStartMs,
+    lifecycleState,
+    reconcile,
+    isLive: (group) => groups.get(keyOf(group.region, group.name)) === group,
+  });
 
   /** Drops instances whose termination has run its course, as they drop out of DescribeAutoScalingGroups. */
   function prune(group: GroupState): void {
@@ -227,6 +244,7 @@ export function createGroupStore(options: GroupStoreOptions) {
           protectedFromScaleIn: seed.protectedFromScaleIn ?? false,
         })),
         held: undefined,
+        refreshes: [],
       };
       groups.set(keyOf(region, spec.name), group);
       if (spec.instances === undefined) {
@@ -301,9 +319,9 @@ export function createGroupStore(options: GroupStoreOptions) {
       }
       if (request.decrement) {
         group.desired -= victims.length;
-      } else {
-        reconcile(group);
       }
+      // After a decrement this only matters for an instance a refresh had already replaced (not counted any more).
+      reconcile(group);
       return victims.map((victim) => ({ group, instanceId: victim.id, from, to: group.desired }));
     },
 
@@ -348,7 +366,22 @@ export function createGroupStore(options: GroupStoreOptions) {
       for (const instance of instances) {
         instance.protectedFromScaleIn = protect;
       }
+      // A refresh waiting for protection to be lifted carries on now.
+      refreshes.poke(group);
     },
+
+    /** StartInstanceRefresh, its parameters checked: the group must exist and have no refresh under way. */
+    startRefresh(region: string, name: string, request: RefreshRequest) {
+      return refreshes.start(existing(region, name), request);
+    },
+
+    /** CancelInstanceRefresh: the group's active refresh, or `ActiveInstanceRefreshNotFound`. */
+    cancelRefresh(region: string, name: string) {
+      return refreshes.cancel(existing(region, name));
+    },
+
+    /** The group (which must exist) for DescribeInstanceRefreshes; its refreshes are on it, oldest first. */
+    existing,
 
     hold(region: string, name: string, times: number, code: HoldCode): void {
       const group = find(region, name);

@@ -1,6 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import type { TerminatedInstance } from './auto-scaling-groups.ts';
-import type { GroupInstance, GroupState, ScalingPolicySpec } from './auto-scaling-spec.ts';
+import { progressOf } from './auto-scaling-refresh.ts';
+import type {
+  GroupInstance,
+  GroupState,
+  InstanceRefresh,
+  RefreshPreferences,
+  ScalingPolicySpec,
+} from './auto-scaling-spec.ts';
 import { zonesOf } from './auto-scaling-spec.ts';
 import type { XmlFields } from './xml.ts';
 
@@ -85,5 +92,42 @@ export function terminationActivityFields(terminated: TerminatedInstance, at: nu
     StartTime: when,
     StatusCode: 'InProgress',
     Progress: 0,
+  };
+}
+
+/** One `<member>` of DescribeInstanceRefreshes, its elements in the API model's order. */
+export function refreshFields(group: GroupState, refresh: InstanceRefresh): XmlFields {
+  const { instancesToUpdate, percentageComplete } = progressOf(group, refresh);
+  return {
+    InstanceRefreshId: refresh.id,
+    AutoScalingGroupName: group.name,
+    Status: refresh.status,
+    StatusReason: refresh.statusReason,
+    StartTime: new Date(refresh.startTime),
+    EndTime: refresh.endTime === undefined ? undefined : new Date(refresh.endTime),
+    PercentageComplete: percentageComplete,
+    InstancesToUpdate: instancesToUpdate,
+    ProgressDetails: {
+      LivePoolProgress: { PercentageComplete: percentageComplete, InstancesToUpdate: instancesToUpdate },
+    },
+    Preferences: preferenceFields(refresh.preferences),
+    DesiredConfiguration: refresh.desiredConfiguration ? { LaunchTemplate: launchTemplate(group) } : undefined,
+    Strategy: 'Rolling',
+  };
+}
+
+function preferenceFields(preferences: RefreshPreferences): XmlFields {
+  return {
+    MinHealthyPercentage: preferences.minHealthyPercentage,
+    InstanceWarmup: preferences.instanceWarmup,
+    CheckpointPercentages: preferences.checkpointPercentages,
+    CheckpointDelay: preferences.checkpointDelay,
+    SkipMatching: preferences.skipMatching,
+    AutoRollback: preferences.autoRollback,
+    ScaleInProtectedInstances: preferences.scaleInProtectedInstances,
+    StandbyInstances: preferences.standbyInstances,
+    AlarmSpecification: preferences.alarms === undefined ? undefined : { Alarms: preferences.alarms },
+    MaxHealthyPercentage: preferences.maxHealthyPercentage,
+    BakeTime: preferences.bakeTime,
   };
 }

@@ -2,7 +2,14 @@ import type { Clock } from '../../shared/ports/clock.ts';
 import { type Emulator, type EmulatorRequest, type EmulatorResponse, startEmulator } from '../http/emulator.ts';
 import type { World } from '../world/world.ts';
 import { createGroupStore } from './auto-scaling-groups.ts';
-import { groupFields, type PolicyEntry, policyFields, terminationActivityFields } from './auto-scaling-render.ts';
+import { parseRefreshRequest } from './auto-scaling-refresh-params.ts';
+import {
+  groupFields,
+  type PolicyEntry,
+  policyFields,
+  refreshFields,
+  terminationActivityFields,
+} from './auto-scaling-render.ts';
 import {
   type GroupSpec,
   type GroupState,
@@ -27,6 +34,8 @@ const MAX_PROTECTION_IDS = 50;
 /** Length limits of SetInstanceHealth's strings, as the API reference gives them. */
 const MAX_INSTANCE_ID_CHARS = 19;
 const MAX_HEALTH_STATUS_CHARS = 32;
+/** DescribeInstanceRefreshes reports the refreshes of the previous six weeks. */
+const REFRESH_RETENTION_MS = 42 * 24 * 3_600_000;
 
 export interface AutoScalingEmulatorOptions {
   readonly world: World;
@@ -38,6 +47,8 @@ export interface AutoScalingEmulatorOptions {
   readonly pageSize?: number;
   /** Milliseconds a scaled-in instance stays listed as `Terminating`. Default 5000. */
   readonly terminatingMs?: number;
+  /** Milliseconds an instance refresh stays `Pending` before it replaces anything. Default 10000. */
+  readonly refreshStartMs?: number;
   /** Uniform in [0, 1), for instance ids; fixed, it makes a run repeatable. Default: crypto random bytes. */
   readonly random?: () => number;
   readonly port?: number;
@@ -118,6 +129,7 @@ export async function startAutoScalingEmulator(options: AutoScalingEmulatorOptio
     clock,
     defaultRegion,
     terminatingMs: options.terminatingMs ?? 5_000,
+    refreshStartMs: options.refreshStartMs ?? 10_000,
     ...(options.random === undefined ? {} : { random: options.random }),
   });
 
@@ -253,6 +265,37 @@ export async function startAutoScalingEmulator(options: AutoScalingEmulatorOptio
       store.setHealth(region, instanceId, healthStatus, respectGracePeriod);
       // SetInstanceHealth has no output: the answer is the bare response with its metadata.
       return queryResponse(NAMESPACE, 'SetInstanceHealth');
+    },
+
+    StartInstanceRefresh(params, region) {
+      const name = params.requiredString('AutoScalingGroupName');
+      const request = parseRefreshRequest(params);
+      const refresh = store.startRefresh(region, name, request);
+      return queryResponse(NAMESPACE, 'StartInstanceRefresh', { InstanceRefreshId: refresh.id });
+    },
+
+    DescribeInstanceRefreshes(params, region) {
+      const name = params.requiredString('AutoScalingGroupName');
+      const ids = params.list('InstanceRefreshIds') ?? [];
+      const size = records(params);
+      const group = store.existing(region, name);
+      const now = clock();
+      // Newest first, as the service lists them.
+      const refreshes = [...group.refreshes]
+        .reverse()
+        .filter((refresh) => now - refresh.startTime <= REFRESH_RETENTION_MS)
+        .filter((refresh) => ids.length === 0 || ids.includes(refresh.id));
+      const page = pageOf(refreshes, params.string('NextToken'), size, `refreshes:${region}:${name}:${ids.join(',')}`);
+      return queryResponse(NAMESPACE, 'DescribeInstanceRefreshes', {
+        InstanceRefreshes: page.items.map((refresh) => refreshFields(group, refresh)),
+        NextToken: page.nextToken,
+      });
+    },
+
+    CancelInstanceRefresh(params, region) {
+      const name = params.requiredString('AutoScalingGroupName');
+      const refresh = store.cancelRefresh(region, name);
+      return queryResponse(NAMESPACE, 'CancelInstanceRefresh', { InstanceRefreshId: refresh.id });
     },
 
     SetInstanceProtection(params, region) {

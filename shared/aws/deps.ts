@@ -124,7 +124,7 @@ export function createAwsDeps(config: FleetplaneConfig, options: AwsDepsOptions)
 }
 
 /** A client per region, built on first use and kept for the cold start. */
-function perRegion<T>(build: (region: string) => T): (region: string) => T {
+export function perRegion<T>(build: (region: string) => T): (region: string) => T {
   const clients = new Map<string, T>();
   return (region) => {
     const existing = clients.get(region);

@@ -21,7 +21,7 @@ import {
   RegionOperationsClient,
   ZoneOperationsClient,
 } from './compute-clients.ts';
-import { createMigInstanceGroups, type GroupBounds } from './mig-instance-groups.ts';
+import { createMigInstanceGroups, type GroupBounds, type MigClients } from './mig-instance-groups.ts';
 import { createCloudMonitoringMetricsSink, createCloudMonitoringQueueHistory } from './monitoring-queue-metrics.ts';
 import { createCloudMonitoringRemovalLedger } from './monitoring-removal-ledger.ts';
 import { readSecretVersion } from './secrets.ts';
@@ -95,6 +95,20 @@ export interface GcpDepsOptions {
   readonly secrets: Set<string>;
 }
 
+/** The Compute clients managed instance groups are read and changed with, as the function's own service account. */
+export function migClientsFor(env: Env): MigClients {
+  const compute = { ...REST, ...endpointOverride(env, 'compute') };
+  return {
+    zonal: new InstanceGroupManagersClient(compute),
+    regional: new RegionInstanceGroupManagersClient(compute),
+    zoneOperations: new ZoneOperationsClient(compute),
+    regionOperations: new RegionOperationsClient(compute),
+    autoscalers: new AutoscalersClient(compute),
+    regionAutoscalers: new RegionAutoscalersClient(compute),
+    instances: new InstancesClient(compute),
+  };
+}
+
 export function createGcpDeps(config: FleetplaneConfig, options: GcpDepsOptions): ScalingDeps {
   const { env, clock, logger, secrets } = options;
   const monitoringSettings = config.cloudMonitoring;
@@ -112,24 +126,12 @@ export function createGcpDeps(config: FleetplaneConfig, options: GcpDepsOptions)
     ...endpointOverride(env, 'monitoring'),
   });
   // Instance groups are read and resized as the function's own service account (ADC), never with the metric key.
-  const compute = { ...REST, ...endpointOverride(env, 'compute') };
-  const groups = createMigInstanceGroups(
-    {
-      zonal: new InstanceGroupManagersClient(compute),
-      regional: new RegionInstanceGroupManagersClient(compute),
-      zoneOperations: new ZoneOperationsClient(compute),
-      regionOperations: new RegionOperationsClient(compute),
-      autoscalers: new AutoscalersClient(compute),
-      regionAutoscalers: new RegionAutoscalersClient(compute),
-      instances: new InstancesClient(compute),
-    },
-    {
-      logger: logger.child({ module: 'compute' }),
-      clock,
-      bounds: fleetBounds(fleetsOf(config.fleets, 'gcp')),
-      launchTimes: removesIdleOnly(fleetsOf(config.fleets, 'gcp')),
-    },
-  );
+  const groups = createMigInstanceGroups(migClientsFor(env), {
+    logger: logger.child({ module: 'compute' }),
+    clock,
+    bounds: fleetBounds(fleetsOf(config.fleets, 'gcp')),
+    launchTimes: removesIdleOnly(fleetsOf(config.fleets, 'gcp')),
+  });
 
   const token = sourcegraphTokenOf(config, options);
   return {

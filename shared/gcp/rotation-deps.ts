@@ -1,16 +1,23 @@
 import { randomUUID } from 'node:crypto';
 import { SecretManagerServiceClient } from '@google-cloud/secret-manager';
+import { rollTargetsOf } from '../app/fleet-roll.ts';
 import type { RotationRuntime } from '../app/rotation.ts';
 import { ConfigError, type Env } from '../config/index.ts';
+import { fleetsOf } from '../domain/fleet.ts';
 import { createFunctionLogger } from '../observability/function-logger.ts';
-import { type Clock, systemClock } from '../ports/clock.ts';
+import { type Clock, type Sleep, systemClock, systemSleep } from '../ports/clock.ts';
 import { rotationSourcegraphFor, withExecutorToken } from '../sourcegraph/index.ts';
 import { endpointOverride } from './client-options.ts';
-import { loadGcpConfig, REST, sourcegraphTokenOf } from './deps.ts';
+import { loadGcpConfig, migClientsFor, REST, sourcegraphTokenOf } from './deps.ts';
+import { createMigFleetRoller } from './mig-fleet-roller.ts';
 import { createSecretManagerExecutorSecret } from './secret-manager-executor-secret.ts';
 
 /** The GCP composition root for rotation: the executor secret in Secret Manager, Sourcegraph from the config. */
-export async function createGcpRotationRuntime(env: Env, clock: Clock = systemClock): Promise<RotationRuntime> {
+export async function createGcpRotationRuntime(
+  env: Env,
+  clock: Clock = systemClock,
+  sleep: Sleep = systemSleep,
+): Promise<RotationRuntime> {
   const { logger, secrets } = createFunctionLogger(env, 'rotate');
   const config = await loadGcpConfig(env);
   const settings = config.executorSecret;
@@ -31,6 +38,12 @@ export async function createGcpRotationRuntime(env: Env, clock: Clock = systemCl
       randomBytes: (count) => crypto.getRandomValues(new Uint8Array(count)),
       newRotationId: randomUUID,
       logger,
+      rolls: {
+        roller: createMigFleetRoller(migClientsFor(env), { logger: logger.child({ module: 'compute' }), clock }),
+        fleets: rollTargetsOf(fleetsOf(config.fleets, 'gcp')),
+        clock,
+        sleep,
+      },
     },
   };
 }

@@ -21,6 +21,7 @@ const SECRET_ACTIONS = [
   'secretsmanager:UpdateSecretVersionStage',
 ];
 const SETTINGS = { handler: 'functions/aws/rotate.handler', timeout: 120, reservedConcurrency: 1 };
+const ROLL_READS = ['autoscaling:DescribeInstanceRefreshes', 'autoscaling:DescribeAutoScalingGroups'];
 
 /** The example document (its token in Secrets Manager), with `changes` applied on top. */
 function exampleWith(changes: Record<string, unknown>): string {
@@ -47,6 +48,18 @@ function joinedArn(service: string, region: string, resource: string) {
 }
 
 const actionsOf = (statements: readonly IamStatement[]) => statements.flatMap((statement) => statement.Action);
+
+/** The example's fleets, each with `changes` applied by index. */
+function fleetsWith(changes: Readonly<Record<number, Record<string, unknown>>>): unknown[] {
+  const fleets = Array.isArray(EXAMPLE.fleets) ? EXAMPLE.fleets : [];
+  return fleets.map((fleet: unknown, index) => ({
+    ...(typeof fleet === 'object' && fleet !== null ? fleet : {}),
+    ...changes[index],
+  }));
+}
+
+const groupArn = (name: string) =>
+  joinedArn('autoscaling', 'us-east-1', `autoScalingGroup:*:autoScalingGroupName/${name}`);
 
 describe('planDeploy and the rotate function', () => {
   it('plans no rotate function when the config names no executor secret', () => {
@@ -78,6 +91,12 @@ describe('planDeploy and the rotate function', () => {
           Action: ['secretsmanager:GetSecretValue'],
           Resource: joinedArn('secretsmanager', 'us-east-1', 'secret:fleetplane/sourcegraph-token-??????'),
         },
+        {
+          Effect: 'Allow',
+          Action: ['autoscaling:StartInstanceRefresh'],
+          Resource: [groupArn('sourcegraph-executors-codeintel'), groupArn('sourcegraph-executors-batches')],
+        },
+        { Effect: 'Allow', Action: ROLL_READS, Resource: '*' },
       ],
     });
     // The scale function (the provider role) gains nothing: it never touches the executor secret.
@@ -115,7 +134,40 @@ describe('planDeploy and the rotate function', () => {
     const plan = planDeploy(input(text, { allowPlaintextToken: true }));
 
     // Assess
-    expect(actionsOf(plan.rotate?.iamStatements ?? [])).toEqual(SECRET_ACTIONS);
+    expect(actionsOf(plan.rotate?.iamStatements ?? [])).toEqual([
+      ...SECRET_ACTIONS,
+      'autoscaling:StartInstanceRefresh',
+      ...ROLL_READS,
+    ]);
+  });
+
+  it('lets the rotate function refresh only the groups it rolls, whatever the fleet mode', () => {
+    // Prepare
+    const executorSecret = { awsSecretsManager: 'fleetplane/executor-token' };
+    const oneRolled = exampleWith({ executorSecret, fleets: fleetsWith({ 0: { roll: false } }) });
+    const noneRolled = exampleWith({ executorSecret, fleets: fleetsWith({ 0: { roll: false }, 1: { roll: false } }) });
+    const custom = exampleWith({
+      executorSecret,
+      fleets: fleetsWith({ 1: { roll: { maxUnavailable: 1, maxSurge: '25%' } } }),
+    });
+
+    // Act
+    const one = planDeploy(input(oneRolled));
+    const none = planDeploy(input(noneRolled));
+    const customRoll = planDeploy(input(custom));
+
+    // Assess
+    expect(one.rotate?.iamStatements).toContainEqual({
+      Effect: 'Allow',
+      Action: ['autoscaling:StartInstanceRefresh'],
+      Resource: [groupArn('sourcegraph-executors-batches')],
+    });
+    expect(actionsOf(none.rotate?.iamStatements ?? []).filter((action) => action.startsWith('autoscaling:'))).toEqual(
+      [],
+    );
+    expect(actionsOf(customRoll.rotate?.iamStatements ?? [])).toContain('autoscaling:StartInstanceRefresh');
+    // The scale function (the provider role) never starts a refresh.
+    expect(actionsOf(customRoll.iamStatements)).not.toContain('autoscaling:StartInstanceRefresh');
   });
 
   it('adds a rotation schedule only when asked, and checks the expression', () => {
