@@ -81,6 +81,9 @@ function rollLine(roll: FleetRoll): string {
     ...(reason === undefined ? [] : [`: ${reason}`]),
     ...(window === undefined
       ? []
-      : [`; executors refused for ${Math.round(window.ms / 1000)} s${window.until === undefined ? ' so far' : ''}`]),
+      : [
+          `; executors refused for ${Math.round(window.ms / 1000)} s${window.until === undefined ? ' so far' : ''}`,
+          window.basis === 'roll' ? ' (at most: until the roll ended)' : '',
+        ]),
   ].join('');
 }

@@ -26,10 +26,16 @@ export interface FleetRollDeps {
 export interface RejectionWindow {
   /** Epoch ms Sourcegraph switched to the new token. */
   readonly from: number;
-  /** Epoch ms the roll ended (the cloud's end time, or when it was first seen ended); absent while it runs. */
+  /** Epoch ms it ended; absent while instances that booted with the old token remain. */
   readonly until?: number;
   /** Its length so far. */
   readonly ms: number;
+  /**
+   * `instances`: until the last instance present when the token became current left the group (seen at a poll).
+   * `roll`: those instances were not known (the group could not be read then, or an earlier run switched), so until
+   * the roll ended, an upper bound.
+   */
+  readonly basis: 'instances' | 'roll';
 }
 
 /**
@@ -50,6 +56,8 @@ export type FleetRoll =
 export interface WatchOptions extends CallOptions {
   /** Epoch ms Sourcegraph switched tokens, when this run did it: each fleet's rejection window starts there. */
   readonly switchedAt?: number;
+  /** Per fleet, the instances there when the token became current (`membersNow`): they booted with the old one. */
+  readonly oldMembers?: ReadonlyMap<string, ReadonlySet<string>>;
   /** Epoch ms to stop watching by, whether or not the rolls have ended. */
   readonly until: number;
   /** Milliseconds between progress reads. */
@@ -106,8 +114,40 @@ export async function rollFleets(
 }
 
 /**
+ * The instances of each fleet now, as the token becomes current: they booted with the old one. A fleet whose group
+ * cannot be read is left out, and its rejection window falls back to the roll's end.
+ */
+export async function membersNow(
+  deps: FleetRollDeps,
+  options: CallOptions = {},
+): Promise<ReadonlyMap<string, ReadonlySet<string>>> {
+  const read = await Promise.all(
+    deps.fleets.map(async ({ fleet, target }) => {
+      try {
+        return [[fleet, new Set(await deps.roller.members(target, options))] as const];
+      } catch (caught) {
+        deps.logger.warn('fleet members unknown', { module: 'fleet-roll', fleet, error: toError(caught).message });
+        return [];
+      }
+    }),
+  );
+  return new Map(read.flat());
+}
+
+interface Watched {
+  roll: FleetRoll;
+  /** Instances that booted with the old token and are still there; undefined when not known. */
+  readonly old?: Set<string>;
+  /** When the last of them was first seen gone. */
+  refusedUntil?: number;
+  /** When a roll without an end time of its own was first seen ended. */
+  rollEndSeen?: number;
+}
+
+/**
  * Follows the rolls until they all end or `until` comes, logging each one's progress at every read, and measures how
- * long each fleet's executors were refused: from the token switch until its roll ended.
+ * long each fleet's executors were refused: from the token switch until the last instance that booted with the old
+ * token left the group (to within one poll), or, where those instances are not known, until the roll ended.
  */
 export async function watchRolls(
   deps: FleetRollDeps,
@@ -116,48 +156,81 @@ export async function watchRolls(
 ): Promise<FleetRoll[]> {
   const log = deps.logger.child({ module: 'fleet-roll' });
   const targets = new Map(deps.fleets.map((fleet) => [fleet.fleet, fleet.target]));
-  /** When a roll without an end time of its own was first seen ended. */
-  const seenEnded = new Map<string, number>();
-  let current = rolls.map((roll) => withWindow(roll, options.switchedAt, deps.clock(), seenEnded));
-  while (current.some(running) && deps.clock() + options.pollMs <= options.until && !options.signal?.aborted) {
+  const watched: Watched[] = rolls.map((roll) => {
+    const old = options.oldMembers?.get(roll.fleet);
+    return old === undefined
+      ? { roll }
+      : { roll, old: new Set(old), ...(old.size === 0 ? { refusedUntil: options.switchedAt ?? deps.clock() } : {}) };
+  });
+  const pending = (entry: Watched) =>
+    entry.roll.outcome !== 'failed' &&
+    (entry.roll.roll.state === 'in-progress' || (entry.old !== undefined && entry.refusedUntil === undefined));
+  while (watched.some(pending) && deps.clock() + options.pollMs <= options.until && !options.signal?.aborted) {
     await deps.sleep(options.pollMs, options.signal);
-    current = await Promise.all(
-      current.map(async (roll) => {
-        const target = targets.get(roll.fleet);
-        if (roll.outcome === 'failed' || roll.roll.state !== 'in-progress' || target === undefined) {
-          return roll;
+    await Promise.all(
+      watched.map(async (entry) => {
+        const target = targets.get(entry.roll.fleet);
+        if (!pending(entry) || target === undefined) {
+          return;
         }
-        try {
-          const latest = await deps.roller.latest(target, options);
-          const progress: RollProgress =
-            latest?.id === roll.roll.id
-              ? latest
-              : { ...roll.roll, state: 'cancelled', reason: `superseded by ${latest?.id ?? 'nothing'}` };
-          if (progress.state !== 'in-progress' && progress.endedAt === undefined) {
-            seenEnded.set(roll.fleet, seenEnded.get(roll.fleet) ?? deps.clock());
-          }
-          const next = withWindow({ ...roll, roll: progress }, options.switchedAt, deps.clock(), seenEnded);
-          log.info('fleet roll progress', {
-            fleet: roll.fleet,
-            roll: progress.id,
-            state: progress.state,
-            remaining: progress.remaining,
-            percentComplete: progress.percentComplete,
-            ...(progress.reason === undefined ? {} : { reason: progress.reason }),
-            ...(next.outcome !== 'failed' && next.rejectionWindow !== undefined
-              ? { rejectedMs: next.rejectionWindow.ms }
-              : {}),
-          });
-          return next;
-        } catch (caught) {
-          // A failed read says nothing about the roll, which goes on in the cloud: keep the last progress seen.
-          log.warn('fleet roll progress unknown', { fleet: roll.fleet, error: toError(caught).message });
-          return roll;
-        }
+        await follow(deps, entry, target, options, log);
       }),
     );
   }
-  return current;
+  return watched.map((entry) => withWindow(entry, options.switchedAt, deps.clock()));
+}
+
+/** One poll of one fleet: its roll's progress, and which old instances are left. */
+async function follow(
+  deps: FleetRollDeps,
+  entry: Watched,
+  target: GroupTarget,
+  options: CallOptions,
+  log: Logger,
+): Promise<void> {
+  const { roll } = entry;
+  if (roll.outcome === 'failed') {
+    return;
+  }
+  const fleet = roll.fleet;
+  try {
+    if (roll.roll.state === 'in-progress') {
+      const latest = await deps.roller.latest(target, options);
+      const progress: RollProgress =
+        latest?.id === roll.roll.id
+          ? latest
+          : { ...roll.roll, state: 'cancelled', reason: `superseded by ${latest?.id ?? 'nothing'}` };
+      if (progress.state !== 'in-progress' && progress.endedAt === undefined) {
+        entry.rollEndSeen ??= deps.clock();
+      }
+      entry.roll = { ...roll, roll: progress };
+    }
+    if (entry.old !== undefined && entry.refusedUntil === undefined) {
+      const now = new Set(await deps.roller.members(target, options));
+      for (const id of entry.old) {
+        if (!now.has(id)) {
+          entry.old.delete(id);
+        }
+      }
+      if (entry.old.size === 0) {
+        entry.refusedUntil = deps.clock();
+      }
+    }
+  } catch (caught) {
+    // A failed read says nothing about the roll, which goes on in the cloud: keep the last progress seen.
+    log.warn('fleet roll progress unknown', { fleet, error: toError(caught).message });
+    return;
+  }
+  const progress = entry.roll.outcome === 'failed' ? undefined : entry.roll.roll;
+  log.info('fleet roll progress', {
+    fleet,
+    roll: progress?.id,
+    state: progress?.state,
+    remaining: progress?.remaining,
+    percentComplete: progress?.percentComplete,
+    ...(progress?.reason === undefined ? {} : { reason: progress.reason }),
+    ...(entry.old === undefined ? {} : { refusedInstances: entry.old.size }),
+  });
 }
 
 /**
@@ -179,20 +252,18 @@ export async function rollUnderWay(
   return undefined;
 }
 
-function running(roll: FleetRoll): boolean {
-  return roll.outcome !== 'failed' && roll.roll.state === 'in-progress';
-}
-
-function withWindow(
-  roll: FleetRoll,
-  switchedAt: number | undefined,
-  now: number,
-  seenEnded: ReadonlyMap<string, number>,
-): FleetRoll {
+function withWindow(entry: Watched, switchedAt: number | undefined, now: number): FleetRoll {
+  const { roll } = entry;
   if (roll.outcome === 'failed' || switchedAt === undefined) {
     return roll;
   }
-  const until = roll.roll.state === 'in-progress' ? undefined : (roll.roll.endedAt ?? seenEnded.get(roll.fleet) ?? now);
+  const until =
+    entry.old !== undefined
+      ? entry.refusedUntil
+      : roll.roll.state === 'in-progress'
+        ? undefined
+        : (roll.roll.endedAt ?? entry.rollEndSeen ?? now);
   const ms = Math.max(0, (until ?? now) - switchedAt);
-  return { ...roll, rejectionWindow: { from: switchedAt, ...(until === undefined ? {} : { until }), ms } };
+  const basis = entry.old === undefined ? 'roll' : 'instances';
+  return { ...roll, rejectionWindow: { from: switchedAt, ...(until === undefined ? {} : { until }), ms, basis } };
 }

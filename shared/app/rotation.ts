@@ -7,7 +7,7 @@ import type { ExecutorAuthCheck } from '../ports/executor-auth.ts';
 import type { ExecutorSecretStore, SecretVersion } from '../ports/executor-secret.ts';
 import type { Logger } from '../ports/logger.ts';
 import { SiteConfigConflictError, SiteConfigReadOnlyError, type SiteConfigStore } from '../ports/site-config.ts';
-import { type FleetRoll, type FleetRollDeps, rollFleets, rollUnderWay, watchRolls } from './fleet-roll.ts';
+import { type FleetRoll, type FleetRollDeps, membersNow, rollFleets, rollUnderWay, watchRolls } from './fleet-roll.ts';
 
 export interface RotationDeps {
   readonly secret: ExecutorSecretStore;
@@ -110,14 +110,21 @@ export async function rotateExecutorSecret(
   const switchedAt = set.outcome === 'done' ? deps.rolls?.clock() : undefined;
   await run('testSecret', () => testSecret(deps, rotation, options));
   await run('finishSecret', () => finishSecret(deps, rotation, options));
+  const rollDeps = deps.rolls === undefined ? undefined : { ...deps.rolls, logger: deps.logger };
+  // Read before any roll starts: these instances booted with the old token, and are refused until they are gone.
+  const oldMembers =
+    rollDeps === undefined || switchedAt === undefined || options.rollUntil === undefined
+      ? undefined
+      : await membersNow(rollDeps, options);
   const rolls = await startRolls(deps, rotation, options);
   const watched =
-    deps.rolls === undefined || options.rollUntil === undefined
+    rollDeps === undefined || options.rollUntil === undefined
       ? rolls
-      : await watchRolls({ ...deps.rolls, logger: deps.logger }, rolls, {
+      : await watchRolls(rollDeps, rolls, {
           until: options.rollUntil,
           pollMs: options.rollPollMs ?? DEFAULT_ROLL_POLL_MS,
           ...(switchedAt === undefined ? {} : { switchedAt }),
+          ...(oldMembers === undefined ? {} : { oldMembers }),
           ...(options.signal === undefined ? {} : { signal: options.signal }),
         });
   return {

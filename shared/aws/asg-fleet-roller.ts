@@ -1,5 +1,6 @@
 import {
   type AutoScalingClient,
+  type AutoScalingGroup,
   DescribeAutoScalingGroupsCommand,
   DescribeInstanceRefreshesCommand,
   type InstanceRefresh,
@@ -72,24 +73,22 @@ export function createAsgFleetRoller(clients: AsgFleetRollerClients) {
     }
   }
 
-  async function desiredCapacityOf(target: AwsGroupTarget, signal?: AbortSignal): Promise<number> {
-    let desired: number | undefined;
+  async function groupOf(target: AwsGroupTarget, signal?: AbortSignal) {
+    let group: AutoScalingGroup | undefined;
     try {
       signal?.throwIfAborted();
       const output = await autoScalingFor(target.region).send(
         new DescribeAutoScalingGroupsCommand({ AutoScalingGroupNames: [target.autoScalingGroup] }),
         { abortSignal: signal },
       );
-      desired = output.AutoScalingGroups?.find(
-        (group) => group.AutoScalingGroupName === target.autoScalingGroup,
-      )?.DesiredCapacity;
+      group = output.AutoScalingGroups?.find((candidate) => candidate.AutoScalingGroupName === target.autoScalingGroup);
     } catch (error) {
       throw cloudError('DescribeAutoScalingGroups', target, error, signal);
     }
-    if (desired === undefined) {
+    if (group === undefined) {
       throw new CloudApiError('DescribeAutoScalingGroups', `${targetKey(target)}: no such Auto Scaling group`);
     }
-    return desired;
+    return group;
   }
 
   /** This roll if it started already, or another one under way; undefined when a new one may start. */
@@ -122,7 +121,7 @@ export function createAsgFleetRoller(clients: AsgFleetRollerClients) {
       const needsSize = [request.settings.maxUnavailable, request.settings.maxSurge].some(
         (quantity) => 'fixed' in quantity && quantity.fixed > 0,
       );
-      const desired = needsSize ? await desiredCapacityOf(group, signal) : 0;
+      const desired = needsSize ? ((await groupOf(group, signal)).DesiredCapacity ?? 0) : 0;
       let id: string | undefined;
       try {
         signal?.throwIfAborted();
@@ -167,6 +166,13 @@ export function createAsgFleetRoller(clients: AsgFleetRollerClients) {
       const group = awsGroup(target, 'DescribeInstanceRefreshes');
       const [newest] = await refreshesOf(group, options.signal);
       return newest === undefined ? undefined : progressOf(newest);
+    },
+
+    async members(target: GroupTarget, options: CallOptions = {}): Promise<readonly string[]> {
+      const group = await groupOf(awsGroup(target, 'DescribeAutoScalingGroups'), options.signal);
+      return (group.Instances ?? []).flatMap((instance) =>
+        instance.InstanceId === undefined ? [] : [instance.InstanceId],
+      );
     },
   } satisfies FleetRoller;
 }

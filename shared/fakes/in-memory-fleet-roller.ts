@@ -20,7 +20,7 @@ export interface InMemoryFleetRoller extends FleetRoller {
   /** Every roll `start` began, in order, with the settings it was asked for. */
   started(): readonly { readonly target: GroupTarget; readonly name: string; readonly settings: RollSettings }[];
   /** The next `times` calls of `operation` throw `error` (default: a retryable CloudApiError). */
-  failNext(operation: 'start' | 'latest', times?: number, error?: Error): void;
+  failNext(operation: 'start' | 'latest' | 'members', times?: number, error?: Error): void;
 }
 
 interface Roll {
@@ -52,7 +52,7 @@ export function createInMemoryFleetRoller(options: InMemoryFleetRollerOptions = 
   const batchMs = options.batchMs ?? 60_000;
   const groups = new Map<string, Group>();
   const startedRolls: { target: GroupTarget; name: string; settings: RollSettings }[] = [];
-  const failures: { operation: 'start' | 'latest'; error: Error }[] = [];
+  const failures: { operation: 'start' | 'latest' | 'members'; error: Error }[] = [];
   let nextRoll = 1;
 
   const groupOf = (target: GroupTarget, operation: string): Group => {
@@ -63,7 +63,7 @@ export function createInMemoryFleetRoller(options: InMemoryFleetRollerOptions = 
     return group;
   };
 
-  const failIfAsked = (operation: 'start' | 'latest') => {
+  const failIfAsked = (operation: 'start' | 'latest' | 'members') => {
     const index = failures.findIndex((failure) => failure.operation === operation);
     if (index >= 0) {
       const [failure] = failures.splice(index, 1);
@@ -139,6 +139,14 @@ export function createInMemoryFleetRoller(options: InMemoryFleetRollerOptions = 
       settle(group);
       const newest = group.rolls.at(-1);
       return newest === undefined ? undefined : progressOf(newest);
+    },
+
+    async members(target, callOptions = {}) {
+      throwIfAborted(callOptions.signal, 'members');
+      failIfAsked('members');
+      const group = groupOf(target, 'DescribeGroup');
+      settle(group);
+      return [...group.members];
     },
 
     addGroup(target, instanceIds) {

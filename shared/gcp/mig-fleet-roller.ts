@@ -16,6 +16,7 @@ import {
   locationOf,
   type ManagedInstance,
   type MigClients,
+  managedInstanceName,
   waitOperation,
 } from './mig-calls.ts';
 import { deferralOf, MAX_WAITS, operationFailure } from './mig-resize.ts';
@@ -222,6 +223,20 @@ export function createMigFleetRoller(clients: MigClients, options: MigFleetRolle
         return undefined;
       }
       return progressOf(group, instances);
+    },
+
+    async members(target: GroupTarget, callOptions: CallOptions = {}): Promise<readonly string[]> {
+      const gcp = gcpTarget(target, 'members');
+      let instances: Awaited<ReturnType<typeof listInstances>>;
+      try {
+        instances = await listInstances(clients, gcp, callOptions.signal);
+      } catch (error) {
+        throw failure('members', gcp, error, callOptions.signal);
+      }
+      return instances.flatMap((instance) => {
+        const name = managedInstanceName(instance);
+        return name === undefined ? [] : [name];
+      });
     },
   } satisfies FleetRoller;
 }

@@ -48,4 +48,9 @@ export interface FleetRoller {
   start(target: GroupTarget, request: RollRequest, options?: CallOptions): Promise<RollStart>;
   /** The group's newest roll (finished or not); undefined when it never had one the cloud still reports. */
   latest(target: GroupTarget, options?: CallOptions): Promise<RollProgress | undefined>;
+  /**
+   * The ids of the group's instances now, in any state until they are gone (terminating ones included): which
+   * instances that booted with the old token are still there.
+   */
+  members(target: GroupTarget, options?: CallOptions): Promise<readonly string[]>;
 }

@@ -153,6 +153,26 @@ export function defineFleetRollerContract(
       expect(second.roll.id).not.toBe(first.id);
     });
 
+    it('lists the group’s members as they are now, before and after a roll', async () => {
+      // Prepare
+      const before = await subject.instanceIds();
+
+      // Act
+      const membersBefore = await subject.roller.members(subject.target);
+      await subject.roller.start(subject.target, {
+        name: 'rotation-1',
+        notBefore: subject.now(),
+        settings: ALL_AT_ONCE,
+      });
+      await untilEnded();
+      const membersAfter = await subject.roller.members(subject.target);
+
+      // Assess
+      expect([...membersBefore].sort()).toEqual([...before].sort());
+      expect([...membersAfter].sort()).toEqual([...(await subject.instanceIds())].sort());
+      expect(membersAfter.filter((id) => before.includes(id))).toEqual([]);
+    });
+
     it('refuses a group that does not exist, as a fault that retrying will not fix', async () => {
       // Act
       const attempt = subject.roller.start(subject.missing, {
@@ -164,6 +184,7 @@ export function defineFleetRollerContract(
       // Assess
       await expect(attempt).rejects.toBeInstanceOf(CloudApiError);
       await expect(attempt).rejects.toMatchObject({ retryable: false });
+      await expect(subject.roller.members(subject.missing)).rejects.toMatchObject({ retryable: false });
     });
   });
 }

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   type FleetRollDeps,
+  membersNow,
   rollFleets,
   rollTargetsOf,
   rollUnderWay,
@@ -145,6 +146,48 @@ describe('watchRolls', () => {
     const progress = h.lines.filter((line) => line.message === 'fleet roll progress' && line.fleet === 'codeintel');
     expect(progress.map((line) => line.remaining)).toEqual([4, 4, 4, 2, 2, 2, 2, 0]);
     expect(h.now()).toBeLessThanOrEqual(T0 + 2 * MINUTE + 15_000);
+  });
+
+  it('ends a fleet’s rejection window when the last instance that booted with the old token is gone', async () => {
+    // Prepare: the instances there as the token became current, read before the rolls start
+    const h = harness();
+    const oldMembers = await membersNow(h.deps);
+    const started = await rollFleets(h.deps, { rotation: 'r-1' });
+
+    // Act
+    const rolls = await watchRolls(h.deps, started, {
+      switchedAt: T0,
+      oldMembers,
+      until: T0 + 60 * MINUTE,
+      pollMs: 15_000,
+    });
+
+    // Assess: codeintel's last two old instances went at two minutes, batches' one at one minute
+    expect(rolls[0]).toMatchObject({ rejectionWindow: { from: T0, until: T0 + 2 * MINUTE, basis: 'instances' } });
+    expect(rolls[1]).toMatchObject({ rejectionWindow: { from: T0, until: T0 + MINUTE, basis: 'instances' } });
+    const progress = h.lines.filter((line) => line.message === 'fleet roll progress' && line.fleet === 'codeintel');
+    expect(progress.map((line) => line.refusedInstances)).toEqual([4, 4, 4, 2, 2, 2, 2, 0]);
+  });
+
+  it('falls back to the roll’s end for a fleet whose instances could not be read as the token switched', async () => {
+    // Prepare
+    const h = harness();
+    h.roller.failNext('members');
+    const oldMembers = await membersNow(h.deps);
+    const started = await rollFleets(h.deps, { rotation: 'r-1' });
+
+    // Act
+    const rolls = await watchRolls(h.deps, started, {
+      switchedAt: T0,
+      oldMembers,
+      until: T0 + 60 * MINUTE,
+      pollMs: 15_000,
+    });
+
+    // Assess
+    expect(oldMembers.has('codeintel')).toBe(false);
+    expect(rolls[0]).toMatchObject({ rejectionWindow: { until: T0 + 2 * MINUTE, basis: 'roll' } });
+    expect(h.lines.find((line) => line.message === 'fleet members unknown')).toMatchObject({ fleet: 'codeintel' });
   });
 
   it('stops following at its deadline and reports the window as still open', async () => {
