@@ -64,10 +64,21 @@ export interface WatchOptions extends CallOptions {
   readonly pollMs: number;
 }
 
-/** The fleets a rotation rolls: those with a group and roll settings (a fleet can opt out with `roll: false`). */
-export function rollTargetsOf(fleets: readonly Fleet[]): RollTarget[] {
+/**
+ * The fleets a rotation run on `cloud` rolls: those with a group there and roll settings (`roll: false` opts out).
+ * Fleets on the other cloud are logged: their executors need the new token too, and only a rotation run there (or a
+ * roll by hand) replaces them.
+ */
+export function rollTargetsOf(fleets: readonly Fleet[], cloud: GroupTarget['cloud'], logger: Logger): RollTarget[] {
+  const elsewhere = fleets.filter((fleet) => fleet.roll !== undefined && fleet.target?.cloud !== cloud);
+  if (elsewhere.length > 0) {
+    logger.warn('fleets on another cloud are not rolled by this rotation; replace their instances there', {
+      module: 'fleet-roll',
+      fleets: elsewhere.map((fleet) => fleet.name),
+    });
+  }
   return fleets.flatMap((fleet) =>
-    fleet.target === undefined || fleet.roll === undefined
+    fleet.target?.cloud !== cloud || fleet.roll === undefined
       ? []
       : [{ fleet: fleet.name, target: fleet.target, settings: fleet.roll }],
   );

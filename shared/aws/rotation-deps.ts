@@ -4,7 +4,6 @@ import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { rollTargetsOf } from '../app/fleet-roll.ts';
 import type { RotationRuntime } from '../app/rotation.ts';
 import { ConfigError, type Env } from '../config/index.ts';
-import { fleetsOf } from '../domain/fleet.ts';
 import { createFunctionLogger } from '../observability/function-logger.ts';
 import { type Clock, type Sleep, systemClock, systemSleep } from '../ports/clock.ts';
 import { rotationSourcegraphFor, withExecutorToken } from '../sourcegraph/index.ts';
@@ -46,7 +45,7 @@ export async function createAwsRotationRuntime(
             (groupRegion) => new AutoScalingClient({ ...AWS_CLIENT_DEFAULTS, region: groupRegion }),
           ),
         }),
-        fleets: rollTargetsOf(fleetsOf(config.fleets, 'aws')),
+        fleets: rollTargetsOf(config.fleets, 'aws', logger),
         clock,
         sleep,
       },

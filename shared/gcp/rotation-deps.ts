@@ -3,7 +3,6 @@ import { SecretManagerServiceClient } from '@google-cloud/secret-manager';
 import { rollTargetsOf } from '../app/fleet-roll.ts';
 import type { RotationRuntime } from '../app/rotation.ts';
 import { ConfigError, type Env } from '../config/index.ts';
-import { fleetsOf } from '../domain/fleet.ts';
 import { createFunctionLogger } from '../observability/function-logger.ts';
 import { type Clock, type Sleep, systemClock, systemSleep } from '../ports/clock.ts';
 import { rotationSourcegraphFor, withExecutorToken } from '../sourcegraph/index.ts';
@@ -40,7 +39,7 @@ export async function createGcpRotationRuntime(
       logger,
       rolls: {
         roller: createMigFleetRoller(migClientsFor(env), { logger: logger.child({ module: 'compute' }), clock }),
-        fleets: rollTargetsOf(fleetsOf(config.fleets, 'gcp')),
+        fleets: rollTargetsOf(config.fleets, 'gcp', logger),
         clock,
         sleep,
       },

@@ -194,7 +194,7 @@ describe('osls package with an executor secret and --param rotationSchedule', ()
     await rm(directory, { recursive: true, force: true });
   });
 
-  it('deploys the rotate function: one at a time, never retried, with time for a whole rotation', () => {
+  it("deploys the rotate function: one at a time, never retried, with time to follow the fleets' rolls", () => {
     // Act
     const fn = byId.RotateLambdaFunction;
     const invokeConfig = byId.RotateLambdaEvConf;
@@ -204,7 +204,7 @@ describe('osls package with an executor secret and --param rotationSchedule', ()
       Handler: 'functions/aws/rotate.handler',
       Runtime: 'nodejs22.x',
       MemorySize: 256,
-      Timeout: 120,
+      Timeout: 900,
       ReservedConcurrentExecutions: 1,
       Role: { 'Fn::GetAtt': ['RotateRole', 'Arn'] },
       Environment: { Variables: { FLEETPLANE_CONFIG: expect.stringContaining('"executorSecret"') } },

@@ -47,20 +47,24 @@ function harness(): Harness {
 }
 
 describe('rollTargetsOf', () => {
-  it('rolls the fleets that have a group and roll settings, and no other', () => {
+  it('rolls the fleets with a group on its cloud and roll settings, and names those on the other cloud', () => {
     // Prepare
     const base = { queues: [], series: 'codeintel', mode: 'direct', jobsPerInstance: 1 } as const;
+    const gce = { cloud: 'gcp', project: 'my-project', zone: 'us-central1-a', instanceGroupManager: 'executors' };
     const fleets = [
       { ...base, name: 'rolled', target: CODEINTEL, roll: DEFAULT_ROLL },
       { ...base, name: 'opted-out', target: BATCHES },
       { ...base, name: 'metrics-only', mode: 'metrics' },
+      { ...base, name: 'on-gce', target: gce, roll: DEFAULT_ROLL },
     ] as unknown as Fleet[];
+    const lines: Record<string, unknown>[] = [];
 
     // Act
-    const targets = rollTargetsOf(fleets);
+    const targets = rollTargetsOf(fleets, 'aws', createJsonLogger({ write: (line) => lines.push(JSON.parse(line)) }));
 
-    // Assess
+    // Assess: the GCE fleet is named in a warning, not rolled from AWS
     expect(targets).toEqual([{ fleet: 'rolled', target: CODEINTEL, settings: DEFAULT_ROLL }]);
+    expect(lines).toMatchObject([{ level: 'warn', fleets: ['on-gce'] }]);
   });
 });
 
