@@ -9,7 +9,6 @@ import type { FleetRoller, RollProgress, RollRequest, RollSettings, RollStart } 
 import type { NarrowLogger } from '../ports/logger.ts';
 import { describeGoogleError, isNotFound, isTransientGoogleError } from './google-errors.ts';
 import {
-  type ComputeOperation,
   getGroup,
   type InstanceGroupManager,
   listInstances,
@@ -17,9 +16,8 @@ import {
   type ManagedInstance,
   type MigClients,
   managedInstanceName,
-  waitOperation,
 } from './mig-calls.ts';
-import { deferralOf, MAX_WAITS, operationFailure } from './mig-resize.ts';
+import { awaitOperation, deferralOf, operationFailure } from './mig-resize.ts';
 
 /**
  * A MIG rolling replace, as `gcloud compute instance-groups managed rolling-action replace` does it: one `patch` that
@@ -142,19 +140,8 @@ export function createMigFleetRoller(clients: MigClients, options: MigFleetRolle
     } catch (error) {
       throw failure('startRoll', target, error, signal);
     }
-    let latest: ComputeOperation | undefined;
-    for (let attempt = 0; attempt < MAX_WAITS && latest?.status !== 'DONE'; attempt++) {
-      try {
-        latest = await waitOperation(clients, target, operation, signal);
-      } catch (error) {
-        // A later start finds the roll by its name if the patch took: retrying is safe.
-        throw new CloudApiError(
-          'startRoll',
-          `${targetKey(target)}: operation ${operation} was started but its outcome is unknown: ${describeGoogleError(error)}`,
-          { cause: error, retryable: true },
-        );
-      }
-    }
+    // Losing track of it is retryable: a later start finds the roll by its name if the patch took.
+    const latest = await awaitOperation(clients, target, operation, 'startRoll', signal);
     if (latest?.status !== 'DONE') {
       throw new CloudApiError(
         'startRoll',

@@ -32,6 +32,32 @@ export function deferralOf(error: unknown): string | undefined {
 }
 
 /**
+ * Waits up to MAX_WAITS times for a started operation; answers it as last seen (DONE, or still running). Losing
+ * track of it is a retryable `operationName` error: the change may or may not have been made.
+ */
+export async function awaitOperation(
+  clients: MigClients,
+  target: GcpGroupTarget,
+  operation: string,
+  operationName: string,
+  signal?: AbortSignal,
+): Promise<ComputeOperation | undefined> {
+  let latest: ComputeOperation | undefined;
+  for (let attempt = 0; attempt < MAX_WAITS && latest?.status !== 'DONE'; attempt++) {
+    try {
+      latest = await waitOperation(clients, target, operation, signal);
+    } catch (error) {
+      throw new CloudApiError(
+        operationName,
+        `operation ${operation} was started but its outcome is unknown: ${describeGoogleError(error)}`,
+        { cause: error, retryable: true },
+      );
+    }
+  }
+  return latest;
+}
+
+/**
  * Waits for the resize operation. DONE means the new size is *scheduled* (VMs are created or deleted after it), which
  * is all a resize promises; `listManagedInstances` shows the progress on later cycles.
  */
@@ -41,21 +67,7 @@ export async function awaitResize(
   operation: string,
   signal?: AbortSignal,
 ): Promise<ResizeOutcome> {
-  let latest: ComputeOperation | undefined;
-  for (let attempt = 0; attempt < MAX_WAITS && latest?.status !== 'DONE'; attempt++) {
-    try {
-      latest = await waitOperation(clients, target, operation, signal);
-    } catch (error) {
-      throw new CloudApiError(
-        'resize',
-        `operation ${operation} was started but its outcome is unknown: ${describeGoogleError(error)}`,
-        {
-          cause: error,
-          retryable: true,
-        },
-      );
-    }
-  }
+  const latest = await awaitOperation(clients, target, operation, 'resize', signal);
   if (latest?.status !== 'DONE') {
     // Not an error: the next cycle decides again, and resizing to the same size is harmless.
     return { applied: false, deferred: `resize operation ${operation} is still ${latest?.status ?? 'pending'}` };

@@ -58,52 +58,44 @@ describe('rotation end to end on the local stack', () => {
     await stack.close();
   });
 
-  /** The runtime the rotate function builds, on the test's clock; sleeping moves simulated time on. */
-  const runtimeOf = async (
-    build: typeof createAwsRotationRuntime,
-    config: object,
-    extraEnv: Record<string, string> = {},
-  ): Promise<RotationRuntime> => {
+  /** Runs `work` with the function logger's stdout lines captured, to scan them for tokens. */
+  const capturingLogs = async <T>(work: () => Promise<T>): Promise<T> => {
     const write = process.stdout.write;
-    // The function logger writes JSON lines to stdout: capture them to scan for tokens.
     process.stdout.write = ((chunk: string | Uint8Array) => {
       logs.push(String(chunk));
       return true;
     }) as typeof process.stdout.write;
     try {
-      return await build(
-        {
-          ...stack.env(),
-          ...extraEnv,
-          FLEETPLANE_CONFIG: JSON.stringify(config),
-          FLEETPLANE_LOG_LEVEL: 'info',
-        },
-        () => time.now,
-        async (ms) => {
-          time.now += ms;
-        },
-      );
+      return await work();
     } finally {
       process.stdout.write = write;
     }
   };
 
-  const rotate = async (runtime: RotationRuntime): Promise<RotationReport> => {
-    const write = process.stdout.write;
-    process.stdout.write = ((chunk: string | Uint8Array) => {
-      logs.push(String(chunk));
-      return true;
-    }) as typeof process.stdout.write;
-    try {
-      return await rotateExecutorSecret(
+  /** The runtime the rotate function builds, on the test's clock; sleeping moves simulated time on. */
+  const runtimeOf = (
+    build: typeof createAwsRotationRuntime,
+    config: object,
+    extraEnv: Record<string, string> = {},
+  ): Promise<RotationRuntime> =>
+    capturingLogs(() =>
+      build(
+        { ...stack.env(), ...extraEnv, FLEETPLANE_CONFIG: JSON.stringify(config), FLEETPLANE_LOG_LEVEL: 'info' },
+        () => time.now,
+        async (ms) => {
+          time.now += ms;
+        },
+      ),
+    );
+
+  const rotate = (runtime: RotationRuntime): Promise<RotationReport> =>
+    capturingLogs(() =>
+      rotateExecutorSecret(
         runtime.deps,
         {},
         { tokenLength: runtime.tokenLength, rollUntil: time.now + 60 * 60_000, rollPollMs: POLL_MS },
-      );
-    } finally {
-      process.stdout.write = write;
-    }
-  };
+      ),
+    );
 
   /** Boots the fleet's executors with the old token and gives them work. */
   const warmUp = () => {
