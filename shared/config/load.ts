@@ -205,7 +205,7 @@ function crossFieldProblems(document: ConfigDocument, env: Env): string[] {
     if (fleet.roll !== undefined && fleet.roll !== false) {
       if (fleet.target === undefined) {
         problems.push(`${at}.roll: a fleet without a target has no instances to roll`);
-      } else if (fleet.roll.maxUnavailable === 0 && fleet.roll.maxSurge === 0) {
+      } else if (isNone(fleet.roll.maxUnavailable) && isNone(fleet.roll.maxSurge)) {
         problems.push(`${at}.roll: maxUnavailable and maxSurge are both 0, so no instance could ever be replaced`);
       }
     }
@@ -291,6 +291,12 @@ function executorSecretOf(document: ConfigDocument): Pick<FleetplaneConfig, 'exe
       ? { kind: 'aws-secrets-manager' as const, secretId: secret.awsSecretsManager }
       : { kind: 'gcp-secret-manager' as const, name: secret.gcpSecretManager };
   return { executorSecret: { store, tokenLength: secret.tokenLength } };
+}
+
+/** `0` or `0%`: a roll setting that lets no instance be replaced. */
+function isNone(quantity: number | string): boolean {
+  const parsed = rollQuantityOf(quantity);
+  return 'fixed' in parsed ? parsed.fixed === 0 : parsed.percent === 0;
 }
 
 function rollOf(roll: Exclude<ConfigDocument['fleets'][number]['roll'], false>): RollSettings {

@@ -351,9 +351,11 @@ describe('fleet controls', () => {
   });
 
   it('refuses roll settings that could never replace an instance or are not counts or percentages, all at once', () => {
-    expect(problemsOf(() => parseConfigText(withKeys('    roll: { maxUnavailable: 0 }\n'), 'test', {}))).toEqual([
-      'fleets[0].roll: maxUnavailable and maxSurge are both 0, so no instance could ever be replaced',
-    ]);
+    for (const roll of ['{ maxUnavailable: 0 }', '{ maxUnavailable: 0%, maxSurge: 0% }']) {
+      expect(problemsOf(() => parseConfigText(withKeys(`    roll: ${roll}\n`), 'test', {}))).toEqual([
+        'fleets[0].roll: maxUnavailable and maxSurge are both 0, so no instance could ever be replaced',
+      ]);
+    }
     const problems = problemsOf(() =>
       parseConfigText(withKeys('    roll: { maxUnavailable: 150%, maxSurge: -1 }\n'), 'test', {}),
     );
