@@ -24,7 +24,9 @@ export async function runRotateCommand(
   const runtimeEnv = {
     ...env,
     FLEETPLANE_CONFIG: options.config,
-    FLEETPLANE_LOG_LEVEL: env.FLEETPLANE_LOG_LEVEL ?? 'warn',
+    // Steps and roll progress as JSON lines on stderr, so a long roll shows signs of life; stdout is the report.
+    FLEETPLANE_LOG_LEVEL: env.FLEETPLANE_LOG_LEVEL ?? 'info',
+    FLEETPLANE_LOG_STREAM: 'stderr',
   };
   // Which cloud holds the secret decides the composition root; each then reads the document itself, as a function does.
   const document = parseConfigText(await readFile(options.config, 'utf8'), `file:${options.config}`, env);

@@ -8,7 +8,11 @@ export interface FunctionLogger {
   readonly secrets: Set<string>;
 }
 
-/** The logger a function's composition root starts with: JSON lines, level from `FLEETPLANE_LOG_LEVEL`. */
+/**
+ * The logger a function's composition root starts with: JSON lines, level from `FLEETPLANE_LOG_LEVEL`, on stdout
+ * (where both platforms collect them), or on stderr with `FLEETPLANE_LOG_STREAM=stderr` (a CLI whose stdout is its
+ * report).
+ */
 export function createFunctionLogger(env: Env, name: string): FunctionLogger {
   const secrets = new Set<string>();
   const requested = env.FLEETPLANE_LOG_LEVEL;
@@ -17,6 +21,7 @@ export function createFunctionLogger(env: Env, name: string): FunctionLogger {
     level,
     bindings: { service: 'fleetplane', function: name },
     secrets: () => [...secrets],
+    ...(env.FLEETPLANE_LOG_STREAM === 'stderr' ? { write: (line: string) => process.stderr.write(`${line}\n`) } : {}),
   });
   return { logger, secrets };
 }
