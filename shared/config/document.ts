@@ -1,5 +1,6 @@
 import * as z from 'zod';
 import { MODES, SCALE_IN_MODES } from '../domain/fleet.ts';
+import { DEFAULT_HEALTH } from '../domain/health.ts';
 import { PAUSES } from '../domain/policy.ts';
 import { CLOUDS } from '../domain/queue-metric.ts';
 import { QUEUE_NAMES } from '../domain/queues.ts';
@@ -166,6 +167,27 @@ export const configDocument = z.strictObject({
       }),
     ])
     .optional(),
+  /** How fleet health judges instances, and how many broken ones a run may replace (direct fleets only). */
+  health: z
+    .strictObject({
+      /** Executors take a few minutes to start on a fresh VM. */
+      graceSeconds: z
+        .number()
+        .int()
+        .min(60)
+        .max(86_400)
+        .default(DEFAULT_HEALTH.graceMs / 1000),
+      /** Executors heartbeat every 5 s; a few minutes of silence is a dead executor, not a blip. */
+      staleSeconds: z
+        .number()
+        .int()
+        .min(30)
+        .max(86_400)
+        .default(DEFAULT_HEALTH.staleMs / 1000),
+      maxReplacementsPerRun: z.number().int().min(0).max(100).default(DEFAULT_HEALTH.maxReplacementsPerRun),
+      maxReplacementFraction: z.number().gt(0).max(1).default(DEFAULT_HEALTH.maxReplacementFraction),
+    })
+    .prefault({}),
   pollIntervalSeconds: z.number().int().min(1).max(60).default(10),
   invocationSeconds: z.number().int().min(1).max(840).default(50),
   fleets: z.array(fleet).min(1),

@@ -138,6 +138,12 @@ export function parseConfigText(text: string, source: string, env: Env): Fleetpl
         }
       : {}),
     ...executorSecretOf(document),
+    health: {
+      graceMs: document.health.graceSeconds * 1000,
+      staleMs: document.health.staleSeconds * 1000,
+      maxReplacementsPerRun: document.health.maxReplacementsPerRun,
+      maxReplacementFraction: document.health.maxReplacementFraction,
+    },
     allocations: allocation.allocations,
     warnings: allocation.warnings,
     series: uniqueSeries(fleets),

@@ -1,4 +1,5 @@
 import type { Fleet } from '../domain/fleet.ts';
+import type { HealthSettings } from '../domain/health.ts';
 import type { Allocations } from '../domain/queue-metric.ts';
 import type { SeriesName } from '../domain/queues.ts';
 import type { SecretSource, SecretValue } from './secret.ts';
@@ -66,6 +67,8 @@ export interface FleetplaneConfig {
   readonly busySignal?: BusySignalSettings;
   /** The executors' shared secret, for rotation; absent when the document names none. */
   readonly executorSecret?: ExecutorSecretSettings;
+  /** How fleet health judges instances and how many broken ones a run may replace. */
+  readonly health: HealthSettings;
   readonly allocations: Allocations;
   /** Allocation notes the worker would log (forced zeros, 100% to both clouds). */
   readonly warnings: readonly string[];

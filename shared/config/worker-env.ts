@@ -1,5 +1,6 @@
 import * as z from 'zod';
 import { isRecord } from '../domain/guards.ts';
+import { DEFAULT_HEALTH } from '../domain/health.ts';
 import { normalizeAllocations, type RawAllocations } from '../domain/queue-metric.ts';
 import { WORKER_SERIES } from '../domain/queues.ts';
 import { ConfigError } from './errors.ts';
@@ -88,6 +89,7 @@ export function parseWorkerEnv(env: Env): FleetplaneConfig {
     warnings: allocation.warnings,
     series: WORKER_SERIES,
     fleets: [],
+    health: DEFAULT_HEALTH,
     pollIntervalSeconds: 10,
     invocationSeconds: 50,
   });

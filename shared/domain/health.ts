@@ -44,6 +44,14 @@ export interface HealthSettings {
   readonly maxReplacementFraction: number;
 }
 
+/** What the config document defaults to, and what drop-in mode (the worker's variables) uses. */
+export const DEFAULT_HEALTH: HealthSettings = {
+  graceMs: 600_000,
+  staleMs: 300_000,
+  maxReplacementsPerRun: 2,
+  maxReplacementFraction: 0.25,
+};
+
 export interface InstanceVerdict {
   readonly id: string;
   readonly hostname?: string;

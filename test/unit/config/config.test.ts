@@ -614,3 +614,40 @@ describe('executorSecret', () => {
     }
   });
 });
+
+describe('health settings', () => {
+  it('defaults the grace period, stale threshold and replacement caps, and reads them in milliseconds', () => {
+    const byDefault = parseConfigText(VALID, 'test', { AWS_REGION: 'us-east-1' });
+    expect(byDefault.health).toEqual({
+      graceMs: 600_000,
+      staleMs: 300_000,
+      maxReplacementsPerRun: 2,
+      maxReplacementFraction: 0.25,
+    });
+    const set = parseConfigText(
+      `${VALID}health: { graceSeconds: 900, staleSeconds: 120, maxReplacementsPerRun: 0, maxReplacementFraction: 0.5 }\n`,
+      'test',
+      { AWS_REGION: 'us-east-1' },
+    );
+    expect(set.health).toEqual({
+      graceMs: 900_000,
+      staleMs: 120_000,
+      maxReplacementsPerRun: 0,
+      maxReplacementFraction: 0.5,
+    });
+  });
+
+  it('names every bad health key at once', () => {
+    const problems = problemsOf(() =>
+      parseConfigText(
+        `${VALID}health: { graceSeconds: 5, staleSeconds: 1, maxReplacementFraction: 0, extra: 1 }\n`,
+        'test',
+        {},
+      ),
+    );
+    const text = problems.join('\n');
+    for (const key of ['graceSeconds', 'staleSeconds', 'maxReplacementFraction', 'extra']) {
+      expect(text).toContain(key);
+    }
+  });
+});
