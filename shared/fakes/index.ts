@@ -4,6 +4,13 @@ export {
   type InMemoryBusySignalOptions,
 } from './in-memory-busy-signal.ts';
 export {
+  createInMemoryExecutorDirectory,
+  type ExecutorRow,
+  type InMemoryExecutorDirectory,
+  type InMemoryExecutorDirectoryOptions,
+  type StartExecutor,
+} from './in-memory-executor-directory.ts';
+export {
   createInMemoryExecutorSecret,
   type InMemoryExecutorSecret,
   type SecretStage,

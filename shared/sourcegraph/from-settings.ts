@@ -3,11 +3,13 @@ import type { BusySignal } from '../ports/busy-signal.ts';
 import type { Clock } from '../ports/clock.ts';
 import { systemSleep } from '../ports/clock.ts';
 import type { ExecutorAuthCheck } from '../ports/executor-auth.ts';
+import type { ExecutorDirectory } from '../ports/executor-directory.ts';
 import type { Logger } from '../ports/logger.ts';
 import type { QueueDepthSource } from '../ports/queue-depth.ts';
 import type { SiteConfigStore } from '../ports/site-config.ts';
 import { createPrometheusBusySignal } from './busy-signal.ts';
 import { createSourcegraphExecutorAuthCheck } from './executor-auth.ts';
+import { createSourcegraphExecutorDirectory, type SourcegraphExecutorDirectoryOptions } from './executors.ts';
 import { createSourcegraphQueueDepthSource } from './queue-depth.ts';
 import { createSourcegraphSiteConfigStore } from './site-config.ts';
 import { createGraphQLTransport } from './transport.ts';
@@ -73,4 +75,21 @@ export function rotationSourcegraphFor(
     siteConfig: createSourcegraphSiteConfigStore(createGraphQLTransport({ ...shared, token: options.token })),
     executorAuth: createSourcegraphExecutorAuthCheck(shared),
   };
+}
+
+/**
+ * The executor directory fleet health reads (site-admin token): every heartbeat row, all pages, on the shared HTTP
+ * settings. `limits` overrides the page size and page count (defaults: 500 rows × 20 pages).
+ */
+export function executorDirectoryFor(
+  settings: SourcegraphSettings,
+  options: SourcegraphOptions & {
+    readonly limits?: Pick<SourcegraphExecutorDirectoryOptions, 'pageSize' | 'maxPages'>;
+  },
+): ExecutorDirectory {
+  const shared = transportOptions(settings, options);
+  return createSourcegraphExecutorDirectory(createGraphQLTransport({ ...shared, token: options.token }), {
+    ...options.limits,
+    logger: shared.logger,
+  });
 }

@@ -23,10 +23,16 @@ export {
   EXECUTOR_AUTH_PATH,
   type SourcegraphExecutorAuthOptions,
 } from './executor-auth.ts';
-export { busySignalFor, queueDepthSourceFor, rotationSourcegraphFor } from './from-settings.ts';
+export {
+  createSourcegraphExecutorDirectory,
+  ExecutorListLimitError,
+  type SourcegraphExecutorDirectoryOptions,
+} from './executors.ts';
+export { busySignalFor, executorDirectoryFor, queueDepthSourceFor, rotationSourcegraphFor } from './from-settings.ts';
 export {
   ALL_OPERATIONS,
   BATCH_SPECS_PAGE,
+  EXECUTORS_PAGE,
   type GraphQLOperation,
   QUEUE_DEPTH,
   SITE_CONFIGURATION,

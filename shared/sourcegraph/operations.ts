@@ -98,10 +98,41 @@ mutation UpdateSiteConfiguration($lastID: Int!, $input: String!) {
 }`,
 };
 
+/**
+ * One page of Sourcegraph's executor heartbeat rows, newest first (`first_seen_at DESC`). No `active` argument: that
+ * filter (seen within 15 minutes) would hide executors that stopped heartbeating, which is what a health check looks
+ * for. `compatibility` can be left out: Sourcegraph fails that field for a version it cannot parse, and the rest of the
+ * row is still wanted. Site-admin only. Variables: `first: Int!`, `after: String` (an opaque offset cursor),
+ * `withCompatibility: Boolean!`.
+ */
+export const EXECUTORS_PAGE: GraphQLOperation = {
+  name: 'ExecutorsPage',
+  document: `
+query ExecutorsPage($first: Int!, $after: String, $withCompatibility: Boolean!) {
+  executors(first: $first, after: $after) {
+    totalCount
+    pageInfo {
+      hasNextPage
+      endCursor
+    }
+    nodes {
+      hostname
+      queueName
+      queueNames
+      firstSeenAt
+      lastSeenAt
+      executorVersion
+      compatibility @include(if: $withCompatibility)
+    }
+  }
+}`,
+};
+
 /** Every operation fleetplane sends: the schema test validates each against Sourcegraph's real schema. */
 export const ALL_OPERATIONS: readonly GraphQLOperation[] = [
   QUEUE_DEPTH,
   BATCH_SPECS_PAGE,
   SITE_CONFIGURATION,
   UPDATE_SITE_CONFIGURATION,
+  EXECUTORS_PAGE,
 ];
