@@ -167,6 +167,31 @@ export const configDocument = z.strictObject({
       }),
     ])
     .optional(),
+  /**
+   * How the health webhook (`GET /health`, `POST /rotate`) authenticates callers: `iam` (the platform does: an AWS
+   * function URL with AWS_IAM, a GCP function without public invokers) or `hmac` (a signed timestamp and body; the
+   * secret's value is the key, or the current and previous keys separated by white space while the key is rotated).
+   */
+  webhook: z
+    .discriminatedUnion('auth', [
+      z.strictObject({ auth: z.literal('iam') }),
+      z.strictObject({
+        auth: z.literal('hmac'),
+        secret: z.union([
+          z.strictObject({ awsSecretsManager: z.string().min(1) }),
+          z.strictObject({
+            gcpSecretManager: z
+              .string()
+              .regex(
+                /^projects\/[^/]+\/secrets\/[^/]+\/versions\/[^/]+$/,
+                'must be projects/<project>/secrets/<secret>/versions/<version or latest>',
+              ),
+          }),
+        ]),
+        toleranceSeconds: z.number().int().min(30).max(900).default(300),
+      }),
+    ])
+    .default({ auth: 'iam' }),
   /** How fleet health judges instances, and how many broken ones a run may replace (direct fleets only). */
   health: z
     .strictObject({

@@ -138,6 +138,7 @@ export function parseConfigText(text: string, source: string, env: Env): Fleetpl
         }
       : {}),
     ...executorSecretOf(document),
+    webhook: webhookOf(document),
     health: {
       graceMs: document.health.graceSeconds * 1000,
       staleMs: document.health.staleSeconds * 1000,
@@ -285,6 +286,18 @@ function toFleet(document: ConfigDocument['fleets'][number], defaultScaleIn: Sca
     ...(document.target === undefined || document.roll === false ? {} : { roll: rollOf(document.roll) }),
     ...(document.schedules === undefined || document.schedules.length === 0 ? {} : { schedules: document.schedules }),
   };
+}
+
+function webhookOf(document: ConfigDocument): FleetplaneConfig['webhook'] {
+  const webhook = document.webhook;
+  if (webhook.auth === 'iam') {
+    return { auth: 'iam' };
+  }
+  const secret: SecretSource =
+    'awsSecretsManager' in webhook.secret
+      ? { kind: 'aws-secrets-manager', secretId: webhook.secret.awsSecretsManager }
+      : { kind: 'gcp-secret-manager', name: webhook.secret.gcpSecretManager };
+  return { auth: 'hmac', secret, toleranceSeconds: webhook.toleranceSeconds };
 }
 
 function executorSecretOf(document: ConfigDocument): Pick<FleetplaneConfig, 'executorSecret'> {

@@ -54,6 +54,11 @@ export interface ExecutorSecretSettings {
   readonly tokenLength: number;
 }
 
+/** How the health webhook authenticates callers. */
+export type WebhookSettings =
+  | { readonly auth: 'iam' }
+  | { readonly auth: 'hmac'; readonly secret: SecretSource; readonly toleranceSeconds: number };
+
 /** The whole configuration, parsed once per cold start and frozen. */
 export interface FleetplaneConfig {
   /** Where it came from, for logs: `worker-env`, `inline`, `file:<path>`, `ssm:<name>`. */
@@ -67,6 +72,7 @@ export interface FleetplaneConfig {
   readonly busySignal?: BusySignalSettings;
   /** The executors' shared secret, for rotation; absent when the document names none. */
   readonly executorSecret?: ExecutorSecretSettings;
+  readonly webhook: WebhookSettings;
   /** How fleet health judges instances and how many broken ones a run may replace. */
   readonly health: HealthSettings;
   readonly allocations: Allocations;

@@ -89,6 +89,7 @@ export function parseWorkerEnv(env: Env): FleetplaneConfig {
     warnings: allocation.warnings,
     series: WORKER_SERIES,
     fleets: [],
+    webhook: { auth: 'iam' },
     health: DEFAULT_HEALTH,
     pollIntervalSeconds: 10,
     invocationSeconds: 50,

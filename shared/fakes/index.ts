@@ -20,6 +20,7 @@ export {
   type InMemoryFleetRoller,
   type InMemoryFleetRollerOptions,
 } from './in-memory-fleet-roller.ts';
+export { createInMemoryHealthMetrics, type InMemoryHealthMetrics } from './in-memory-health-metrics.ts';
 export {
   createInMemoryInstanceGroups,
   type InMemoryGroupSeed,

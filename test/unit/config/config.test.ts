@@ -651,3 +651,36 @@ describe('health settings', () => {
     }
   });
 });
+
+describe('webhook settings', () => {
+  it('defaults to the platform’s IAM and reads an HMAC secret from either store', () => {
+    expect(parseConfigText(VALID, 'test', { AWS_REGION: 'us-east-1' }).webhook).toEqual({ auth: 'iam' });
+    const aws = parseConfigText(
+      `${VALID}webhook: { auth: hmac, secret: { awsSecretsManager: fleetplane/webhook } }\n`,
+      'test',
+      {
+        AWS_REGION: 'us-east-1',
+      },
+    );
+    expect(aws.webhook).toEqual({
+      auth: 'hmac',
+      secret: { kind: 'aws-secrets-manager', secretId: 'fleetplane/webhook' },
+      toleranceSeconds: 300,
+    });
+    const gcp = parseConfigText(
+      `${VALID}webhook: { auth: hmac, secret: { gcpSecretManager: projects/p/secrets/webhook/versions/latest }, toleranceSeconds: 120 }\n`,
+      'test',
+      { AWS_REGION: 'us-east-1' },
+    );
+    expect(gcp.webhook).toMatchObject({ secret: { kind: 'gcp-secret-manager' }, toleranceSeconds: 120 });
+  });
+
+  it('refuses HMAC without a secret, and an unknown auth', () => {
+    expect(problemsOf(() => parseConfigText(`${VALID}webhook: { auth: hmac }\n`, 'test', {})).join('\n')).toMatch(
+      /webhook\.secret/,
+    );
+    expect(problemsOf(() => parseConfigText(`${VALID}webhook: { auth: none }\n`, 'test', {})).join('\n')).toMatch(
+      /webhook\.auth/,
+    );
+  });
+});

@@ -1,0 +1,175 @@
+import { MetricServiceClient } from '@google-cloud/monitoring';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { gcpClientOptions } from '../../local/gcp/index.ts';
+import { type MonitoringEmulator, type StoredSeries, startMonitoringEmulator } from '../../local/gcp/monitoring.ts';
+import { HEALTH_CLASSES, type HealthClass } from '../../shared/domain/health.ts';
+import {
+  createCloudMonitoringHealthMetrics,
+  FLEET_INSTANCES_METRIC_TYPE,
+  UNEXPLAINED_EXECUTORS_METRIC_TYPE,
+} from '../../shared/gcp/monitoring-health-metrics.ts';
+import type { Clock } from '../../shared/ports/clock.ts';
+import { MetricsPublishError } from '../../shared/ports/errors.ts';
+import type { HealthCounts } from '../../shared/ports/health-metrics.ts';
+import { defineHealthMetricsContract, type StoredHealthValue } from '../contract/health-metrics.contract.ts';
+
+const T0 = Date.UTC(2026, 10, 28, 9, 0, 0);
+
+let monitoring: MonitoringEmulator;
+let client: MetricServiceClient;
+/** The emulator's "now" is the current subject's clock: the contract's clock stands for both. */
+let clock: Clock = Date.now;
+let subjects = 0;
+
+beforeAll(async () => {
+  monitoring = await startMonitoringEmulator({ clock: () => clock() });
+  client = new MetricServiceClient(gcpClientOptions(monitoring.emulator));
+});
+afterAll(async () => {
+  await client.close();
+  await monitoring.emulator.close();
+});
+
+const isHealthClass = (value: string | undefined): value is HealthClass =>
+  (HEALTH_CLASSES as readonly (string | undefined)[]).includes(value);
+
+/** A series' points in the contract's terms; anything else under fleetplane's types fails the read, so strays are seen. */
+function toValues(series: StoredSeries): StoredHealthValue[] {
+  const { environment, fleet, health, ...others } = series.metric.labels;
+  const shape = series.metricKind === 'GAUGE' && series.valueType === 'INT64' && Object.keys(others).length === 0;
+  if (!shape || environment === undefined) {
+    throw new Error(`unexpected series ${series.metric.type} ${JSON.stringify(series.metric.labels)}`);
+  }
+  return series.points.map((point) => {
+    const value = Number(point.value.value);
+    const at = Number(point.end / 1_000_000n);
+    if (series.metric.type === UNEXPLAINED_EXECUTORS_METRIC_TYPE && fleet === undefined && health === undefined) {
+      return { metric: 'unexplained-executors', environment, value, at };
+    }
+    if (series.metric.type === FLEET_INSTANCES_METRIC_TYPE && fleet !== undefined && isHealthClass(health)) {
+      return { metric: 'fleet-instances', environment, fleet, health, value, at };
+    }
+    throw new Error(`unexpected series ${series.metric.type} ${JSON.stringify(series.metric.labels)}`);
+  });
+}
+
+/**
+ * One project per subject: the emulator keeps every series, and each case starts at the same instant, so a fresh
+ * project stands in for a fresh store. No case writes one series twice within the emulator's 5 s sampling period.
+ */
+defineHealthMetricsContract('Cloud Monitoring over the Monitoring emulator (real client, REST)', (subjectClock) => {
+  clock = subjectClock;
+  monitoring.emulator.clearFaults();
+  const projectId = `fleetplane-health-${++subjects}`;
+  return {
+    metrics: createCloudMonitoringHealthMetrics(client, { projectId }),
+    stored: () =>
+      monitoring
+        .series()
+        .filter((series) => series.project === projectId)
+        .flatMap(toValues),
+    failStore: () => monitoring.emulator.injectFault({ kind: 'error', status: 503, operation: 'createTimeSeries' }),
+  };
+});
+
+const none = { booting: 0, healthy: 0, orphan: 0, stale: 0, outdated: 0 };
+const health = (fleets: readonly string[], at = T0 + 1_500): HealthCounts => ({
+  environment: 'prod',
+  at,
+  fleets: fleets.map((fleet) => ({ fleet, counts: { ...none, healthy: 2 } })),
+  unexplainedExecutors: 1,
+});
+const fleets = (n: number) => Array.from({ length: n }, (_, i) => `fleet-${i}`);
+
+describe('Cloud Monitoring health metrics, as Cloud Monitoring stores them', () => {
+  let projectId: string;
+  const writes = () => monitoring.emulator.requests.filter((request) => request.operation === 'createTimeSeries');
+  const inProject = () => monitoring.series().filter((series) => series.project === projectId);
+  beforeEach(() => {
+    clock = () => T0 + 2_000;
+    projectId = `fleetplane-health-${++subjects}`;
+    monitoring.emulator.clearFaults();
+    monitoring.emulator.clearRequests();
+  });
+
+  it('writes INT64 gauges on the global resource at the check’s whole second, creating both descriptors', async () => {
+    // Act
+    await createCloudMonitoringHealthMetrics(client, { projectId }).publish(health(['codeintel']));
+
+    // Assess
+    expect(inProject()).toHaveLength(6);
+    expect(inProject()).toContainEqual({
+      project: projectId,
+      metric: {
+        type: FLEET_INSTANCES_METRIC_TYPE,
+        labels: { environment: 'prod', fleet: 'codeintel', health: 'stale' },
+      },
+      resource: { type: 'global', labels: { project_id: projectId } },
+      metricKind: 'GAUGE',
+      valueType: 'INT64',
+      points: [{ end: BigInt(T0 + 1_000) * 1_000_000n, value: { type: 'INT64', value: 0n } }],
+    });
+    expect(monitoring.descriptors()).toEqual(
+      expect.arrayContaining([
+        { type: 'custom.googleapis.com/fleetplane/fleet_instances', metricKind: 'GAUGE', valueType: 'INT64' },
+        { type: 'custom.googleapis.com/fleetplane/unexplained_executors', metricKind: 'GAUGE', valueType: 'INT64' },
+      ]),
+    );
+  });
+
+  it('writes 200 series per request at most', async () => {
+    // Act: 250 fleets × 5 classes + 1 = 1251 series
+    await createCloudMonitoringHealthMetrics(client, { projectId }).publish(health(fleets(250)));
+
+    // Assess
+    expect(writes()).toHaveLength(7);
+    expect(inProject()).toHaveLength(1251);
+  });
+
+  it('takes series refused as written too recently as current: a check moments ago wrote them', async () => {
+    // Prepare
+    const metrics = createCloudMonitoringHealthMetrics(client, { projectId });
+    await metrics.publish(health(['codeintel']));
+
+    // Act: another check 2 s later, within the 5 s sampling period
+    clock = () => T0 + 4_000;
+    const again = metrics.publish({ ...health(['codeintel'], T0 + 3_500), unexplainedExecutors: 9 });
+
+    // Assess
+    await expect(again).resolves.toBeUndefined();
+    expect(inProject().every((series) => series.points.length === 1)).toBe(true);
+  });
+
+  it('reports other refusals as a MetricsPublishError saying how far it got', async () => {
+    // Prepare: a point more than 5 minutes ahead of the store's clock is refused
+    const metrics = createCloudMonitoringHealthMetrics(client, { projectId });
+
+    // Act
+    const error = await metrics.publish(health(fleets(50), T0 + 10 * 60_000)).catch((caught: unknown) => caught);
+
+    // Assess
+    expect(error).toBeInstanceOf(MetricsPublishError);
+    expect(error).toMatchObject({ retryable: false, message: expect.stringContaining('0 of 251 series were written') });
+    expect(inProject()).toHaveLength(0);
+  });
+
+  it('sends nothing for refused counts', async () => {
+    // Act
+    const attempt = createCloudMonitoringHealthMetrics(client, { projectId }).publish({
+      ...health(fleets(250)),
+      environment: '',
+    });
+
+    // Assess
+    await expect(attempt).rejects.toBeInstanceOf(MetricsPublishError);
+    expect(writes()).toHaveLength(0);
+  });
+
+  it('refuses to be built without a project id', () => {
+    // Act
+    const build = () => createCloudMonitoringHealthMetrics(client, { projectId: ' ' });
+
+    // Assess
+    expect(build).toThrow(RangeError);
+  });
+});
