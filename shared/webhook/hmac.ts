@@ -6,7 +6,7 @@ import { type AuthVerdict, headerValue, type RequestAuthenticator, type WebhookR
 /**
  * HMAC-SHA256 request signatures. A client sends
  *
- *     X-Fleetplane-Timestamp: <unix seconds, decimal digits only>
+ *     X-Fleetplane-Timestamp: <unix seconds: digits, optionally a `.` and up to 3 digits of milliseconds>
  *     X-Fleetplane-Signature: sha256=<64 lower-case hex digits>
  *
  * where the hex is HMAC-SHA256(secret, `<timestamp>.<raw body bytes>`): the timestamp exactly as sent in its header,
@@ -32,7 +32,9 @@ export const WEBHOOK_SECRET_MIN_LENGTH = 32;
 
 // Strict on purpose: any second spelling of the same value (spaces, a sign, upper-case hex) would be a way to send
 // an accepted signature twice under keys the replay guard sees as different.
-const TIMESTAMP_PATTERN = /^[0-9]{1,12}$/;
+// Milliseconds are allowed so that two bodiless requests in one second (two GETs) are not one signed string, the
+// second refused as a replay; the signed string stays `<timestamp>.<body>`, so a respelt timestamp breaks the signature.
+const TIMESTAMP_PATTERN = /^[0-9]{1,12}(\.[0-9]{1,3})?$/;
 const SIGNATURE_PATTERN = /^sha256=([0-9a-f]{64})$/;
 
 /** Why a request was refused; logged, never sent to the caller. */
@@ -61,7 +63,7 @@ export function webhookSignatureHeaders(
   nowMs: number,
   body: Uint8Array | string,
 ): Record<typeof TIMESTAMP_HEADER | typeof SIGNATURE_HEADER, string> {
-  const timestamp = String(Math.floor(nowMs / 1000));
+  const timestamp = (Math.floor(nowMs) / 1000).toFixed(3);
   return { [TIMESTAMP_HEADER]: timestamp, [SIGNATURE_HEADER]: signWebhookBody(secret, timestamp, body) };
 }
 

@@ -57,15 +57,34 @@ describe('signWebhookBody', () => {
     expect(fromText).toMatch(/^sha256=[0-9a-f]{64}$/);
   });
 
-  it('builds both headers from a millisecond clock, rounding the timestamp down to the second', () => {
+  it('builds both headers from a millisecond clock, keeping the milliseconds', () => {
     // Act
     const headers = webhookSignatureHeaders(CURRENT_SECRET, NOW_MS + 999, '');
 
     // Assess
     expect(headers).toEqual({
-      [TIMESTAMP_HEADER]: String(NOW_SECONDS),
-      [SIGNATURE_HEADER]: signWebhookBody(CURRENT_SECRET, NOW_SECONDS, ''),
+      [TIMESTAMP_HEADER]: `${NOW_SECONDS}.999`,
+      [SIGNATURE_HEADER]: signWebhookBody(CURRENT_SECRET, `${NOW_SECONDS}.999`, ''),
     });
+  });
+
+  it('accepts two bodiless requests signed within one second, each once', async () => {
+    // Prepare
+    const { authenticator } = subject();
+    const at = (ms: number) => ({
+      method: 'GET',
+      path: '/health',
+      headers: webhookSignatureHeaders(CURRENT_SECRET, NOW_MS + ms, ''),
+      body: new Uint8Array(),
+    });
+
+    // Act
+    const verdicts = await Promise.all(
+      [at(100), at(200), at(100)].map((request) => authenticator.authenticate(request)),
+    );
+
+    // Assess
+    expect(verdicts.map((verdict) => verdict.accepted)).toEqual([true, true, false]);
   });
 });
 
@@ -126,7 +145,9 @@ describe('createHmacAuthenticator', () => {
     ['a timestamp with a space', { [TIMESTAMP_HEADER]: ` ${NOW_SECONDS}` }, 'malformed-timestamp'],
     ['a signed timestamp', { [TIMESTAMP_HEADER]: `+${NOW_SECONDS}` }, 'malformed-timestamp'],
     ['a timestamp in milliseconds', { [TIMESTAMP_HEADER]: String(NOW_MS) }, 'malformed-timestamp'],
-    ['a fractional timestamp', { [TIMESTAMP_HEADER]: `${NOW_SECONDS}.5` }, 'malformed-timestamp'],
+    ['a timestamp finer than milliseconds', { [TIMESTAMP_HEADER]: `${NOW_SECONDS}.5000` }, 'malformed-timestamp'],
+    ['a timestamp with a bare point', { [TIMESTAMP_HEADER]: `${NOW_SECONDS}.` }, 'malformed-timestamp'],
+    ['a respelt timestamp', { [TIMESTAMP_HEADER]: `${NOW_SECONDS}.0` }, 'signature-mismatch'],
     ['no signature', { [SIGNATURE_HEADER]: undefined }, 'missing-signature'],
     ['a signature without its prefix', { [SIGNATURE_HEADER]: 'a'.repeat(64) }, 'malformed-signature'],
     ['upper-case hex', { [SIGNATURE_HEADER]: `sha256=${'A'.repeat(64)}` }, 'malformed-signature'],
