@@ -1,8 +1,8 @@
 import { parse } from 'yaml';
 import { FLEETPLANE_NAMESPACE } from '../shared/aws/fleetplane-metrics.ts';
 import type { FleetplaneConfig } from '../shared/config/index.ts';
-import { ConfigError, type Env, parseConfigText, parseWorkerEnv } from '../shared/config/index.ts';
-import { type Fleet, guardsItsInstances, managedFleets } from '../shared/domain/fleet.ts';
+import { ConfigError, type Env, parseConfigText, parseWorkerEnv, type SecretSource } from '../shared/config/index.ts';
+import { type AwsGroupTarget, type Fleet, guardsItsInstances, managedFleets } from '../shared/domain/fleet.ts';
 import { allow, arnInDeployAccount, type CfnString, type IamStatement } from './iam.ts';
 
 /** Lambda allows 4 KB of environment variables per function, all keys and values together. */
@@ -36,16 +36,20 @@ export interface PlanInput {
   readonly allowPlaintextToken?: boolean;
   /** `--param rotationSchedule=rate(30 days)`: also rotate the executor secret on this EventBridge schedule. */
   readonly rotationSchedule?: string;
+  /** `--param healthSchedule=rate(10 minutes)`: check fleet health on this schedule instead of every 5 minutes. */
+  readonly healthSchedule?: string;
 }
 
 export interface DeployPlan {
   readonly mode: 'config' | 'drop-in';
-  /** The functions' environment variables (the rotate function, when deployed, reads the same config). */
+  /** The functions' environment variables (the rotate and health functions read the same config). */
   readonly environment: Readonly<Record<string, string>>;
   /** Least privilege: a statement only for a capability the configuration uses. */
   readonly iamStatements: readonly IamStatement[];
   /** The rotate function, planned only when the config names `executorSecret.awsSecretsManager`. */
   readonly rotate?: RotatePlan;
+  /** The health function, planned with every config document (drop-in mode names no fleets to check). */
+  readonly health?: HealthPlan;
 }
 
 /** The rotate function: its own role (the scale function never writes the executor secret), and its schedule. */
@@ -54,6 +58,21 @@ export interface RotatePlan {
   /** An EventBridge `rate(…)` or `cron(…)` expression; absent = rotated only on demand or by Secrets Manager. */
   readonly schedule?: string;
 }
+
+/** The health function: its own role (it marks instances unhealthy; the scale function never does), its URL. */
+export interface HealthPlan {
+  readonly iamStatements: readonly IamStatement[];
+  /** An EventBridge `rate(…)` or `cron(…)` expression. */
+  readonly schedule: string;
+  /**
+   * The function URL's auth type: `aws_iam` (callers sign with SigV4; Lambda refuses the rest) for `webhook.auth: iam`,
+   * `none` (a public URL; the function checks the HMAC signature) for `webhook.auth: hmac`.
+   */
+  readonly url: 'aws_iam' | 'none';
+}
+
+/** How often fleet health is checked unless `--param healthSchedule` says otherwise. */
+export const DEFAULT_HEALTH_SCHEDULE = 'rate(5 minutes)';
 
 /** The deployment cannot work as configured; the message says what to change. */
 export class DeployPlanError extends Error {
@@ -106,6 +125,11 @@ function planWithConfig(input: PlanInput, document: NonNullable<PlanInput['confi
   const parameter =
     input.configSsmParameter === undefined ? [] : [parameterStatement(input.configSsmParameter, input.region)];
   const rotate = planRotate(config, input, parameter);
+  const health = planHealth(
+    config,
+    input,
+    rotate?.iamStatements ?? [...secretStatements(config, input.region), ...parameter],
+  );
   return {
     mode: 'config',
     environment,
@@ -116,6 +140,7 @@ function planWithConfig(input: PlanInput, document: NonNullable<PlanInput['confi
       ...parameter,
     ],
     ...(rotate === undefined ? {} : { rotate }),
+    health,
   };
 }
 
@@ -129,6 +154,12 @@ function planDropIn(input: PlanInput): DeployPlan {
   }
   const config = parseDropIn({ ...environment, AWS_REGION: input.region });
   planRotate(config, input, []);
+  if (nonEmpty(input.healthSchedule) !== undefined) {
+    throw new DeployPlanError(
+      'healthSchedule is set, but a drop-in deploy (no config document) has no fleets to check and deploys no health ' +
+        'function: deploy with --param="config=<file>", or drop --param="healthSchedule=…"',
+    );
+  }
   checkCloudWatch(config);
   checkTimeout(config, input.timeoutSeconds);
   checkPlaintextToken(input);
@@ -177,15 +208,7 @@ function groupStatements(config: FleetplaneConfig): IamStatement[] {
   // The ARNs of the direct groups whose fleets pass `which`: mutating actions are granted per group, never on `*`.
   const directGroups = (which: (fleet: Fleet) => boolean) =>
     managed.flatMap((fleet) =>
-      fleet.mode === 'direct' && fleet.target?.cloud === 'aws' && which(fleet)
-        ? [
-            arnInDeployAccount(
-              'autoscaling',
-              fleet.target.region,
-              `autoScalingGroup:*:autoScalingGroupName/${fleet.target.autoScalingGroup}`,
-            ),
-          ]
-        : [],
+      fleet.mode === 'direct' && fleet.target?.cloud === 'aws' && which(fleet) ? [asgArn(fleet.target)] : [],
     );
   // Describe actions support no resource ARNs; shadow fleets need them to decide, but never resize.
   const statements = [allow(['autoscaling:DescribeAutoScalingGroups', 'autoscaling:DescribePolicies'], '*')];
@@ -279,15 +302,7 @@ function planRotate(
  */
 function rollStatements(config: FleetplaneConfig): IamStatement[] {
   const groups = config.fleets.flatMap((fleet) =>
-    fleet.roll !== undefined && fleet.target?.cloud === 'aws'
-      ? [
-          arnInDeployAccount(
-            'autoscaling',
-            fleet.target.region,
-            `autoScalingGroup:*:autoScalingGroupName/${fleet.target.autoScalingGroup}`,
-          ),
-        ]
-      : [],
+    fleet.roll !== undefined && fleet.target?.cloud === 'aws' ? [asgArn(fleet.target)] : [],
   );
   if (groups.length === 0) {
     return [];
@@ -296,6 +311,72 @@ function rollStatements(config: FleetplaneConfig): IamStatement[] {
     allow(['autoscaling:StartInstanceRefresh'], groups),
     allow(['autoscaling:DescribeInstanceRefreshes', 'autoscaling:DescribeAutoScalingGroups'], '*'),
   ];
+}
+
+/**
+ * The health function judges every fleet with an AWS target, whatever its mode, and replaces broken instances of
+ * direct fleets only:
+ * - reading groups, their scaling policies (the adapter reads them with every describe; without the permission each
+ *   check logs a warning) and EC2 instances (host names and launch times) supports no resource-level permissions;
+ * - `SetInstanceHealth` supports the group as its resource (Service Authorization Reference: `autoScalingGroup*`), so
+ *   it is granted per direct group, never on `*`;
+ * - the counts go to fleetplane's own CloudWatch namespace only;
+ * - the HMAC webhook reads its key from Secrets Manager;
+ * - `shared`: the token read and the SSM document read, or, when `POST /rotate` can rotate the executor secret, the
+ *   rotate role's statements, which include both.
+ */
+function planHealth(config: FleetplaneConfig, input: PlanInput, shared: readonly IamStatement[]): HealthPlan {
+  const schedule = nonEmpty(input.healthSchedule) ?? DEFAULT_HEALTH_SCHEDULE;
+  if (!SCHEDULE_EXPRESSION.test(schedule)) {
+    throw new DeployPlanError(
+      `healthSchedule ${JSON.stringify(schedule)} is not an EventBridge schedule expression: use one such as ` +
+        '"rate(5 minutes)" or "cron(*/10 * * * ? *)"',
+    );
+  }
+  const targets = config.fleets.flatMap((fleet) => (fleet.target?.cloud === 'aws' ? [fleet.target] : []));
+  const replaced = config.fleets.flatMap((fleet) =>
+    fleet.mode === 'direct' && fleet.target?.cloud === 'aws' ? [asgArn(fleet.target)] : [],
+  );
+  const webhook = config.webhook;
+  return {
+    iamStatements: [
+      ...(targets.length === 0
+        ? []
+        : [
+            allow(
+              ['autoscaling:DescribeAutoScalingGroups', 'autoscaling:DescribePolicies', 'ec2:DescribeInstances'],
+              '*',
+            ),
+          ]),
+      ...(replaced.length === 0 ? [] : [allow(['autoscaling:SetInstanceHealth'], replaced)]),
+      allow(['cloudwatch:PutMetricData'], '*', { StringEquals: { 'cloudwatch:namespace': FLEETPLANE_NAMESPACE } }),
+      ...(webhook.auth === 'hmac' ? webhookSecretStatements(webhook.secret, input.region) : []),
+      ...shared,
+    ],
+    schedule,
+    url: webhook.auth === 'iam' ? 'aws_iam' : 'none',
+  };
+}
+
+function webhookSecretStatements(secret: SecretSource, region: string): IamStatement[] {
+  if (secret.kind === 'gcp-secret-manager') {
+    throw new DeployPlanError(
+      'webhook.secret names a GCP secret, which the AWS health function cannot read: store the key in Secrets ' +
+        'Manager and set webhook.secret.awsSecretsManager',
+    );
+  }
+  return secret.kind === 'value'
+    ? []
+    : [allow(['secretsmanager:GetSecretValue'], secretResource(secret.secretId, region))];
+}
+
+/** A group's ARN in the deploy account; the `*` stands for the group id, which only AWS knows. */
+function asgArn(target: AwsGroupTarget): CfnString {
+  return arnInDeployAccount(
+    'autoscaling',
+    target.region,
+    `autoScalingGroup:*:autoScalingGroupName/${target.autoScalingGroup}`,
+  );
 }
 
 function parameterStatement(name: string, region: string): IamStatement {

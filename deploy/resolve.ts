@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { Env } from '../shared/config/index.ts';
+import { type HealthExtras, healthExtras } from './health-function.ts';
 import { type DeployPlan, DeployPlanError, planDeploy } from './plan.ts';
 import { type ServerlessExtras, serverlessExtras } from './rotate-function.ts';
 
@@ -11,17 +12,18 @@ export interface OslsVariableContext {
 }
 
 /**
- * Reads the deploy inputs and plans the scale function's environment and IAM statements, and the rotate function
- * when the config names an executor secret. The config file comes from `--param="config=<file>"` (else
- * `FLEETPLANE_CONFIG_FILE`), the SSM parameter name from `--param="configSsmParameter=<name>"` (else
- * `FLEETPLANE_CONFIG_SSM_PARAMETER`); with neither, drop-in mode. `--param="rotationSchedule=rate(30 days)"` also
- * rotates on a schedule.
+ * Reads the deploy inputs and plans the scale function's environment and IAM statements, the health function with
+ * a config document, and the rotate function when the config names an executor secret. The config file comes from
+ * `--param="config=<file>"` (else `FLEETPLANE_CONFIG_FILE`), the SSM parameter name from
+ * `--param="configSsmParameter=<name>"` (else `FLEETPLANE_CONFIG_SSM_PARAMETER`); with neither, drop-in mode.
+ * `--param="rotationSchedule=rate(30 days)"` also rotates on a schedule; `--param="healthSchedule=…"` replaces the
+ * health check's 5-minute schedule.
  */
 export async function resolveDeployPlan(
   context: OslsVariableContext,
   serviceDir: string,
   shellEnv: Env = process.env,
-): Promise<DeployPlan & ServerlessExtras> {
+): Promise<DeployPlan & ServerlessExtras & HealthExtras> {
   const configFile = (await optionalParam(context, 'config')) ?? nonEmpty(shellEnv.FLEETPLANE_CONFIG_FILE);
   const configSsmParameter =
     (await optionalParam(context, 'configSsmParameter')) ?? nonEmpty(shellEnv.FLEETPLANE_CONFIG_SSM_PARAMETER);
@@ -43,6 +45,7 @@ export async function resolveDeployPlan(
       : { text: await readConfigFile(serviceDir, configFile), source: `file:${configFile}` };
   const allowPlaintextToken = (await optionalParam(context, 'allowPlaintextToken')) === 'true';
   const rotationSchedule = await optionalParam(context, 'rotationSchedule');
+  const healthSchedule = await optionalParam(context, 'healthSchedule');
   const plan = planDeploy({
     region,
     timeoutSeconds: timeout,
@@ -51,10 +54,20 @@ export async function resolveDeployPlan(
     shellEnv,
     allowPlaintextToken,
     rotationSchedule,
+    healthSchedule,
   });
   const rotateSettings =
     plan.rotate === undefined ? undefined : await context.resolveConfigurationProperty(['custom', 'rotate']);
-  return { ...plan, ...serverlessExtras(plan, rotateSettings) };
+  const healthSettings =
+    plan.health === undefined ? undefined : await context.resolveConfigurationProperty(['custom', 'health']);
+  const rotate = serverlessExtras(plan, rotateSettings);
+  const health = healthExtras(plan, healthSettings);
+  return {
+    ...plan,
+    rotateFunction: rotate.rotateFunction,
+    healthFunction: health.healthFunction,
+    resources: { Resources: { ...rotate.resources.Resources, ...health.resources.Resources } },
+  };
 }
 
 async function optionalParam(context: OslsVariableContext, name: string): Promise<string | undefined> {

@@ -37,7 +37,7 @@ export function serverlessExtras(plan: DeployPlan, settings: unknown): Serverles
     },
     resources: {
       Resources: {
-        [ROTATE_ROLE]: role(plan.rotate.iamStatements),
+        [ROTATE_ROLE]: functionRole('fleetplane-rotate', ROTATE_LOG_GROUP, plan.rotate.iamStatements),
         // Secrets Manager calls the function synchronously, once per step, when the secret's rotation is turned on
         // with this function. Only from this account: the secret's owner, never a stranger's secret.
         [ROTATE_PERMISSION]: {
@@ -54,9 +54,12 @@ export function serverlessExtras(plan: DeployPlan, settings: unknown): Serverles
   };
 }
 
-function role(statements: readonly IamStatement[]) {
-  // osls adds its log permissions only to its own role; this one writes to the function's log group alone.
-  const logs = allow(['logs:CreateLogStream', 'logs:PutLogEvents'], { 'Fn::GetAtt': [ROTATE_LOG_GROUP, 'Arn'] });
+/**
+ * A role for one function: Lambda may assume it, and it allows `statements` plus writing to that function's own log
+ * group (`logGroup`, the logical id osls gives it), since osls adds its log permissions only to its own role.
+ */
+export function functionRole(policyName: string, logGroup: string, statements: readonly IamStatement[]) {
+  const logs = allow(['logs:CreateLogStream', 'logs:PutLogEvents'], { 'Fn::GetAtt': [logGroup, 'Arn'] });
   return {
     Type: 'AWS::IAM::Role',
     Properties: {
@@ -66,7 +69,7 @@ function role(statements: readonly IamStatement[]) {
       },
       Policies: [
         {
-          PolicyName: 'fleetplane-rotate',
+          PolicyName: policyName,
           PolicyDocument: { Version: '2012-10-17', Statement: [logs, ...statements] },
         },
       ],

@@ -14,6 +14,12 @@ sourcegraph_token_secret = "fleetplane-sourcegraph-token"
 # rotation_schedule = "0 3 1 * *"
 # rotate_invokers   = ["group:sourcegraph-admins@example.com"]
 
+# The health check (health.tf) judges every GCP fleet's VMs every 5 minutes and recreates broken VMs of direct fleets.
+# With webhook.auth iam (the default) these principals may call the webhook (GET /health, POST /rotate) with an
+# identity token; with webhook.auth hmac in the document the webhook is public and checks signatures instead.
+# health_schedule  = "*/5 * * * *"
+# webhook_invokers = ["group:sourcegraph-admins@example.com"]
+
 # The same document the function reads (schema: shared/config/document.ts). The service account's permissions are
 # derived from it: the metric project, and which groups it may read (shadow, direct) and resize (direct).
 config_document = <<-EOT
@@ -29,6 +35,20 @@ config_document = <<-EOT
   # sends SECRET_ROTATE on a schedule, or set rotation_schedule below.
   # executorSecret:
   #   gcpSecretManager: projects/my-executors-project/secrets/executor-frontend-password
+  # Uncomment to sign webhook requests with a key (64 hex characters: openssl rand -hex 32) instead of IAM: callers
+  # without a Google identity can then call it. While changing the key, the secret holds the new and the old one,
+  # separated by white space.
+  # webhook:
+  #   auth: hmac
+  #   secret:
+  #     gcpSecretManager: projects/my-executors-project/secrets/fleetplane-webhook-key/versions/latest
+  # How VMs are judged (these are the defaults): no verdict for graceSeconds after launch, stale after staleSeconds
+  # without a heartbeat, at most maxReplacementsPerRun (and maxReplacementFraction of a fleet) recreated per check.
+  # health:
+  #   graceSeconds: 600
+  #   staleSeconds: 300
+  #   maxReplacementsPerRun: 2
+  #   maxReplacementFraction: 0.25
   fleets:
     # Resized directly. Remove the module's google_compute_autoscaler (or set its mode to OFF) first: two
     # controllers fight.

@@ -336,8 +336,9 @@ data "archive_file" "source" {
   type        = "zip"
   output_path = "${path.module}/.build/${var.function_name}.zip"
   source_dir  = local.bundle_dir
-  # rotate.js has an archive of its own (rotate.tf), so a change to it does not redeploy this function.
-  excludes = ["rotate.js", "rotate.js.map", "rotate.meta.json", "scale.js.map", "scale.meta.json"]
+  # rotate.js and health.js have archives of their own (rotate.tf, health.tf), so a change to them does not redeploy
+  # this function.
+  excludes = ["health.js", "health.js.map", "health.meta.json", "rotate.js", "rotate.js.map", "rotate.meta.json", "scale.js.map", "scale.meta.json"]
 }
 
 resource "google_storage_bucket_object" "source" {

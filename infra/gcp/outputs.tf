@@ -85,3 +85,39 @@ output "rolled_groups" {
   description = "Instance groups the rotate functions may roll after a rotation, as IAM resource names, by project."
   value       = local.roll_groups_by_project
 }
+
+output "webhook_url" {
+  description = "HTTPS endpoint of the webhook: GET <url>/health reports the fleets' health, POST <url>/rotate rotates the executor secret. With webhook.auth iam send an identity token (`gcloud auth print-identity-token`); with hmac sign each request."
+  value       = google_cloudfunctions2_function.webhook.service_config[0].uri
+}
+
+output "webhook_auth" {
+  description = "How the webhook authenticates callers, as the config document says: iam or hmac."
+  value       = local.webhook_auth
+}
+
+output "health_function_names" {
+  description = "The scheduled health check and the webhook."
+  value = {
+    check   = google_cloudfunctions2_function.health_check.name
+    webhook = google_cloudfunctions2_function.webhook.name
+  }
+}
+
+output "health_service_account" {
+  description = "Service account the health functions run as."
+  value       = google_service_account.health.email
+}
+
+output "health_scheduler_job_name" {
+  description = "Cloud Scheduler job that starts a health check on health_schedule (`gcloud scheduler jobs run <name> --location <region>` runs one now)."
+  value       = google_cloud_scheduler_job.health.name
+}
+
+output "health_groups" {
+  description = "Instance groups the health functions may read (every GCP fleet's) and recreate VMs in (direct fleets'), as IAM resource names, by project."
+  value = {
+    read     = local.health_groups_by_project
+    recreate = local.health_repair_groups_by_project
+  }
+}

@@ -51,6 +51,11 @@ variable "config_document" {
     condition     = !can(yamldecode(var.config_document).sourcegraph.tokenSecret.awsSecretsManager)
     error_message = "The GCP function cannot read AWS Secrets Manager: use sourcegraph.tokenSecret.gcpSecretManager or sourcegraph_token_secret."
   }
+
+  validation {
+    condition     = !can(yamldecode(var.config_document).webhook.secret.awsSecretsManager)
+    error_message = "The GCP webhook cannot read its HMAC key from AWS Secrets Manager: use webhook.secret.gcpSecretManager."
+  }
 }
 
 variable "config_secret_id" {
@@ -211,6 +216,63 @@ variable "executor_service_accounts" {
   validation {
     condition     = alltrue([for name in var.executor_service_accounts : can(regex("^projects/[^/]+/serviceAccounts/[^/]+@[^/]+$", name))])
     error_message = "executor_service_accounts must be projects/<project>/serviceAccounts/<email> names."
+  }
+}
+
+variable "health_function_name" {
+  description = "Name of the scheduled health check function (and of its scheduler job); the webhook is <name>-webhook."
+  type        = string
+  default     = "fleetplane-health"
+
+  validation {
+    # 55 leaves room for the -webhook suffix within the 63 characters of a function name.
+    condition     = can(regex("^[a-z]([-a-z0-9]{0,53}[a-z0-9])?$", var.health_function_name))
+    error_message = "health_function_name must be 1-55 lower-case letters, digits or dashes, starting with a letter."
+  }
+}
+
+variable "health_service_account_id" {
+  description = "Account id of the service account the health functions (check and webhook) run as."
+  type        = string
+  default     = "fleetplane-health"
+}
+
+variable "health_invoker_service_account_id" {
+  description = "Account id of the service account Cloud Scheduler invokes the health check as."
+  type        = string
+  default     = "fleetplane-health-invoker"
+}
+
+variable "health_schedule" {
+  description = "Cron schedule (in time_zone) of the health checks. Each judges every GCP fleet's VMs and recreates broken VMs of direct fleets, within the config's health caps."
+  type        = string
+  default     = "*/5 * * * *"
+}
+
+variable "webhook_invokers" {
+  description = <<-EOT
+    With webhook.auth iam (the default): principals allowed to call the webhook (roles/run.invoker on it only), e.g.
+    group:sourcegraph-admins@example.com; they send an identity token. Must stay empty with webhook.auth hmac, where
+    the webhook is public (allUsers) and checks signatures itself.
+  EOT
+  type        = list(string)
+  default     = []
+
+  validation {
+    # GET /health reads the fleets and POST /rotate replaces the executors' credential: never anonymous by IAM.
+    condition     = alltrue([for member in var.webhook_invokers : can(regex("^(user|group|serviceAccount):[^\\s]+@[^\\s]+$", member))])
+    error_message = "webhook_invokers must name users, groups or service accounts (user:..., group:..., serviceAccount:...); allUsers and allAuthenticatedUsers are refused (use webhook.auth: hmac for callers without a Google identity)."
+  }
+}
+
+variable "webhook_ingress_settings" {
+  description = "Who may reach the webhook's URL. ALLOW_ALL (the default) still requires an identity token with webhook.auth iam, or a signature with hmac."
+  type        = string
+  default     = "ALLOW_ALL"
+
+  validation {
+    condition     = contains(["ALLOW_INTERNAL_ONLY", "ALLOW_INTERNAL_AND_GCLB", "ALLOW_ALL"], var.webhook_ingress_settings)
+    error_message = "webhook_ingress_settings must be ALLOW_INTERNAL_ONLY, ALLOW_INTERNAL_AND_GCLB or ALLOW_ALL."
   }
 }
 

@@ -1,5 +1,5 @@
 import type { FleetplaneConfig } from '../config/types.ts';
-import type { Fleet } from '../domain/fleet.ts';
+import type { Fleet, GroupTarget } from '../domain/fleet.ts';
 import { targetKey } from '../domain/fleet.ts';
 import { toError } from '../domain/guards.ts';
 import {
@@ -52,6 +52,14 @@ export interface HealthReport {
   readonly fleets: readonly FleetHealth[];
   /** Executors heartbeating from hosts that no instance of any fleet explains. */
   readonly unexplained: readonly { readonly name: string; readonly host?: string; readonly lastSeenAt: number }[];
+}
+
+/**
+ * The config one cloud's health check runs on: the fleets whose group lives there (another cloud's group is not its to
+ * read, and that cloud's deployment judges it). Their executors still count as explained by nobody here.
+ */
+export function healthConfigOn(config: FleetplaneConfig, cloud: GroupTarget['cloud']): FleetplaneConfig {
+  return { ...config, fleets: config.fleets.filter((fleet) => fleet.target?.cloud === cloud) };
 }
 
 export interface HealthOptions extends CallOptions {

@@ -42,6 +42,8 @@ export type HmacRefusal =
   | 'missing-timestamp'
   | 'malformed-timestamp'
   | 'timestamp-outside-tolerance'
+  /** Signed before this instance's replay guard started remembering: it may be a replay of a request it never saw. */
+  | 'signed-before-guard'
   | 'missing-signature'
   | 'malformed-signature'
   | 'signature-mismatch'
@@ -76,7 +78,20 @@ export interface HmacAuthenticatorOptions {
   readonly replayGuard: ReplayGuard;
   readonly clock: Clock;
   readonly toleranceSeconds?: number;
+  /**
+   * Epoch ms since which the replay guard has seen every accepted request (an in-memory guard: when this instance
+   * started). A request signed more than `GUARD_START_SLACK_MS` before it is refused: the guard cannot know whether
+   * an instance before this one accepted it already. That shrinks the replay window a cold start opens from the
+   * whole tolerance to the slack. Absent: a guard shared by every instance, which knows.
+   */
+  readonly guardSince?: number;
 }
+
+/**
+ * How long before an instance starts a request may have been signed and still be taken by it: a request signed,
+ * sent, and starting the instance it lands on, arrives a few seconds after it was signed.
+ */
+export const GUARD_START_SLACK_MS = 30_000;
 
 /**
  * Checks the headers before anything costly (no secret read, no hashing for a malformed or stale request), compares
@@ -103,6 +118,9 @@ export function createHmacAuthenticator(options: HmacAuthenticatorOptions): Requ
       const signedAt = Number(timestamp) * 1000;
       if (Math.abs(options.clock() - signedAt) > toleranceMs) {
         return refuse('timestamp-outside-tolerance');
+      }
+      if (options.guardSince !== undefined && signedAt < options.guardSince - GUARD_START_SLACK_MS) {
+        return refuse('signed-before-guard');
       }
       const signature = headerValue(request.headers, SIGNATURE_HEADER);
       if (signature === undefined) {

@@ -63,7 +63,7 @@ describe('the GCP source archive', () => {
     // Assess
     expect(archive).toMatch(/source_dir\s*= local\.bundle_dir/);
     expect(archive).toMatch(
-      /excludes\s*= \["rotate\.js", "rotate\.js\.map", "rotate\.meta\.json", "scale\.js\.map", "scale\.meta\.json"\]/,
+      /excludes\s*= \["health\.js", "health\.js\.map", "health\.meta\.json", "rotate\.js", "rotate\.js\.map", "rotate\.meta\.json", "scale\.js\.map", "scale\.meta\.json"\]/,
     );
   });
 
@@ -113,6 +113,38 @@ describe('the GCP source archive', () => {
       expect([http, event, scale]).toEqual(['http', 'cloudevent', 'missing']);
     } finally {
       await rm(rotateDir, { recursive: true, force: true });
+    }
+  });
+
+  it('serves healthCheck and webhook from the health archive infra/gcp zips, whose package.json main is health.js', async () => {
+    // Prepare: the files health.tf zips, package.json with the main it sets, and the installed dependencies.
+    const healthTf = await readFile(join(REPO_ROOT, 'infra', 'gcp', 'health.tf'), 'utf8');
+    const archive = /data "archive_file" "health_source" \{([\s\S]*?)\n\}/.exec(healthTf)?.[1] ?? '';
+    const filenames = [...archive.matchAll(/filename = "([^"]+)"/g)].map((match) => match[1] ?? '');
+    const main = /\{ main = "([^"]+)" \}/.exec(archive)?.[1];
+    const healthDir = await mkdtemp(join(tmpdir(), 'fleetplane-gcp-health-'));
+    try {
+      for (const name of filenames.filter((filename) => filename !== 'package.json')) {
+        await copyFile(join(packageDir, name), join(healthDir, name));
+      }
+      const manifest: unknown = JSON.parse(await readFile(join(packageDir, 'package.json'), 'utf8'));
+      if (!isRecord(manifest)) {
+        throw new Error('dist/gcp/package.json is not a JSON object');
+      }
+      await writeFile(join(healthDir, 'package.json'), JSON.stringify({ ...manifest, main }));
+      await symlink(join(REPO_ROOT, 'node_modules'), join(healthDir, 'node_modules'), 'dir');
+
+      // Act
+      const found = await Promise.all(
+        ['healthCheck', 'webhook', 'scale', 'rotate'].map((target) => loadAsPlatform(target, 'http', healthDir)),
+      );
+
+      // Assess: both health entry points, and neither the scale nor the rotate function's.
+      expect(filenames).toEqual(['health.js', 'package.json', 'package-lock.json']);
+      expect(main).toBe('health.js');
+      expect(found).toEqual(['http', 'http', 'missing', 'missing']);
+    } finally {
+      await rm(healthDir, { recursive: true, force: true });
     }
   });
 

@@ -201,7 +201,8 @@ describe('infra/gcp rotate functions', () => {
       child(resource('google_project_iam_member', 'group_roller'), 'dynamic', 'condition'),
       'content',
     );
-    const groups = /gcp_groups = \[([\s\S]*?)\n {2}\]/.exec(top('locals').body)?.[1] ?? '';
+    const mainLocals = blocks.find((block) => block.file === 'main.tf' && block.type === 'locals')?.body ?? '';
+    const groups = /gcp_groups = \[([\s\S]*?)\n {2}\]/.exec(mainLocals)?.[1] ?? '';
 
     // Assess: every GCP fleet's group unless the fleet sets roll: false, whatever its mode.
     expect(attribute(condition.body, 'expression')).toContain('resource.name == ');
@@ -215,9 +216,10 @@ describe('infra/gcp rotate functions', () => {
     const pattern = /regex\("((?:[^"\\]|\\.)*)", member\)/.exec(attribute(validation.body, 'condition') ?? '')?.[1];
     const accepts = new RegExp((pattern ?? '$^').replaceAll('\\\\', '\\'));
 
-    // Act
-    const invokerGrants = iamGrants(blocks).filter((grant) => attribute(grant.body, 'role') === '"roles/run.invoker"');
-    const members = iamGrants(blocks).map((grant) => attribute(grant.body, 'member') ?? '');
+    // Act: the health webhook's grants (public with HMAC auth) are gcp-health-terraform.test.ts's.
+    const grants = iamGrants(blocks).filter((grant) => grant.file !== 'health.tf');
+    const invokerGrants = grants.filter((grant) => attribute(grant.body, 'role') === '"roles/run.invoker"');
+    const members = grants.map((grant) => attribute(grant.body, 'member') ?? '');
 
     // Assess
     expect(members.join('\n')).not.toMatch(/allUsers|allAuthenticatedUsers/);

@@ -108,7 +108,8 @@ describe('infra/gcp', () => {
     expect(attribute(service.body, 'max_instance_request_concurrency')).toBe('1');
     expect(attribute(service.body, 'min_instance_count')).toBe('0');
     expect(attribute(service.body, 'timeout_seconds')).toBe('local.timeout_seconds');
-    expect(attribute(top('locals').body, 'timeout_seconds')).toBe('60');
+    const mainLocals = blocks.find((block) => block.file === 'main.tf' && block.type === 'locals')?.body ?? '';
+    expect(attribute(mainLocals, 'timeout_seconds')).toBe('60');
     expect(attribute(service.body, 'available_memory')).toBe('var.memory');
     expect(variableDefault('memory')).toBe('"256Mi"');
     expect(attribute(service.body, 'service_account_email')).toBe('google_service_account.runtime.email');
@@ -145,14 +146,15 @@ describe('infra/gcp', () => {
     );
   });
 
-  it('zips dist/gcp as the build wrote it (bundle and pinned package.json), without maps, metafiles or rotate.js', () => {
+  it('zips dist/gcp as the build wrote it (bundle and pinned package.json), without maps, metafiles, rotate.js or health.js', () => {
     // Act
     const archive = top('data', 'archive_file', 'source');
 
-    // Assess: rotate.js ships in an archive of its own (gcp-rotate-terraform.test.ts).
+    // Assess: rotate.js and health.js ship in archives of their own (gcp-rotate-terraform.test.ts,
+    // gcp-health-terraform.test.ts).
     expect(attribute(archive.body, 'source_dir')).toBe('local.bundle_dir');
     expect(attribute(archive.body, 'excludes')).toBe(
-      '["rotate.js", "rotate.js.map", "rotate.meta.json", "scale.js.map", "scale.meta.json"]',
+      '["health.js", "health.js.map", "health.meta.json", "rotate.js", "rotate.js.map", "rotate.meta.json", "scale.js.map", "scale.meta.json"]',
     );
     expect(blocksIn(archive.body).filter((block) => block.type === 'source')).toEqual([]);
   });
@@ -233,6 +235,16 @@ describe('infra/gcp', () => {
       ],
       group_roller: ['compute.instanceGroupManagers.get', 'compute.instanceGroupManagers.update'],
       roll_observer: ['compute.regionOperations.get', 'compute.zoneOperations.get'],
+      // The health functions' roles (gcp-health-terraform.test.ts), none bound to the scale function's account.
+      health_metrics: ['monitoring.timeSeries.create'],
+      health_group_reader: ['compute.instanceGroupManagers.get'],
+      health_group_repairer: ['compute.instanceGroupManagers.update'],
+      health_observer: [
+        'compute.autoscalers.list',
+        'compute.instances.list',
+        'compute.regionOperations.get',
+        'compute.zoneOperations.get',
+      ],
     });
     expect(allText).not.toMatch(/roles\/(owner|editor|viewer|compute\.\w+|monitoring\.\w+)"/);
     // IAM roles only on one service account each, never on a project.
@@ -240,7 +252,11 @@ describe('infra/gcp', () => {
       iamGrants()
         .filter((grant) => /roles\/iam\./.test(grant.body))
         .map((grant) => grant.labels[0]),
-    ).toEqual(['google_service_account_iam_member', 'google_service_account_iam_member']);
+    ).toEqual([
+      'google_service_account_iam_member',
+      'google_service_account_iam_member',
+      'google_service_account_iam_member',
+    ]);
     expect(iamGrants().map((grant) => grant.labels[0])).not.toContainEqual(expect.stringMatching(/_(binding|policy)$/));
   });
 

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
+import { HEALTH_ROLE } from '../../deploy/health-function.ts';
 import type { IamStatement } from '../../deploy/iam.ts';
 import { DeployPlanError, type PlanInput, planDeploy } from '../../deploy/plan.ts';
 import { type OslsVariableContext, resolveDeployPlan } from '../../deploy/resolve.ts';
@@ -302,6 +303,7 @@ describe('resolveDeployPlan and the rotate function', () => {
       'provider.region': 'us-east-1',
       'functions.scale.timeout': 60,
       'custom.rotate': SETTINGS,
+      'custom.health': { handler: 'functions/aws/health.handler', timeout: 120, reservedConcurrency: 1 },
     };
     return {
       resolveVariable: async (variable) => {
@@ -323,6 +325,7 @@ describe('resolveDeployPlan and the rotate function', () => {
     // Assess
     expect(plan.rotate?.schedule).toBe('rate(7 days)');
     expect(plan.rotateFunction).toMatchObject({ ...SETTINGS, events: [{ schedule: { rate: ['rate(7 days)'] } }] });
-    expect(Object.keys(plan.resources.Resources)).toEqual([ROTATE_ROLE, ROTATE_PERMISSION]);
+    // The health function, deployed with every config document, brings its own role.
+    expect(Object.keys(plan.resources.Resources)).toEqual([ROTATE_ROLE, ROTATE_PERMISSION, HEALTH_ROLE]);
   });
 });

@@ -9,6 +9,7 @@ function oslsContext(params: Readonly<Record<string, string>>): OslsVariableCont
   const properties: Readonly<Record<string, unknown>> = {
     'provider.region': 'us-east-1',
     'functions.scale.timeout': 60,
+    'custom.health': { handler: 'functions/aws/health.handler', timeout: 120, reservedConcurrency: 1 },
   };
   return {
     resolveVariable: async (variable) => {

@@ -34,6 +34,7 @@ type Resource = z.infer<typeof templateSchema>['Resources'][string];
 type Statement = z.infer<typeof statementSchema>;
 
 let packageDir: string;
+let exampleById: Record<string, Resource>;
 let resources: Resource[];
 let statements: Statement[];
 let packaged: { readonly name: string; readonly size: number }[];
@@ -68,8 +69,9 @@ describe('osls package with examples/fleetplane.yml', () => {
   beforeAll(async () => {
     // Prepare
     packageDir = await mkdtemp(join(tmpdir(), 'fleetplane-package-'));
-    resources = Object.values(await oslsPackage(packageDir, ['config=examples/fleetplane.yml']));
-    statements = statementsOf(ofType('AWS::IAM::Role')[0]);
+    exampleById = await oslsPackage(packageDir, ['config=examples/fleetplane.yml']);
+    resources = Object.values(exampleById);
+    statements = statementsOf(exampleById.IamRoleLambdaExecution);
     packaged = zipEntries(await readFile(join(packageDir, 'scale.zip')));
   }, PACKAGE_TIMEOUT_MS + 10_000);
 
@@ -77,30 +79,38 @@ describe('osls package with examples/fleetplane.yml', () => {
     await rm(packageDir, { recursive: true, force: true });
   });
 
-  it('deploys no rotate function, since the example names no executor secret', () => {
+  it('deploys the scale and health functions and no rotate function, since the example names no executor secret', () => {
     // Act
     const functions = ofType('AWS::Lambda::Function');
 
     // Assess
-    expect(functions.map((fn) => fn.Properties?.Handler)).toEqual(['functions/aws/scale.handler']);
-    expect(ofType('AWS::IAM::Role')).toHaveLength(1);
+    expect(functions.map((fn) => fn.Properties?.Handler)).toEqual([
+      'functions/aws/scale.handler',
+      'functions/aws/health.handler',
+    ]);
+    // The provider's role (the scale function's) and the health function's own
+    expect(Object.keys(exampleById).filter((id) => exampleById[id]?.Type === 'AWS::IAM::Role')).toEqual([
+      'IamRoleLambdaExecution',
+      'HealthRole',
+    ]);
     expect(JSON.stringify(resources)).not.toContain('secretsmanager.amazonaws.com');
   });
 
   it('schedules the scale function every minute on an EventBridge rule', () => {
     // Act
-    const rules = ofType('AWS::Events::Rule');
+    const rules = ofType('AWS::Events::Rule').filter((rule) =>
+      JSON.stringify(rule.Properties?.Targets).includes('ScaleLambdaFunction'),
+    );
 
     // Assess
     expect(rules).toHaveLength(1);
     expect(rules[0]?.Properties?.ScheduleExpression).toBe('rate(1 minute)');
-    expect(JSON.stringify(rules[0]?.Properties?.Targets)).toContain('ScaleLambdaFunction');
   });
 
   it('runs one invocation at a time on Node 22, never retried', () => {
     // Act
-    const [fn] = ofType('AWS::Lambda::Function');
-    const [invokeConfig] = ofType('AWS::Lambda::EventInvokeConfig');
+    const fn = exampleById.ScaleLambdaFunction;
+    const invokeConfig = exampleById.ScaleLambdaEvConf;
 
     // Assess
     expect(fn?.Properties).toMatchObject({
@@ -115,7 +125,7 @@ describe('osls package with examples/fleetplane.yml', () => {
 
   it('carries the validated document in the environment', () => {
     // Act
-    const [fn] = ofType('AWS::Lambda::Function');
+    const fn = exampleById.ScaleLambdaFunction;
 
     // Assess
     expect(fn?.Properties?.Environment).toEqual({

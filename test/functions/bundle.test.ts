@@ -91,6 +91,7 @@ const AWS_PACKAGES = ['@aws-sdk/', '@smithy/', '@middy/'];
 const GCP_REGISTERED: Readonly<Record<string, readonly string[]>> = {
   scale: ['scale', 'scaleEvent'],
   rotate: ['rotate', 'rotateOnSecretEvent'],
+  health: ['healthCheck', 'webhook'],
 };
 
 /** Every GCP entrypoint, likewise. */

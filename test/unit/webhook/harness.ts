@@ -28,6 +28,8 @@ export interface HarnessOptions {
   readonly auth?: 'hmac' | 'iam';
   readonly rotate?: (body: unknown) => Promise<WebhookResponse>;
   readonly healthStatus?: number;
+  /** When this instance's replay guard started remembering (its cold start); absent: a guard that knows everything. */
+  readonly guardSince?: number;
 }
 
 /** A router with recording handlers: every call a handler receives is kept, so tests can prove none happened. */
@@ -52,6 +54,7 @@ export function createHarness(options: HarnessOptions = {}) {
           },
           replayGuard: guard,
           clock,
+          ...(options.guardSince === undefined ? {} : { guardSince: options.guardSince }),
         });
   const router = createWebhookRouter({
     auth,

@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
   DEFAULT_TOLERANCE_SECONDS,
+  GUARD_START_SLACK_MS,
   SIGNATURE_HEADER,
   signWebhookBody,
   TIMESTAMP_HEADER,
@@ -343,9 +344,50 @@ describe('webhook properties', () => {
     );
   });
 
-  it('accepts a replay after a cold start (a fresh in-memory guard): only a guard shared by instances stops it', async () => {
-    // The in-memory guard lives and dies with one instance. This property pins down that known gap, so a change
-    // that closes it (a shared guard) is a deliberate one; with one guard shared by both "instances" it is closed.
+  it('after a cold start, refuses every replay of a request signed more than the slack before the instance started', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        genuineRequest,
+        fc.integer({ min: 1, max: DEFAULT_TOLERANCE_SECONDS * 1000 - GUARD_START_SLACK_MS - 1 }),
+        async (input, later) => {
+          // Prepare: an instance that started after the request was signed, plus the slack, still within tolerance
+          const { request } = build(input);
+          const startedAt = input.timestamp * 1000 + GUARD_START_SLACK_MS + later;
+          const cold = createHarness({ nowMs: startedAt, guardSince: startedAt });
+
+          // Act
+          const response = await cold.router(request);
+
+          // Assess
+          expect(response.status).toBe(401);
+          expect(cold.handlerCalls()).toBe(0);
+        },
+      ),
+      assertOptions,
+    );
+  });
+
+  it('after a cold start, accepts the request that woke it: one signed within the slack before it started', async () => {
+    await fc.assert(
+      fc.asyncProperty(genuineRequest, fc.integer({ min: 0, max: GUARD_START_SLACK_MS }), async (input, before) => {
+        // Prepare
+        const { request } = build(input);
+        const startedAt = input.timestamp * 1000 + before;
+        const cold = createHarness({ nowMs: startedAt, guardSince: startedAt });
+
+        // Act
+        const response = await cold.router(request);
+
+        // Assess
+        expect(response.status).toBeLessThan(300);
+      }),
+      assertOptions,
+    );
+  });
+
+  it('without a start time, accepts a replay after a cold start: only the slack or a shared guard stops it', async () => {
+    // A fresh in-memory guard given no start time knows nothing of what an earlier instance accepted. This pins down
+    // why the composition roots pass `guardSince`; with one guard shared by both "instances" the gap is closed.
     await fc.assert(
       fc.asyncProperty(genuineRequest, async (input) => {
         // Prepare
