@@ -3,12 +3,11 @@ import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { type HealthDeps, healthConfigOn } from '../app/health.ts';
 import type { WebhookApp } from '../app/webhook.ts';
-import { ConfigError, type Env, type FleetplaneConfig, type SecretSource } from '../config/index.ts';
+import { ConfigError, type Env, type FleetplaneConfig } from '../config/index.ts';
 import { createFunctionLogger } from '../observability/function-logger.ts';
 import { type Clock, type Sleep, systemClock, systemSleep } from '../ports/clock.ts';
 import { executorDirectoryFor } from '../sourcegraph/index.ts';
-import { createHmacAuthenticator } from '../webhook/hmac.ts';
-import { createInMemoryReplayGuard } from '../webhook/replay-guard.ts';
+import { webhookAuthFor } from '../webhook/keys.ts';
 import type { WebhookAuth } from '../webhook/router.ts';
 import { createAsgInstanceGroups } from './asg-instance-groups.ts';
 import { createCloudWatchHealthMetrics } from './cloudwatch-health-metrics.ts';
@@ -22,13 +21,6 @@ import {
 } from './deps.ts';
 import { parseWebhookRotateBody } from './health-events.ts';
 import { createAwsRotationDeps } from './rotation-deps.ts';
-
-/**
- * Milliseconds the webhook's keys are reused once read. Short, unlike the Sourcegraph token's cache: dropping a leaked
- * key from the secret should lock its holder out within a minute, and a key that cannot be re-read is not kept on
- * (the request is refused with a 503), since authenticating with a key the store may have revoked fails open.
- */
-export const WEBHOOK_SECRET_CACHE_MS = 60_000;
 
 /** The health function's cold-start state: the scheduled check reads `app.health`, the webhook the whole `app`. */
 export interface AwsHealthRuntime {
@@ -93,61 +85,14 @@ function healthMetricsOf(config: FleetplaneConfig, env: Env): Pick<HealthDeps, '
   return { metrics: createCloudWatchHealthMetrics(new CloudWatchClient({ ...AWS_CLIENT_DEFAULTS, region })) };
 }
 
-/**
- * `iam`: the function URL's `AWS_IAM` auth type has already checked the caller's SigV4 signature. `hmac`: signed
- * requests, with signatures remembered in this instance's memory. That guard is enough because the function runs one
- * instance at a time (reserved concurrency 1); a fresh instance after a cold start has not seen a signature, so a
- * request captured in the last few minutes (the tolerance) could be accepted once more there.
- */
+/** The webhook's authentication; with `hmac`, its keys come from Secrets Manager. */
 function webhookAuthOf(config: FleetplaneConfig, options: AwsDepsOptions): WebhookAuth {
   const webhook = config.webhook;
-  if (webhook.auth === 'iam') {
-    return 'iam';
-  }
-  return createHmacAuthenticator({
-    secrets: webhookKeysOf(config, webhook.secret, options),
-    replayGuard: createInMemoryReplayGuard({ clock: options.clock }),
-    // The guard lives in this instance: it has seen nothing signed before it started.
-    guardSince: options.clock(),
-    clock: options.clock,
-    toleranceSeconds: webhook.toleranceSeconds,
-  });
-}
-
-/**
- * The keys in the webhook secret: its value split on white space (current key, then the previous one while clients
- * move over), read again at most every `WEBHOOK_SECRET_CACHE_MS`. Concurrent requests share one read. Every key is
- * registered for log scrubbing before anything can log it.
- */
-function webhookKeysOf(
-  config: FleetplaneConfig,
-  source: SecretSource,
-  options: AwsDepsOptions,
-): () => Promise<readonly string[]> {
-  if (source.kind === 'gcp-secret-manager') {
+  if (webhook.auth === 'hmac' && webhook.secret.kind === 'gcp-secret-manager') {
     throw new ConfigError(config.source, [
       'webhook.secret: the AWS function reads the webhook secret from AWS Secrets Manager (awsSecretsManager)',
     ]);
   }
-  const read = awsSecretReader(source, options.env);
-  let cached: { readonly keys: readonly string[]; readonly until: number } | undefined;
-  let pending: Promise<readonly string[]> | undefined;
-  return () => {
-    if (cached !== undefined && options.clock() < cached.until) {
-      return Promise.resolve(cached.keys);
-    }
-    pending ??= read()
-      .then((value) => {
-        const keys = value.split(/\s+/).filter((key) => key !== '');
-        for (const key of keys) {
-          options.secrets.add(key);
-        }
-        cached = { keys, until: options.clock() + WEBHOOK_SECRET_CACHE_MS };
-        return keys;
-      })
-      .finally(() => {
-        pending = undefined;
-      });
-    return pending;
-  };
+  const read = webhook.auth === 'hmac' ? awsSecretReader(webhook.secret, options.env) : () => Promise.resolve('');
+  return webhookAuthFor(webhook, read, options);
 }

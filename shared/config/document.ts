@@ -51,6 +51,14 @@ const rollQuantity = z.union([
   z.string().regex(/^(100|[1-9]?\d)%$/, 'must be a count such as 2 or a percentage such as 25%'),
 ]);
 
+/** A Secret Manager secret version, as secrets read once (the token, the webhook key) are named. */
+const gcpSecretVersion = z
+  .string()
+  .regex(
+    /^projects\/[^/]+\/secrets\/[^/]+\/versions\/[^/]+$/,
+    'must be projects/<project>/secrets/<secret>/versions/<version or latest>',
+  );
+
 const fleet = z.strictObject({
   name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/, 'must be 1-63 letters, digits, dot, dash or underscore'),
   queues: z.array(queueName).min(1).max(QUEUE_NAMES.length),
@@ -111,12 +119,7 @@ export const configDocument = z.strictObject({
       .union([
         z.strictObject({ awsSecretsManager: z.string().min(1), jsonKey: z.string().min(1).optional() }),
         z.strictObject({
-          gcpSecretManager: z
-            .string()
-            .regex(
-              /^projects\/[^/]+\/secrets\/[^/]+\/versions\/[^/]+$/,
-              'must be projects/<project>/secrets/<secret>/versions/<version or latest>',
-            ),
+          gcpSecretManager: gcpSecretVersion,
         }),
       ])
       .optional(),
@@ -180,12 +183,7 @@ export const configDocument = z.strictObject({
         secret: z.union([
           z.strictObject({ awsSecretsManager: z.string().min(1) }),
           z.strictObject({
-            gcpSecretManager: z
-              .string()
-              .regex(
-                /^projects\/[^/]+\/secrets\/[^/]+\/versions\/[^/]+$/,
-                'must be projects/<project>/secrets/<secret>/versions/<version or latest>',
-              ),
+            gcpSecretManager: gcpSecretVersion,
           }),
         ]),
         toleranceSeconds: z.number().int().min(30).max(900).default(300),

@@ -7,8 +7,7 @@ import { createFunctionLogger } from '../observability/function-logger.ts';
 import { type Clock, type Sleep, systemClock, systemSleep } from '../ports/clock.ts';
 import type { HealthMetrics } from '../ports/health-metrics.ts';
 import { executorDirectoryFor } from '../sourcegraph/index.ts';
-import { createHmacAuthenticator } from '../webhook/hmac.ts';
-import { createInMemoryReplayGuard } from '../webhook/replay-guard.ts';
+import { webhookAuthFor } from '../webhook/keys.ts';
 import type { WebhookAuth } from '../webhook/router.ts';
 import { endpointOverride } from './client-options.ts';
 import {
@@ -24,12 +23,6 @@ import { createCloudMonitoringHealthMetrics } from './monitoring-health-metrics.
 import { gcpRotationRuntimeFor } from './rotation-deps.ts';
 import { parseRotateBody } from './rotation-events.ts';
 import { readSecretVersion } from './secrets.ts';
-
-/**
- * Milliseconds the webhook's HMAC keys are reused before Secret Manager is read again: short, so a key added or
- * withdrawn (the secret's value is the current key, or the current and previous ones) takes effect within a minute.
- */
-export const WEBHOOK_SECRET_CACHE_MS = 60_000;
 
 /** What both health entry points share, built once per instance. */
 export interface GcpHealthRuntime {
@@ -118,26 +111,11 @@ interface WebhookAuthOptions {
   readonly read: (name: string) => Promise<string>;
 }
 
-/**
- * `iam`: Cloud Run has checked the caller's identity token before the code runs. `hmac`: every request is signed with
- * a key from Secret Manager. The replay guard lives in this instance's memory, which is enough because the webhook
- * runs on one instance at most (infra/gcp sets max_instance_count = 1): a signature accepted here is refused here
- * until it expires. A fresh instance (a cold start after idling, a new revision) starts with an empty guard, so a
- * request captured in the last few minutes could be sent once more then.
- */
+/** The webhook's authentication; with `hmac`, its keys come from the Secret Manager version the config names. */
 export function webhookAuthOf(config: FleetplaneConfig, options: WebhookAuthOptions): WebhookAuth {
   const settings = config.webhook;
-  if (settings.auth === 'iam') {
-    return 'iam';
-  }
-  return createHmacAuthenticator({
-    secrets: webhookKeysReader(readerOf(settings.secret, config.source, options.read), options),
-    replayGuard: createInMemoryReplayGuard({ clock: options.clock }),
-    // The guard lives in this instance: it has seen nothing signed before it started.
-    guardSince: options.clock(),
-    clock: options.clock,
-    toleranceSeconds: settings.toleranceSeconds,
-  });
+  const read = settings.auth === 'hmac' ? readerOf(settings.secret, config.source, options.read) : async () => '';
+  return webhookAuthFor(settings, read, options);
 }
 
 function readerOf(source: SecretSource, configSource: string, read: (name: string) => Promise<string>) {
@@ -150,36 +128,4 @@ function readerOf(source: SecretSource, configSource: string, read: (name: strin
     ]);
   }
   return () => read(source.name);
-}
-
-/**
- * The webhook keys: the secret's value split on white space, empty parts dropped, read again once
- * `WEBHOOK_SECRET_CACHE_MS` have passed. A failed read is not papered over with old keys: it throws, and the router
- * refuses the request (503) rather than judge it with keys that may have been withdrawn.
- */
-export function webhookKeysReader(
-  read: () => Promise<string>,
-  options: { readonly clock: Clock; readonly secrets: Set<string>; readonly cacheMs?: number },
-): () => Promise<readonly string[]> {
-  const cacheMs = options.cacheMs ?? WEBHOOK_SECRET_CACHE_MS;
-  let cached: { readonly keys: readonly string[]; readonly until: number } | undefined;
-  let pending: Promise<readonly string[]> | undefined;
-  const refresh = async (): Promise<readonly string[]> => {
-    const keys = (await read()).split(/\s+/).filter((key) => key !== '');
-    for (const key of keys) {
-      options.secrets.add(key);
-    }
-    cached = { keys, until: options.clock() + cacheMs };
-    return keys;
-  };
-  return async () => {
-    if (cached !== undefined && options.clock() < cached.until) {
-      return cached.keys;
-    }
-    // Requests arriving together share one read.
-    pending ??= refresh().finally(() => {
-      pending = undefined;
-    });
-    return pending;
-  };
 }

@@ -3,9 +3,10 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { awsClientConfig } from '../../local/aws/index.ts';
 import { LOCAL_EXECUTOR_TOKEN } from '../../local/sourcegraph/index.ts';
 import { LOCAL_REGION, type LocalStack, startLocalStack } from '../../local/stack.ts';
-import { createAwsHealthRuntime, WEBHOOK_SECRET_CACHE_MS } from '../../shared/aws/health-deps.ts';
+import { createAwsHealthRuntime } from '../../shared/aws/health-deps.ts';
 import { ConfigError } from '../../shared/config/index.ts';
 import { webhookSignatureHeaders } from '../../shared/webhook/hmac.ts';
+import { WEBHOOK_SECRET_CACHE_MS } from '../../shared/webhook/keys.ts';
 import type { RequestAuthenticator } from '../../shared/webhook/request.ts';
 
 /**

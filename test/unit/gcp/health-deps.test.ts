@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError, parseConfigText } from '../../../shared/config/index.ts';
-import { WEBHOOK_SECRET_CACHE_MS, webhookAuthOf, webhookKeysReader } from '../../../shared/gcp/health-deps.ts';
+import { webhookAuthOf } from '../../../shared/gcp/health-deps.ts';
 import { webhookSignatureHeaders } from '../../../shared/webhook/hmac.ts';
+import { WEBHOOK_SECRET_CACHE_MS, webhookKeysReader } from '../../../shared/webhook/keys.ts';
 
 const NOW = Date.UTC(2026, 10, 28, 12, 0, 0);
 const CURRENT = 'current-key-0123456789abcdef0123456789abcdef';
