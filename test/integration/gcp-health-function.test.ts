@@ -387,6 +387,10 @@ describe('webhook in the functions-framework server', () => {
     }
     expect(backendCalls()).toBe(before);
     expect(running().sourcegraph.executorToken()).toBe(LOCAL_EXECUTOR_TOKEN);
+    // The server's log lines reach this process through a pipe, after the answers may have.
+    for (let attempt = 0; attempt < 50 && !/"reason":"replayed"/.test(serverLog); attempt++) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
     expect(serverLog).toMatch(/"reason":"replayed"/);
   });
 

@@ -59,6 +59,14 @@ async function freePort(): Promise<number> {
   return address.port;
 }
 
+/** Waits (up to 5 s) until the server has logged a line matching `pattern`, then asserts it. */
+async function logged(pattern: RegExp): Promise<void> {
+  for (let attempt = 0; attempt < 50 && !pattern.test(serverLog); attempt++) {
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  expect(serverLog).toMatch(pattern);
+}
+
 /** Starts `functions-framework --target=<target>` on the built rotate.js and waits until it answers. */
 async function serve(target: 'rotate' | 'rotateOnSecretEvent'): Promise<string> {
   const port = await freePort();
@@ -184,8 +192,9 @@ describe('the built GCP rotate function in the functions-framework server', () =
     // Assess
     expect(ignored.status, serverLog).toBeLessThan(300);
     expect(refused.status, serverLog).toBeLessThan(300);
-    expect(serverLog).toMatch(/secret event ignored/);
-    expect(serverLog).toMatch(/rotates only the configured executor secret/);
+    // The server's log lines reach this process through a pipe, after the answers may have.
+    await logged(/secret event ignored/);
+    await logged(/rotates only the configured executor secret/);
     expect(stack.sourcegraph.executorToken()).toBe(LOCAL_EXECUTOR_TOKEN);
     expect(stack.secretManager.versions(LOCAL_GCP_PROJECT, SECRET_ID)).toHaveLength(1);
   });
