@@ -10,6 +10,7 @@ import { GENERATORS } from '../simulator/generators.ts';
 import { POLICY_NAMES } from '../simulator/policies/index.ts';
 import { runLocalCommand } from './local.ts';
 import { runPlanCommand } from './plan.ts';
+import { registerPrometheusConfigCommand } from './prometheus-config.ts';
 import { runRotateCommand } from './rotate.ts';
 import { runSimulateCommand } from './simulate.ts';
 
@@ -70,6 +71,8 @@ export function buildCli(): Command {
         process.exitCode = 1;
       }
     });
+
+  registerPrometheusConfigCommand(program);
 
   program
     .command('start')
