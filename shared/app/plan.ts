@@ -15,8 +15,10 @@ export async function planCycle(
   settings: ScalingSettings,
   options: PlanOptions,
 ): Promise<CycleReport> {
+  // A plan is not a cycle: fleetplane's own metrics (cycles run, decisions taken) must not count it.
+  const { cycleMetrics: _notACycle, ...live } = deps;
   const readOnly: ScalingDeps = {
-    ...deps,
+    ...live,
     metrics: options.publish ? deps.metrics : { publish: async () => {} },
     groups: {
       describe: (targets, call) => deps.groups.describe(targets, call),

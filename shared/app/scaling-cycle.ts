@@ -15,6 +15,7 @@ import { type Allocations, type Cloud, type SeriesValue, seriesValue } from '../
 import { type QueueName, queuesOf, type SeriesName } from '../domain/queues.ts';
 import type { BusyReading, BusySignal } from '../ports/busy-signal.ts';
 import type { Clock, Sleep } from '../ports/clock.ts';
+import type { CycleMetrics } from '../ports/cycle-metrics.ts';
 import type {
   GroupDescription,
   GroupSnapshot,
@@ -26,6 +27,7 @@ import type { Logger } from '../ports/logger.ts';
 import type { QueueDepthSource } from '../ports/queue-depth.ts';
 import type { QueueMetricsSink, QueueSizeHistory } from '../ports/queue-metrics.ts';
 import type { RemovalLedger } from '../ports/removal-ledger.ts';
+import { cycleSummaryOf } from './cycle-summary.ts';
 import { removeIdleInstances } from './idle-removal.ts';
 import { type Once, once } from './once.ts';
 import { removalsInWindow } from './removal-window.ts';
@@ -50,6 +52,8 @@ export interface ScalingDeps {
   readonly sleep?: Sleep;
   /** What fleetplane removed lately, for fleets limiting removals per window. */
   readonly removals?: RemovalLedger;
+  /** fleetplane's own metrics, one summary per cycle; a failure to publish them is logged, never fails the cycle. */
+  readonly cycleMetrics?: CycleMetrics;
 }
 
 export interface ScalingSettings {
@@ -92,6 +96,10 @@ export interface CycleReport {
   readonly durationMs: number;
   readonly published: PublishOutcome;
   readonly fleets: readonly FleetOutcome[];
+  /** Every configured series, as read this cycle (known or why not). */
+  readonly values: readonly SeriesValue[];
+  /** Milliseconds reading the depths took, when any series came out known. */
+  readonly sourcegraphLatencyMs?: number;
   /** Every fleet failed (or, with no fleets, nothing was published): the invocation should report an error. */
   readonly allFailed: boolean;
 }
@@ -159,7 +167,9 @@ export async function runScalingCycle(
     managed.map(({ target }) => target),
   );
   const queues = new Set<QueueName>(settings.series.flatMap((series) => queuesOf(series)));
+  const reading = deps.clock();
   const depths = await deps.depths.read(queues, { signal: read });
+  const readMs = deps.clock() - reading;
   const values = new Map(
     settings.series.map((series) => [series, seriesValue(series, depths, settings.allocations, settings.cloud)]),
   );
@@ -177,7 +187,31 @@ export async function runScalingCycle(
     fleets.length > 0
       ? fleets.every((fleet) => fleet.status === 'failed')
       : !published.ok || published.series.length === 0;
-  return { startedAt, durationMs: deps.clock() - startedAt, published, fleets, allFailed };
+  const report: CycleReport = {
+    startedAt,
+    durationMs: deps.clock() - startedAt,
+    published,
+    fleets,
+    values: [...values.values()],
+    ...([...values.values()].some((value) => value.ok) ? { sourcegraphLatencyMs: readMs } : {}),
+    allFailed,
+  };
+  await publishSummary(cycle, report);
+  return report;
+}
+
+/** After the cycle has acted, so a slow or failing metrics backend never delays or fails scaling. */
+async function publishSummary(cycle: Cycle, report: CycleReport): Promise<void> {
+  const { cycleMetrics } = cycle.deps;
+  if (cycleMetrics === undefined) {
+    return;
+  }
+  try {
+    const summary = cycleSummaryOf(report, { environment: cycle.settings.environment });
+    await cycleMetrics.publish(summary, { signal: cycle.signal });
+  } catch (caught) {
+    cycle.log.warn('publishing cycle metrics failed', { error: toError(caught) });
+  }
 }
 
 async function publish(cycle: Cycle, values: readonly SeriesValue[]): Promise<PublishOutcome> {

@@ -17,6 +17,7 @@ import { busySignalFor, queueDepthSourceFor } from '../sourcegraph/index.ts';
 import { createAsgInstanceGroups } from './asg-instance-groups.ts';
 import { createCloudWatchMetricsSink, createCloudWatchQueueHistory } from './cloudwatch-queue-metrics.ts';
 import { createCloudWatchRemovalLedger } from './cloudwatch-removal-ledger.ts';
+import { createEmfCycleMetrics } from './emf-cycle-metrics.ts';
 import { readSecretString, readSsmParameter } from './parameters.ts';
 
 /**
@@ -112,6 +113,8 @@ export function createAwsDeps(config: FleetplaneConfig, options: AwsDepsOptions)
     metrics: createCloudWatchMetricsSink(cloudwatch, { namespace: cloudwatchSettings.namespace }),
     history: createCloudWatchQueueHistory(cloudwatch, { namespace: cloudwatchSettings.namespace }),
     removals: createCloudWatchRemovalLedger(cloudwatch),
+    // Embedded metric format: log lines, so no grant and no call that could fail a cycle.
+    cycleMetrics: createEmfCycleMetrics(),
     groups: createAsgInstanceGroups(
       { autoScalingFor, ...ec2For },
       { logger: logger.child({ module: 'auto-scaling' }), clock },

@@ -12,3 +12,20 @@ export const INSTANCES_REMOVED_METRIC = 'InstancesRemoved';
 export const FLEET_INSTANCES_METRIC = 'FleetInstances';
 /** Fleet health: executors heartbeating from hosts no instance explains (dimension `environment`), one datum per check. */
 export const UNEXPLAINED_EXECUTORS_METRIC = 'UnexplainedExecutors';
+/**
+ * One scaling cycle (embedded metric format, so no PutMetricData grant): `CycleSucceeded` / `CycleFailed` (1 or 0),
+ * `CycleDuration` and `SourcegraphLatency` (ms), all with dimension `environment`.
+ */
+export const CYCLE_SUCCEEDED_METRIC = 'CycleSucceeded';
+export const CYCLE_FAILED_METRIC = 'CycleFailed';
+export const CYCLE_DURATION_METRIC = 'CycleDuration';
+export const SOURCEGRAPH_LATENCY_METRIC = 'SourcegraphLatency';
+/** Jobs queued per series, before allocation (dimensions `environment`, `series`). */
+export const QUEUE_DEPTH_METRIC = 'QueueDepth';
+/** A fleet's group size before and after the cycle acted (dimensions `environment`, `fleet`). */
+export const FLEET_CURRENT_SIZE_METRIC = 'FleetCurrentSize';
+export const FLEET_DESIRED_SIZE_METRIC = 'FleetDesiredSize';
+/** One per fleet per cycle (dimensions `environment`, `fleet`, `reason`): decisions by reason. */
+export const SCALE_DECISIONS_METRIC = 'ScaleDecisions';
+/** Errors per cycle by where they came from (dimensions `environment`, `source`), zeros included. */
+export const ERRORS_METRIC = 'Errors';

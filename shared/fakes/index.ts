@@ -3,6 +3,7 @@ export {
   type InMemoryBusySignal,
   type InMemoryBusySignalOptions,
 } from './in-memory-busy-signal.ts';
+export { createInMemoryCycleMetrics, type InMemoryCycleMetrics } from './in-memory-cycle-metrics.ts';
 export {
   createInMemoryExecutorDirectory,
   type ExecutorRow,

@@ -22,6 +22,7 @@ import {
   ZoneOperationsClient,
 } from './compute-clients.ts';
 import { createMigInstanceGroups, type GroupBounds, type MigClients } from './mig-instance-groups.ts';
+import { createCloudMonitoringCycleMetrics } from './monitoring-cycle-metrics.ts';
 import { createCloudMonitoringMetricsSink, createCloudMonitoringQueueHistory } from './monitoring-queue-metrics.ts';
 import { createCloudMonitoringRemovalLedger } from './monitoring-removal-ledger.ts';
 import { readSecretVersion } from './secrets.ts';
@@ -139,6 +140,7 @@ export function createGcpDeps(config: FleetplaneConfig, options: GcpDepsOptions)
     metrics: createCloudMonitoringMetricsSink(monitoring, { projectId, clock }),
     history: createCloudMonitoringQueueHistory(monitoring, { projectId }),
     removals: createCloudMonitoringRemovalLedger(monitoring, { projectId, clock }),
+    cycleMetrics: createCloudMonitoringCycleMetrics(monitoring, { projectId }),
     groups,
     ...busySignalFor(config.busySignal, { clock, logger }),
     sleep: systemSleep,

@@ -116,6 +116,13 @@ async function serve(): Promise<string> {
 const post = (url: string, body: unknown) =>
   fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
 
+/** The worker-identical queue series, apart from fleetplane's own cycle metrics written beside them. */
+const workerSeries = () =>
+  stack.monitoring.series().filter((series) => series.metric.type.startsWith('custom.googleapis.com/executors/'));
+/** One of fleetplane's own series, by the last part of its type. */
+const ownSeries = (name: string) =>
+  stack.monitoring.series().filter((series) => series.metric.type === `custom.googleapis.com/fleetplane/${name}`);
+
 describe('the built GCP scale function in the functions-framework server', () => {
   it('publishes the worker-identical series and resizes the managed instance group', async () => {
     // Prepare
@@ -134,7 +141,8 @@ describe('the built GCP scale function in the functions-framework server', () =>
       fleets: [{ fleet: 'codeintel', status: 'ok', action: 'resized', reason: 'scale-out', current: 1, desired: 8 }],
     });
     expect(stack.compute.group(LOCAL_GCP_PROJECT, ZONE, GROUP)?.targetSize()).toBe(8);
-    expect(stack.monitoring.series()).toEqual([
+    expect(ownSeries('cycle_succeeded')).toHaveLength(1);
+    expect(workerSeries()).toEqual([
       expect.objectContaining({
         metric: {
           type: 'custom.googleapis.com/executors/queue/size',
@@ -162,7 +170,7 @@ describe('the built GCP scale function in the functions-framework server', () =>
     expect(response.status, serverLog).toBe(200);
     expect(summary).toMatchObject({ cycles: expect.any(Number) });
     expect(isRecord(summary) && Number(summary.cycles)).toBeGreaterThanOrEqual(2);
-    expect(stack.monitoring.series()[0]?.points.length).toBe(1);
+    expect(workerSeries()[0]?.points.length).toBe(1);
   });
 
   it('answers 500 with a problem document and changes nothing when Sourcegraph keeps failing', async () => {
@@ -184,6 +192,9 @@ describe('the built GCP scale function in the functions-framework server', () =>
       detail: expect.stringMatching(/codeintel: demand-unknown/),
     });
     expect(stack.compute.group(LOCAL_GCP_PROJECT, ZONE, GROUP)?.targetSize()).toBe(1);
-    expect(stack.monitoring.series()).toEqual([]);
+    expect(workerSeries()).toEqual([]);
+    // fleetplane's own series say why: the cycle failed, on Sourcegraph.
+    expect(ownSeries('cycle_failed')).toHaveLength(1);
+    expect(ownSeries('errors').filter((series) => series.metric.labels?.source === 'sourcegraph')).toHaveLength(1);
   });
 });
