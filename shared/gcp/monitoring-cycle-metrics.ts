@@ -1,11 +1,8 @@
 import type { MetricServiceClient, protos } from '@google-cloud/monitoring';
-import { chunk } from '../domain/chunk.ts';
 import type { CallOptions } from '../ports/call-options.ts';
 import { type CycleMetrics, type CycleSummary, checkCycleSummary, ERROR_SOURCES } from '../ports/cycle-metrics.ts';
-import { MetricsPublishError } from '../ports/errors.ts';
-import { describeGoogleError, isTransientGoogleError } from './google-errors.ts';
-import { tooFrequentOnly } from './monitoring-rejections.ts';
-import { MAX_SERIES_PER_REQUEST, projectName } from './monitoring-series.ts';
+import { writeGauges } from './monitoring-gauges.ts';
+import { projectName } from './monitoring-series.ts';
 
 const PREFIX = 'custom.googleapis.com/fleetplane';
 /** 1 or 0 per cycle, label `environment`; `cycle_failed` is its complement. */
@@ -40,29 +37,13 @@ export function createCloudMonitoringCycleMetrics(
   client: MetricServiceClient,
   options: CloudMonitoringCycleMetricsOptions,
 ) {
-  const name = projectName(options.projectId);
   const { projectId } = options;
+  // Refuses an empty project id when built, not at the first write.
+  projectName(projectId);
   return {
     async publish(summary: CycleSummary, callOptions: CallOptions = {}): Promise<void> {
       checkCycleSummary(summary, 'createTimeSeries');
-      const series = toTimeSeries(summary, projectId);
-      let sent = 0;
-      for (const batch of chunk(series, MAX_SERIES_PER_REQUEST)) {
-        try {
-          // gax cancels a call whose signal aborts; refusing here keeps a spent deadline from starting one at all.
-          callOptions.signal?.throwIfAborted();
-          await client.createTimeSeries({ name, timeSeries: batch }, { signal: callOptions.signal });
-        } catch (error) {
-          if (tooFrequentOnly(error, batch.length) === undefined) {
-            const progress = `${sent} of ${series.length} series were written`;
-            throw new MetricsPublishError('createTimeSeries', `${describeGoogleError(error)} (${progress})`, {
-              cause: error,
-              retryable: isTransientGoogleError(error, callOptions.signal),
-            });
-          }
-        }
-        sent += batch.length;
-      }
+      await writeGauges(client, projectId, toTimeSeries(summary, projectId), callOptions);
     },
   } satisfies CycleMetrics;
 }

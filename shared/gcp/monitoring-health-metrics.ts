@@ -1,12 +1,9 @@
 import type { MetricServiceClient, protos } from '@google-cloud/monitoring';
-import { chunk } from '../domain/chunk.ts';
 import { HEALTH_CLASSES } from '../domain/health.ts';
 import type { CallOptions } from '../ports/call-options.ts';
-import { MetricsPublishError } from '../ports/errors.ts';
 import { checkHealthCounts, type HealthCounts, type HealthMetrics } from '../ports/health-metrics.ts';
-import { describeGoogleError, isTransientGoogleError } from './google-errors.ts';
-import { tooFrequentOnly } from './monitoring-rejections.ts';
-import { MAX_SERIES_PER_REQUEST, projectName } from './monitoring-series.ts';
+import { writeGauges } from './monitoring-gauges.ts';
+import { projectName } from './monitoring-series.ts';
 
 /** Instances per fleet per health class: labels `environment`, `fleet`, `health`. fleetplane's own prefix. */
 export const FLEET_INSTANCES_METRIC_TYPE = 'custom.googleapis.com/fleetplane/fleet_instances';
@@ -30,29 +27,13 @@ export function createCloudMonitoringHealthMetrics(
   client: MetricServiceClient,
   options: CloudMonitoringHealthMetricsOptions,
 ) {
-  const name = projectName(options.projectId);
   const { projectId } = options;
+  // Refuses an empty project id when built, not at the first write.
+  projectName(projectId);
   return {
     async publish(counts: HealthCounts, callOptions: CallOptions = {}): Promise<void> {
       checkHealthCounts(counts, 'createTimeSeries');
-      const series = toTimeSeries(counts, projectId);
-      let sent = 0;
-      for (const batch of chunk(series, MAX_SERIES_PER_REQUEST)) {
-        try {
-          // gax cancels a call whose signal aborts; refusing here keeps a spent deadline from starting one at all.
-          callOptions.signal?.throwIfAborted();
-          await client.createTimeSeries({ name, timeSeries: batch }, { signal: callOptions.signal });
-        } catch (error) {
-          if (tooFrequentOnly(error, batch.length) === undefined) {
-            const progress = `${sent} of ${series.length} series were written`;
-            throw new MetricsPublishError('createTimeSeries', `${describeGoogleError(error)} (${progress})`, {
-              cause: error,
-              retryable: isTransientGoogleError(error, callOptions.signal),
-            });
-          }
-        }
-        sent += batch.length;
-      }
+      await writeGauges(client, projectId, toTimeSeries(counts, projectId), callOptions);
     },
   } satisfies HealthMetrics;
 }
