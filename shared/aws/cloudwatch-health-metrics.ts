@@ -1,9 +1,8 @@
-import { type CloudWatchClient, type MetricDatum, PutMetricDataCommand } from '@aws-sdk/client-cloudwatch';
+import type { CloudWatchClient, MetricDatum } from '@aws-sdk/client-cloudwatch';
 import { HEALTH_CLASSES } from '../domain/health.ts';
 import type { CallOptions } from '../ports/call-options.ts';
-import { MetricsPublishError } from '../ports/errors.ts';
 import { checkHealthCounts, type HealthCounts, type HealthMetrics } from '../ports/health-metrics.ts';
-import { describeAwsError, isTransientAwsError } from './aws-errors.ts';
+import { putMetricBatches } from './cloudwatch-put.ts';
 import { MAX_DATUMS_PER_PUT } from './cloudwatch-queue-metrics.ts';
 import { FLEET_INSTANCES_METRIC, FLEETPLANE_NAMESPACE, UNEXPLAINED_EXECUTORS_METRIC } from './fleetplane-metrics.ts';
 
@@ -17,25 +16,7 @@ export function createCloudWatchHealthMetrics(client: CloudWatchClient) {
   return {
     async publish(counts: HealthCounts, options: CallOptions = {}): Promise<void> {
       checkHealthCounts(counts, 'PutMetricData');
-      const data = toData(counts);
-      let sent = 0;
-      for (const batch of batches(data)) {
-        try {
-          // The SDK checks the signal only inside its HTTP handler; refusing here keeps a spent deadline from
-          // starting a request at all.
-          options.signal?.throwIfAborted();
-          await client.send(new PutMetricDataCommand({ Namespace: FLEETPLANE_NAMESPACE, MetricData: batch }), {
-            abortSignal: options.signal,
-          });
-        } catch (error) {
-          const progress = `${sent} of ${data.length} datums were sent`;
-          throw new MetricsPublishError('PutMetricData', `${describeAwsError(error)} (${progress})`, {
-            cause: error,
-            retryable: isTransientAwsError(error),
-          });
-        }
-        sent += batch.length;
-      }
+      await putMetricBatches(client, FLEETPLANE_NAMESPACE, batches(toData(counts)), options);
     },
   } satisfies HealthMetrics;
 }

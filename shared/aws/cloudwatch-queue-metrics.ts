@@ -5,7 +5,6 @@ import {
   type GetMetricDataCommandOutput,
   type MetricDataQuery,
   type MetricDatum,
-  PutMetricDataCommand,
 } from '@aws-sdk/client-cloudwatch';
 import { chunk } from '../domain/chunk.ts';
 import type { SeriesName } from '../domain/queues.ts';
@@ -20,6 +19,7 @@ import {
   type SeriesPeriods,
 } from '../ports/queue-metrics.ts';
 import { describeAwsError, isTransientAwsError } from './aws-errors.ts';
+import { putMetricBatches } from './cloudwatch-put.ts';
 
 /** The worker's metric (cmd/worker/internal/executorqueue/aws_reporter.go): the Terraform alarms match it by name. */
 export const QUEUE_SIZE_METRIC_NAME = 'src_executors_queue_size';
@@ -58,24 +58,7 @@ export function createCloudWatchMetricsSink(client: CloudWatchClient, options: C
     async publish(points: readonly QueueSizePoint[], options: CallOptions = {}): Promise<void> {
       // Every point is checked before anything is sent, so bad input never leaves a batch half-published.
       const data = points.map(toDatum);
-      let sent = 0;
-      for (const batch of chunk(data, MAX_DATUMS_PER_PUT)) {
-        try {
-          // The SDK checks the signal only inside its HTTP handler; refusing here keeps a spent deadline from
-          // starting a request at all, whatever handler is configured.
-          options.signal?.throwIfAborted();
-          await client.send(new PutMetricDataCommand({ Namespace: namespace, MetricData: batch }), {
-            abortSignal: options.signal,
-          });
-        } catch (error) {
-          const progress = `${sent} of ${data.length} datums were sent`;
-          throw new MetricsPublishError('PutMetricData', `${describeAwsError(error)} (${progress})`, {
-            cause: error,
-            retryable: isTransientAwsError(error),
-          });
-        }
-        sent += batch.length;
-      }
+      await putMetricBatches(client, namespace, chunk(data, MAX_DATUMS_PER_PUT), options);
     },
   } satisfies QueueMetricsSink;
 }
