@@ -1,4 +1,5 @@
 import { HEALTH_CLASSES } from '../domain/health.ts';
+import { escapeHtml } from '../domain/html-text.ts';
 import type { FleetHealth, HealthReport } from './health.ts';
 
 /**
@@ -54,16 +55,4 @@ function fleetRow(fleet: FleetHealth): string {
     fleet.held ??
     (fleet.wouldReplace.length > 0 ? `would replace ${fleet.wouldReplace.join(', ')}` : '');
   return `<tr><td>${escapeHtml(fleet.fleet)}</td><td>${fleet.mode}</td>${counts}<td>${escapeHtml(fleet.replaced.join(', '))}</td><td>${escapeHtml(note)}</td></tr>`;
-}
-
-const ENTITIES: Readonly<Record<string, string>> = {
-  '&': '&amp;',
-  '<': '&lt;',
-  '>': '&gt;',
-  '"': '&quot;',
-  "'": '&#39;',
-};
-
-function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (character) => ENTITIES[character] ?? character);
 }

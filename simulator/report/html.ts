@@ -1,3 +1,4 @@
+import { escapeHtml } from '../../shared/domain/html-text.ts';
 import type { PolicyResult, SimulationReport, TimelinePoint } from '../model.ts';
 import {
   columnGroups,
@@ -343,16 +344,8 @@ function num(value: number): string {
 
 /** Escapes text from input (the trace name is a path a user chose) for element content and quoted attributes. */
 function text(value: string): string {
-  return printable(value).replace(/[&<>"']/g, (char) => ENTITIES[char] ?? char);
+  return escapeHtml(printable(value));
 }
-
-const ENTITIES: Readonly<Record<string, string>> = {
-  '&': '&amp;',
-  '<': '&lt;',
-  '>': '&gt;',
-  '"': '&quot;',
-  "'": '&#39;',
-};
 
 const STYLE = `
 :root{color-scheme:light dark;--fg:#1f2328;--muted:#59636e;--rule:#d1d9e0;--bg:#fff;
