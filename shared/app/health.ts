@@ -1,6 +1,6 @@
 import type { FleetplaneConfig } from '../config/types.ts';
 import type { Fleet, GroupTarget } from '../domain/fleet.ts';
-import { targetKey } from '../domain/fleet.ts';
+import { fleetsOf, targetKey } from '../domain/fleet.ts';
 import { toError } from '../domain/guards.ts';
 import {
   type HealthClass,
@@ -59,7 +59,7 @@ export interface HealthReport {
  * read, and that cloud's deployment judges it). Their executors still count as explained by nobody here.
  */
 export function healthConfigOn(config: FleetplaneConfig, cloud: GroupTarget['cloud']): FleetplaneConfig {
-  return { ...config, fleets: config.fleets.filter((fleet) => fleet.target?.cloud === cloud) };
+  return { ...config, fleets: fleetsOf(config.fleets, cloud) };
 }
 
 export interface HealthOptions extends CallOptions {
