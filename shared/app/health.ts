@@ -203,7 +203,20 @@ async function publish(
     return;
   }
   const fleets = report.fleets.flatMap((fleet) =>
-    fleet.counts === undefined ? [] : [{ fleet: fleet.fleet, counts: fleet.counts }],
+    fleet.counts === undefined
+      ? []
+      : [
+          {
+            fleet: fleet.fleet,
+            counts: fleet.counts,
+            replacements: {
+              replaced: fleet.replaced.length,
+              'would-replace': fleet.wouldReplace.length,
+              refused: fleet.refused.length,
+            },
+            held: fleet.held !== undefined,
+          },
+        ],
   );
   try {
     await deps.metrics.publish(

@@ -10,6 +10,7 @@ import {
   startRolls,
   testSecret,
 } from './rotation.ts';
+import { recordRotation } from './rotation-outcome.ts';
 import { SAFETY_MARGIN_MS } from './scale-invocation.ts';
 
 /** What one invocation of the rotate function was asked to do, whatever the trigger's wire format. */
@@ -43,19 +44,34 @@ export async function invokeRotation(
   const { deps, tokenLength } = runtime;
   const budgetMs = Math.max(1, trigger.remainingMs - SAFETY_MARGIN_MS);
   const options = { tokenLength, signal: AbortSignal.timeout(budgetMs) };
+  const record = { environment: runtime.config.environment, logger: deps.logger };
   if (request.kind === 'rotation') {
     const clock = deps.rolls?.clock;
-    return rotateExecutorSecret(deps, request.rotation === undefined ? {} : { rotation: request.rotation }, {
-      ...options,
-      // Stop following early enough that the report is still written before the deadline.
-      ...(clock === undefined ? {} : { rollUntil: clock() + budgetMs - SAFETY_MARGIN_MS }),
-    });
+    return recordRotation(
+      runtime.telemetry,
+      record,
+      () => true,
+      () =>
+        rotateExecutorSecret(deps, request.rotation === undefined ? {} : { rotation: request.rotation }, {
+          ...options,
+          // Stop following early enough that the report is still written before the deadline.
+          ...(clock === undefined ? {} : { rollUntil: clock() + budgetMs - SAFETY_MARGIN_MS }),
+        }),
+    );
   }
   const { step, rotation } = request;
-  const { outcome } = await STEPS[step](deps, rotation, options);
-  deps.logger.child({ module: 'rotation', rotation }).info('rotation step', { step, outcome });
-  if (step === 'finishSecret') {
-    return { rotation, step, outcome, rolls: await startRolls(deps, rotation, options) };
-  }
-  return { rotation, step, outcome };
+  // Secrets Manager's protocol: any failed step fails the rotation; the last step completing completes it.
+  return recordRotation(
+    runtime.telemetry,
+    record,
+    () => step === 'finishSecret',
+    async (): Promise<StepReport> => {
+      const { outcome } = await STEPS[step](deps, rotation, options);
+      deps.logger.child({ module: 'rotation', rotation }).info('rotation step', { step, outcome });
+      if (step === 'finishSecret') {
+        return { rotation, step, outcome, rolls: await startRolls(deps, rotation, options) };
+      }
+      return { rotation, step, outcome };
+    },
+  );
 }

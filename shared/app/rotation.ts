@@ -8,6 +8,7 @@ import type { ExecutorSecretStore, SecretVersion } from '../ports/executor-secre
 import type { Logger } from '../ports/logger.ts';
 import { SiteConfigConflictError, SiteConfigReadOnlyError, type SiteConfigStore } from '../ports/site-config.ts';
 import { type FleetRoll, type FleetRollDeps, membersNow, rollFleets, rollUnderWay, watchRolls } from './fleet-roll.ts';
+import type { RotationTelemetry } from './rotation-outcome.ts';
 
 export interface RotationDeps {
   readonly secret: ExecutorSecretStore;
@@ -29,6 +30,8 @@ export interface RotationRuntime {
   readonly config: FleetplaneConfig;
   readonly deps: RotationDeps;
   readonly tokenLength: number;
+  /** Where outcomes are published (a deployed function); absent: only logged (the CLI). */
+  readonly telemetry?: RotationTelemetry;
 }
 
 /** The protocol's steps, named as Secrets Manager names them. */

@@ -6,6 +6,7 @@ import { createWebhookRouter, type WebhookAuth, type WebhookHandler } from '../w
 import { checkFleetHealth, type HealthDeps, type HealthReport } from './health.ts';
 import { renderHealthHtml } from './health-view.ts';
 import { RotationError, RotationInProgressError, type RotationRuntime, rotateExecutorSecret } from './rotation.ts';
+import { recordRotation } from './rotation-outcome.ts';
 import { SAFETY_MARGIN_MS } from './scale-invocation.ts';
 
 export interface WebhookApp {
@@ -60,7 +61,12 @@ async function rotate(
   logger: Logger,
 ): Promise<WebhookResponse> {
   try {
-    const report = await rotateExecutorSecret(runtime.deps, request, { tokenLength: runtime.tokenLength, signal });
+    const report = await recordRotation(
+      runtime.telemetry,
+      { environment: runtime.config.environment, logger },
+      () => true,
+      () => rotateExecutorSecret(runtime.deps, request, { tokenLength: runtime.tokenLength, signal }),
+    );
     return jsonResponse(200, report);
   } catch (caught) {
     const error = toError(caught);

@@ -1,14 +1,26 @@
 import type { CloudWatchClient, MetricDatum } from '@aws-sdk/client-cloudwatch';
 import { HEALTH_CLASSES } from '../domain/health.ts';
 import type { CallOptions } from '../ports/call-options.ts';
-import { checkHealthCounts, type HealthCounts, type HealthMetrics } from '../ports/health-metrics.ts';
+import {
+  checkHealthCounts,
+  type HealthCounts,
+  type HealthMetrics,
+  REPLACEMENT_OUTCOMES,
+} from '../ports/health-metrics.ts';
 import { putMetricBatches } from './cloudwatch-put.ts';
 import { MAX_DATUMS_PER_PUT } from './cloudwatch-queue-metrics.ts';
-import { FLEET_INSTANCES_METRIC, FLEETPLANE_NAMESPACE, UNEXPLAINED_EXECUTORS_METRIC } from './fleetplane-metrics.ts';
+import {
+  FLEET_INSTANCES_METRIC,
+  FLEETPLANE_NAMESPACE,
+  HEALTH_HELD_METRIC,
+  HEALTH_REPLACEMENTS_METRIC,
+  UNEXPLAINED_EXECUTORS_METRIC,
+} from './fleetplane-metrics.ts';
 
 /**
- * Health counts as CloudWatch metrics in fleetplane's namespace: one `FleetInstances` datum per fleet and class, zeros
- * included, and one `UnexplainedExecutors` datum per check. Each datum carries the check's time, so every class of
+ * Health counts as CloudWatch metrics in fleetplane's namespace: per fleet one `FleetInstances` datum per class, one
+ * `HealthReplacements` datum per outcome (zeros included) and `HealthHeld`, and one `UnexplainedExecutors` datum per
+ * check. Each datum carries the check's time, so every class of
  * one check lands in the same minute even when the datums take two requests. Standard resolution: a check runs every
  * few minutes, and an alarm on a class reads it per period.
  */
@@ -52,25 +64,21 @@ function batches(data: readonly MetricDatum[]): MetricDatum[][] {
 function toData(counts: HealthCounts): MetricDatum[] {
   const { environment } = counts;
   const Timestamp = new Date(counts.at);
-  const data: MetricDatum[] = counts.fleets.flatMap(({ fleet, counts: perClass }) =>
-    HEALTH_CLASSES.map((health) => ({
-      MetricName: FLEET_INSTANCES_METRIC,
-      Dimensions: [
-        { Name: 'environment', Value: environment },
-        { Name: 'fleet', Value: fleet },
-        { Name: 'health', Value: health },
-      ],
-      Timestamp,
-      Unit: 'Count' as const,
-      Value: perClass[health],
-    })),
-  );
-  data.push({
-    MetricName: UNEXPLAINED_EXECUTORS_METRIC,
-    Dimensions: [{ Name: 'environment', Value: environment }],
+  const datum = (MetricName: string, dimensions: Readonly<Record<string, string>>, Value: number): MetricDatum => ({
+    MetricName,
+    Dimensions: Object.entries({ environment, ...dimensions }).map(([Name, value]) => ({ Name, Value: value })),
     Timestamp,
     Unit: 'Count',
-    Value: counts.unexplainedExecutors,
+    Value,
   });
-  return data;
+  return [
+    ...counts.fleets.flatMap(({ fleet, counts: perClass, replacements, held }) => [
+      ...HEALTH_CLASSES.map((health) => datum(FLEET_INSTANCES_METRIC, { fleet, health }, perClass[health])),
+      ...REPLACEMENT_OUTCOMES.map((outcome) =>
+        datum(HEALTH_REPLACEMENTS_METRIC, { fleet, outcome }, replacements[outcome]),
+      ),
+      datum(HEALTH_HELD_METRIC, { fleet }, held ? 1 : 0),
+    ]),
+    datum(UNEXPLAINED_EXECUTORS_METRIC, {}, counts.unexplainedExecutors),
+  ];
 }

@@ -29,3 +29,17 @@ export const FLEET_DESIRED_SIZE_METRIC = 'FleetDesiredSize';
 export const SCALE_DECISIONS_METRIC = 'ScaleDecisions';
 /** Errors per cycle by where they came from (dimensions `environment`, `source`), zeros included. */
 export const ERRORS_METRIC = 'Errors';
+/**
+ * One rotation's outcome (embedded metric format, dimension `environment`): `RotationSucceeded` / `RotationFailed`
+ * (1 or 0) and `RotationDuration` (ms), once per whole rotation and once per failed step of Secrets Manager's protocol.
+ */
+export const ROTATION_SUCCEEDED_METRIC = 'RotationSucceeded';
+export const ROTATION_FAILED_METRIC = 'RotationFailed';
+export const ROTATION_DURATION_METRIC = 'RotationDuration';
+/**
+ * Fleet health outcomes per check (dimensions `environment`, `fleet`, `outcome`): instances `replaced`, that the mode
+ * left alone (`would-replace`), and that the cloud `refused` to replace, zeros included.
+ */
+export const HEALTH_REPLACEMENTS_METRIC = 'HealthReplacements';
+/** 1 when a fleet's broken instances were held back (too many at once), else 0 (dimensions `environment`, `fleet`). */
+export const HEALTH_HELD_METRIC = 'HealthHeld';

@@ -16,6 +16,7 @@ import {
   regionOfSecret,
   sourcegraphTokenOf,
 } from './deps.ts';
+import { createEmfRotationMetrics } from './emf-rotation-metrics.ts';
 import { createSecretsManagerExecutorSecret } from './secrets-manager-executor-secret.ts';
 
 /** The AWS composition root for rotation: the executor secret in Secrets Manager, Sourcegraph from the config. */
@@ -56,6 +57,8 @@ export function createAwsRotationDeps(config: FleetplaneConfig, options: AwsRota
   return {
     config,
     tokenLength: settings.tokenLength,
+    // Embedded metric format: log lines, so no client, no grant and no call that could fail the rotation.
+    telemetry: { metrics: createEmfRotationMetrics(), clock },
     deps: {
       secret: createSecretsManagerExecutorSecret(client, secretId),
       ...rotationSourcegraphFor(config.sourcegraph, { token, clock, logger }),

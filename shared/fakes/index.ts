@@ -41,6 +41,7 @@ export {
   type InMemoryRemovalLedger,
   type RecordedRemoval,
 } from './in-memory-removal-ledger.ts';
+export { createInMemoryRotationMetrics, type InMemoryRotationMetrics } from './in-memory-rotation-metrics.ts';
 export {
   createInMemorySiteConfig,
   EXECUTOR_TOKEN_KEY,

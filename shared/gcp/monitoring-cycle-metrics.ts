@@ -1,7 +1,7 @@
 import type { MetricServiceClient, protos } from '@google-cloud/monitoring';
 import type { CallOptions } from '../ports/call-options.ts';
 import { type CycleMetrics, type CycleSummary, checkCycleSummary, ERROR_SOURCES } from '../ports/cycle-metrics.ts';
-import { writeGauges } from './monitoring-gauges.ts';
+import { gaugePoint, writeGauges } from './monitoring-gauges.ts';
 import { projectName } from './monitoring-series.ts';
 
 const PREFIX = 'custom.googleapis.com/fleetplane';
@@ -49,18 +49,10 @@ export function createCloudMonitoringCycleMetrics(
 }
 
 function toTimeSeries(summary: CycleSummary, projectId: string): TimeSeries[] {
-  const at = { seconds: Math.floor(summary.at / 1000), nanos: 0 };
-  const point = (type: string, labels: Record<string, string>, value: protos.google.monitoring.v3.ITypedValue) => ({
-    metric: { type, labels },
-    resource: { type: 'global', labels: { project_id: projectId } },
-    metricKind: 'GAUGE' as const,
-    valueType: value.doubleValue === undefined ? ('INT64' as const) : ('DOUBLE' as const),
-    points: [{ interval: { startTime: at, endTime: at }, value }],
-  });
   const count = (type: string, labels: Record<string, string>, value: number) =>
-    point(type, labels, { int64Value: value });
+    gaugePoint(projectId, summary.at, type, labels, { count: value });
   const millis = (type: string, labels: Record<string, string>, value: number) =>
-    point(type, labels, { doubleValue: value });
+    gaugePoint(projectId, summary.at, type, labels, { double: value });
   const { environment } = summary;
   const series: TimeSeries[] = [
     count(CYCLE_SUCCEEDED_METRIC_TYPE, { environment }, summary.succeeded ? 1 : 0),

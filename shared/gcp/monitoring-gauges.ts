@@ -36,3 +36,30 @@ export async function writeGauges(
     sent += batch.length;
   }
 }
+
+/**
+ * One gauge point of fleetplane's own on the `global` resource, at `atMs` cut to whole seconds: counts are INT64,
+ * anything else (durations) DOUBLE.
+ */
+export function gaugePoint(
+  projectId: string,
+  atMs: number,
+  type: string,
+  labels: Readonly<Record<string, string>>,
+  value: { readonly count: number } | { readonly double: number },
+): protos.google.monitoring.v3.ITimeSeries {
+  const at = { seconds: Math.floor(atMs / 1000), nanos: 0 };
+  const isCount = 'count' in value;
+  return {
+    metric: { type, labels: { ...labels } },
+    resource: { type: 'global', labels: { project_id: projectId } },
+    metricKind: 'GAUGE',
+    valueType: isCount ? 'INT64' : 'DOUBLE',
+    points: [
+      {
+        interval: { startTime: at, endTime: at },
+        value: isCount ? { int64Value: value.count } : { doubleValue: value.double },
+      },
+    ],
+  };
+}

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { MetricServiceClient } from '@google-cloud/monitoring';
 import { SecretManagerServiceClient } from '@google-cloud/secret-manager';
 import { rollTargetsOf } from '../app/fleet-roll.ts';
 import type { RotationRuntime } from '../app/rotation.ts';
@@ -11,6 +12,7 @@ import { endpointOverride } from './client-options.ts';
 import { loadGcpConfig, migClientsFor, REST, sourcegraphTokenOf } from './deps.ts';
 import { createMigFleetRoller } from './mig-fleet-roller.ts';
 import type { MigClients } from './mig-instance-groups.ts';
+import { createCloudMonitoringRotationMetrics } from './monitoring-rotation-metrics.ts';
 import { createSecretManagerExecutorSecret } from './secret-manager-executor-secret.ts';
 
 /** The GCP composition root for rotation: the executor secret in Secret Manager, Sourcegraph from the config. */
@@ -49,9 +51,22 @@ export function gcpRotationRuntimeFor(config: FleetplaneConfig, options: GcpRota
   const client =
     options.secretManager ?? new SecretManagerServiceClient({ ...REST, ...endpointOverride(env, 'secret-manager') });
   const token = options.token ?? sourcegraphTokenOf(config, options);
+  const projectId = config.cloudMonitoring?.projectId;
   return {
     config,
     tokenLength: settings.tokenLength,
+    // Written as the function's own service account, beside the cycle series; no project named: only logged.
+    ...(projectId === undefined
+      ? {}
+      : {
+          telemetry: {
+            metrics: createCloudMonitoringRotationMetrics(
+              new MetricServiceClient({ ...REST, projectId, ...endpointOverride(env, 'monitoring') }),
+              { projectId },
+            ),
+            clock,
+          },
+        }),
     deps: {
       secret: createSecretManagerExecutorSecret(client, settings.store.name),
       ...rotationSourcegraphFor(config.sourcegraph, { token, clock, logger }),

@@ -2,13 +2,26 @@ import { HEALTH_CLASSES, type HealthClass } from '../domain/health.ts';
 import type { CallOptions } from './call-options.ts';
 import { MetricsPublishError } from './errors.ts';
 
-/** One health check's counts: instances per class per fleet, and executors no instance explains. */
+/** What a check did with a fleet's broken instances: replaced, left alone by the fleet's mode, refused by the cloud. */
+export const REPLACEMENT_OUTCOMES = ['replaced', 'would-replace', 'refused'] as const;
+export type ReplacementOutcome = (typeof REPLACEMENT_OUTCOMES)[number];
+
+/** One fleet in one check: its instances per class, what became of its broken ones, and whether they were held. */
+export interface FleetHealthCounts {
+  readonly fleet: string;
+  readonly counts: Readonly<Record<HealthClass, number>>;
+  readonly replacements: Readonly<Record<ReplacementOutcome, number>>;
+  /** Broken instances were left alone because too many broke at once (a shared cause is likelier). */
+  readonly held: boolean;
+}
+
+/** One health check's counts and outcomes per fleet, and executors no instance explains. */
 export interface HealthCounts {
   /** The deployment's `environment`, a dimension of every series. */
   readonly environment: string;
   /** Epoch ms the check judged at. */
   readonly at: number;
-  readonly fleets: readonly { readonly fleet: string; readonly counts: Readonly<Record<HealthClass, number>> }[];
+  readonly fleets: readonly FleetHealthCounts[];
   readonly unexplainedExecutors: number;
 }
 
@@ -39,7 +52,7 @@ export function checkHealthCounts(counts: HealthCounts, operation: string): void
     refuse(`${counts.unexplainedExecutors} unexplained executors is not a whole number >= 0`);
   }
   const seen = new Set<string>();
-  for (const { fleet, counts: perClass } of counts.fleets) {
+  for (const { fleet, counts: perClass, replacements, held } of counts.fleets) {
     if (fleet.trim() === '') {
       refuse('a fleet name in health counts must not be empty');
     }
@@ -53,6 +66,15 @@ export function checkHealthCounts(counts: HealthCounts, operation: string): void
       if (!isCount(count)) {
         refuse(`${fleet}/${health}: ${String(count)} is not a whole number >= 0`);
       }
+    }
+    for (const outcome of REPLACEMENT_OUTCOMES) {
+      const count: unknown = replacements[outcome];
+      if (!isCount(count)) {
+        refuse(`${fleet}/${outcome}: ${String(count)} is not a whole number >= 0`);
+      }
+    }
+    if (typeof held !== 'boolean') {
+      refuse(`${fleet}: held must be true or false`);
     }
   }
 }

@@ -7,6 +7,7 @@ import { DEFAULT_ROLL } from '../../../shared/domain/roll.ts';
 import {
   createInMemoryExecutorSecret,
   createInMemoryFleetRoller,
+  createInMemoryRotationMetrics,
   createInMemorySiteConfig,
   type InMemoryExecutorSecret,
   type InMemoryFleetRoller,
@@ -159,5 +160,28 @@ describe('rotation with fleet rolls', () => {
     expect(output).toContain('fleet roll progress');
     expect(output.includes(current)).toBe(false);
     expect(output.includes(OLD)).toBe(false);
+  });
+
+  it('publishes a whole rotation as one succeeded outcome, and a failed protocol step as failed', async () => {
+    // Prepare
+    const h = harness();
+    const metrics = createInMemoryRotationMetrics();
+    const telemetry = { metrics, clock: h.now };
+    const runtime = { config: { environment: 'prod' } as FleetplaneConfig, deps: h.deps, tokenLength: 40, telemetry };
+
+    // Act: a whole rotation, then a step of another rotation while the first one's roll still runs
+    await invokeRotation(runtime, { kind: 'rotation' }, { remainingMs: 60_000 });
+    const refused = await invokeRotation(
+      runtime,
+      { kind: 'step', step: 'createSecret', rotation: '22222222-2222-4222-8222-222222222222' },
+      { remainingMs: 60_000 },
+    ).catch((error: unknown) => error);
+
+    // Assess
+    expect(refused).toBeInstanceOf(RotationError);
+    expect(metrics.published().map(({ environment, succeeded }) => ({ environment, succeeded }))).toEqual([
+      { environment: 'prod', succeeded: true },
+      { environment: 'prod', succeeded: false },
+    ]);
   });
 });
