@@ -20,6 +20,12 @@ sourcegraph_token_secret = "fleetplane-sourcegraph-token"
 # health_schedule  = "*/5 * * * *"
 # webhook_invokers = ["group:sourcegraph-admins@example.com"]
 
+# The dashboard and the alert policies (monitoring.tf) go to the document's metrics project. Route the alerts to
+# notification channels created there (Monitoring > Alerting > Edit notification channels), or turn either off.
+# notification_channels = ["projects/my-executors-project/notificationChannels/1234567890"]
+# enable_alert_policies = false
+# enable_dashboard      = false
+
 # The same document the function reads (schema: shared/config/document.ts). The service account's permissions are
 # derived from it: the metric project, and which groups it may read (shadow, direct) and resize (direct).
 config_document = <<-EOT

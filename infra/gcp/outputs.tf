@@ -121,3 +121,17 @@ output "health_groups" {
     recreate = local.health_repair_groups_by_project
   }
 }
+
+output "monitoring_dashboard" {
+  description = "The id of the fleetplane dashboard in the metrics project (Monitoring > Dashboards); null with enable_dashboard = false."
+  value       = one(google_monitoring_dashboard.fleetplane[*].id)
+}
+
+output "alert_policies" {
+  description = "The alert policies' names (projects/<project>/alertPolicies/<id>): the cycle policy, one capacity policy per fleet, the rotation policy (null without rotation); empty or null with enable_alert_policies = false."
+  value = {
+    no_successful_cycle           = one(google_monitoring_alert_policy.no_successful_cycle[*].name)
+    queue_deep_no_capacity_change = { for fleet, policy in google_monitoring_alert_policy.queue_deep_no_capacity_change : fleet => policy.name }
+    rotation_failed               = one(google_monitoring_alert_policy.rotation_failed[*].name)
+  }
+}

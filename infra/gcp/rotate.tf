@@ -100,6 +100,31 @@ resource "google_secret_manager_secret_iam_member" "rotate_token" {
   member    = local.rotate_member
 }
 
+# --- Cloud Monitoring: the rotation outcomes -------------------------------------------------------------------------
+
+# The rotate functions write rotation_succeeded, rotation_failed and rotation_duration_ms
+# (shared/gcp/monitoring-rotation-metrics.ts), which the "rotation failed" alert policy (monitoring.tf) reads. As for
+# the scale and health functions: timeSeries.create alone, which also creates the descriptors on the first write;
+# roles/monitoring.metricWriter would add writing metric descriptors, which the rotation never does.
+resource "google_project_iam_custom_role" "rotate_metrics" {
+  count      = local.rotation_enabled ? 1 : 0
+  depends_on = [google_project_service.required]
+
+  project     = local.metrics_project
+  role_id     = "${var.custom_role_prefix}RotateMetricsWriter"
+  title       = "fleetplane rotation metric writer"
+  description = "projects.timeSeries.create for the rotation outcomes."
+  permissions = ["monitoring.timeSeries.create"]
+}
+
+resource "google_project_iam_member" "rotate_metrics" {
+  count = local.rotation_enabled ? 1 : 0
+
+  project = local.metrics_project
+  role    = google_project_iam_custom_role.rotate_metrics[0].name
+  member  = local.rotate_member
+}
+
 # --- The fleets' groups: rolled after a rotation ---------------------------------------------------------------------
 
 # instanceGroupManagers.patch (a new version and updatePolicy) checks get and update on the group. As for the scale

@@ -304,3 +304,36 @@ variable "labels" {
   type        = map(string)
   default     = {}
 }
+
+# --- Monitoring (monitoring.tf): the dashboard and the alert policies ------------------------------------------------
+
+variable "enable_dashboard" {
+  description = "Create the fleetplane dashboard (cycles, latency, errors, queue depth, fleet sizes, decisions, rotations, health) in the config document's metrics project."
+  type        = bool
+  default     = true
+}
+
+variable "enable_alert_policies" {
+  description = <<-EOT
+    Create the alert policies in the config document's metrics project: no successful cycle for 5 minutes; a queue
+    deep with no capacity change for 15 minutes, one per GCP shadow or direct fleet; and, where rotation is deployed,
+    a failed rotation. Set false where fleetplane is alerted on some other way.
+  EOT
+  type        = bool
+  default     = true
+}
+
+variable "notification_channels" {
+  description = <<-EOT
+    Notification channels the alert policies notify, as projects/<project>/notificationChannels/<id> (create them in
+    the Cloud console under Monitoring > Alerting, or with google_monitoring_notification_channel). Empty: incidents
+    are opened and shown in the console but nobody is notified.
+  EOT
+  type        = list(string)
+  default     = []
+
+  validation {
+    condition     = alltrue([for name in var.notification_channels : can(regex("^projects/[^/]+/notificationChannels/[^/]+$", name))])
+    error_message = "notification_channels must be channel names: projects/<project>/notificationChannels/<id>."
+  }
+}

@@ -9,15 +9,17 @@ terraform {
   required_providers {
     # Every argument used here exists in both the 6.x and 7.x lines (service_config.secret_environment_variables,
     # build_config.service_account, google_cloud_run_service_iam_member); a future major is a deliberate upgrade.
+    # 6.13 is the first with condition_prometheus_query_language.disable_metric_validation (monitoring.tf): the
+    # alert policies name metrics that exist only after fleetplane's first write.
     google = {
       source  = "hashicorp/google"
-      version = ">= 6.0, < 8.0"
+      version = ">= 6.13, < 8.0"
     }
     # Only for google_project_service_identity (the Secret Manager and Pub/Sub service agents), which the google
     # provider does not have; used when the rotate functions are deployed.
     google-beta = {
       source  = "hashicorp/google-beta"
-      version = ">= 6.0, < 8.0"
+      version = ">= 6.13, < 8.0"
     }
     # Zips the bundle that `npm run build` wrote, so no npm install runs in the cloud build.
     archive = {

@@ -20,9 +20,9 @@ import {
 /**
  * Health counts as CloudWatch metrics in fleetplane's namespace: per fleet one `FleetInstances` datum per class, one
  * `HealthReplacements` datum per outcome (zeros included) and `HealthHeld`, and one `UnexplainedExecutors` datum per
- * check. Each datum carries the check's time, so every class of
- * one check lands in the same minute even when the datums take two requests. Standard resolution: a check runs every
- * few minutes, and an alarm on a class reads it per period.
+ * check. Each datum carries the check's time, so every class of one check lands in the same minute even when the
+ * datums take two requests. Standard resolution: a check runs every few minutes, and an alarm on a class reads it per
+ * period.
  */
 export function createCloudWatchHealthMetrics(client: CloudWatchClient) {
   return {

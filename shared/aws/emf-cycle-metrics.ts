@@ -19,8 +19,7 @@ export function createEmfCycleMetrics() {
   return {
     async publish(summary: CycleSummary, options: CallOptions = {}): Promise<void> {
       checkCycleSummary(summary, 'EMF');
-      options.signal?.throwIfAborted();
-      printEmf(toBlobs(summary), summary.at);
+      printEmf(toBlobs(summary), summary.at, options.signal);
     },
   } satisfies CycleMetrics;
 }

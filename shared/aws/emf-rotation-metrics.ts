@@ -12,7 +12,6 @@ export function createEmfRotationMetrics() {
   return {
     async publish(outcome: RotationOutcome, options: CallOptions = {}): Promise<void> {
       checkRotationOutcome(outcome, 'EMF');
-      options.signal?.throwIfAborted();
       const count = MetricUnit.Count;
       printEmf(
         [
@@ -26,6 +25,7 @@ export function createEmfRotationMetrics() {
           },
         ],
         outcome.at,
+        options.signal,
       );
     },
   } satisfies RotationMetrics;

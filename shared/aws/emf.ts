@@ -18,7 +18,11 @@ export interface EmfBlob {
  * `fleetplane-metrics.ts` names and alarms can match them. `POWERTOOLS_METRICS_DISABLED` (or `POWERTOOLS_DEV`)
  * silences it.
  */
-export function printEmf(blobs: readonly EmfBlob[], at: number): void {
+export function printEmf(blobs: readonly EmfBlob[], at: number, signal?: AbortSignal): void {
+  if (signal?.aborted) {
+    // As every other metrics adapter refuses a spent deadline: a MetricsPublishError, before anything is printed.
+    throw new MetricsPublishError('EMF', 'aborted before publishing', { cause: signal.reason, retryable: true });
+  }
   for (const blob of blobs) {
     try {
       const metrics = new Metrics({ namespace: FLEETPLANE_NAMESPACE });

@@ -14,7 +14,10 @@ import { projectName } from './monitoring-series.ts';
 export const FLEET_INSTANCES_METRIC_TYPE = 'custom.googleapis.com/fleetplane/fleet_instances';
 /** Executors heartbeating from hosts no instance explains: label `environment`. */
 export const UNEXPLAINED_EXECUTORS_METRIC_TYPE = 'custom.googleapis.com/fleetplane/unexplained_executors';
-/** Instances per fleet per check by outcome (`replaced`, `would-replace`, `refused`): labels `environment`, `fleet`, `outcome`. */
+/**
+ * Instances per fleet per check by outcome (`replaced`, `would-replace`, `refused`): labels `environment`, `fleet`,
+ * `outcome`.
+ */
 export const HEALTH_REPLACEMENTS_METRIC_TYPE = 'custom.googleapis.com/fleetplane/health_replacements';
 /** 1 when a fleet's broken instances were held back (too many at once), else 0: labels `environment`, `fleet`. */
 export const HEALTH_HELD_METRIC_TYPE = 'custom.googleapis.com/fleetplane/health_held';
@@ -28,9 +31,9 @@ type TimeSeries = protos.google.monitoring.v3.ITimeSeries;
 
 /**
  * Health counts as Cloud Monitoring custom metrics: INT64 gauge points per fleet for each class and each replacement
- * outcome (zeros included) and whether it was held, and one for the unexplained executors, all at the check's time in whole seconds. The descriptors are created by the first
- * write. A series refused only as written too recently already holds a point from a check moments ago (one on demand
- * beside the scheduled one): current enough, so no failure.
+ * outcome (zeros included) and whether it was held, and one for the unexplained executors, all at the check's time in
+ * whole seconds. The descriptors are created by the first write. A series refused only as written too recently already
+ * holds a point from a check moments ago (one on demand beside the scheduled one): current enough, so no failure.
  */
 export function createCloudMonitoringHealthMetrics(
   client: MetricServiceClient,

@@ -4,7 +4,7 @@ import { checkRotationOutcome, type RotationMetrics, type RotationOutcome } from
 import { gaugePoint, writeGauges } from './monitoring-gauges.ts';
 import { projectName } from './monitoring-series.ts';
 
-/** 1 or 0 per whole rotation (and per failed protocol step), label `environment`; `rotation_failed` is its complement. */
+/** 1 or 0 per whole rotation and per failed protocol step, label `environment`; `rotation_failed` its complement. */
 export const ROTATION_SUCCEEDED_METRIC_TYPE = 'custom.googleapis.com/fleetplane/rotation_succeeded';
 export const ROTATION_FAILED_METRIC_TYPE = 'custom.googleapis.com/fleetplane/rotation_failed';
 /** Milliseconds (DOUBLE), label `environment`. */

@@ -157,6 +157,7 @@ describe('infra/gcp rotate functions', () => {
     expect(granted.sort()).toEqual([
       'google_project_iam_member.group_roller google_project_iam_custom_role.group_roller[each.key].name',
       'google_project_iam_member.roll_observer google_project_iam_custom_role.roll_observer[each.key].name',
+      'google_project_iam_member.rotate_metrics google_project_iam_custom_role.rotate_metrics[0].name',
       'google_secret_manager_secret_iam_member.rotate_config "roles/secretmanager.secretAccessor"',
       'google_secret_manager_secret_iam_member.rotate_executor_secret google_project_iam_custom_role.executor_secret[0].name',
       'google_secret_manager_secret_iam_member.rotate_token "roles/secretmanager.secretAccessor"',

@@ -90,8 +90,8 @@ describe('infra/gcp', () => {
     const providers = child(top('terraform'), 'required_providers').body;
 
     // Assess
-    expect(providers).toMatch(/google = \{\s*source\s*= "hashicorp\/google"\s*version = ">= 6\.0, < 8\.0"/);
-    expect(providers).toMatch(/google-beta = \{\s*source\s*= "hashicorp\/google-beta"\s*version = ">= 6\.0, < 8\.0"/);
+    expect(providers).toMatch(/google = \{\s*source\s*= "hashicorp\/google"\s*version = ">= 6\.13, < 8\.0"/);
+    expect(providers).toMatch(/google-beta = \{\s*source\s*= "hashicorp\/google-beta"\s*version = ">= 6\.13, < 8\.0"/);
     expect(providers).toMatch(/archive = \{\s*source\s*= "hashicorp\/archive"\s*version = ">= [\d.]+, < \d+\.0"/);
   });
 
@@ -235,6 +235,7 @@ describe('infra/gcp', () => {
       ],
       group_roller: ['compute.instanceGroupManagers.get', 'compute.instanceGroupManagers.update'],
       roll_observer: ['compute.regionOperations.get', 'compute.zoneOperations.get'],
+      rotate_metrics: ['monitoring.timeSeries.create'],
       // The health functions' roles (gcp-health-terraform.test.ts), none bound to the scale function's account.
       health_metrics: ['monitoring.timeSeries.create'],
       health_group_reader: ['compute.instanceGroupManagers.get'],

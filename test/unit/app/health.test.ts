@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { checkFleetHealth, type HealthDeps } from '../../../shared/app/health.ts';
 import type { Fleet, GroupTarget } from '../../../shared/domain/fleet.ts';
+import { targetKey } from '../../../shared/domain/fleet.ts';
 import { DEFAULT_HEALTH } from '../../../shared/domain/health.ts';
 import { createInMemoryInstanceGroups, type InMemoryInstanceGroups } from '../../../shared/fakes/index.ts';
 import { createJsonLogger } from '../../../shared/observability/logger.ts';
@@ -123,13 +124,85 @@ describe('checkFleetHealth', () => {
         environment: 'prod',
         at: NOW,
         fleets: [
-          { fleet: 'codeintel', counts: codeintel?.counts },
-          { fleet: 'batches', counts: batches?.counts },
+          {
+            fleet: 'codeintel',
+            counts: codeintel?.counts,
+            replacements: { replaced: 2, 'would-replace': 0, refused: 0 },
+            held: false,
+          },
+          {
+            fleet: 'batches',
+            counts: batches?.counts,
+            replacements: { replaced: 0, 'would-replace': 0, refused: 0 },
+            held: false,
+          },
         ],
         unexplainedExecutors: 0,
       },
     ]);
     expect(h.lines.filter((line) => line.message === 'fleet health')).toHaveLength(2);
+  });
+
+  it('publishes per fleet how many were replaced, would have been, and were refused, and whether it was held', async () => {
+    // Prepare: beside codeintel (direct, two replaced) and batches (shadow), a fleet the cloud refuses and one whose
+    // instances broke all at once
+    const h = harness([...BEATS, executor('r-ok', 0), executor('h-ok', 0)], FLEET_WITH_TWO_BROKEN);
+    const refusing: GroupTarget = { ...TARGET, autoScalingGroup: 'refusing' };
+    const holding: GroupTarget = { ...TARGET, autoScalingGroup: 'holding' };
+    h.groups.setInstances(OTHER, [vm('other', 60), vm('b-orphan', 30)]);
+    h.groups.addGroup({
+      target: refusing,
+      desired: 2,
+      min: 0,
+      max: 20,
+      instances: [vm('r-ok', 60), vm('r-orphan', 30)],
+    });
+    h.groups.addGroup({
+      target: holding,
+      desired: 3,
+      min: 0,
+      max: 20,
+      instances: [vm('h-ok', 60), vm('h-orphan-1', 30), vm('h-orphan-2', 30)],
+    });
+    const deps: HealthDeps = {
+      ...h.deps,
+      groups: {
+        ...h.groups,
+        replaceInstances: (target, ids, options) =>
+          targetKey(target) === targetKey(refusing)
+            ? Promise.reject(new Error('AccessDenied: not authorized to terminate'))
+            : h.groups.replaceInstances(target, ids, options),
+      },
+    };
+    const config = {
+      ...CONFIG,
+      fleets: [...CONFIG.fleets, fleet('refusing', refusing), fleet('holding', holding)],
+    };
+
+    // Act
+    const report = await checkFleetHealth(deps, config);
+
+    // Assess: the report says the same, instance by instance
+    expect(
+      report.fleets.map(({ fleet, replaced, wouldReplace, refused, held }) => ({
+        fleet,
+        replaced,
+        wouldReplace,
+        refused: refused.map(({ id }) => id),
+        held: held !== undefined,
+      })),
+    ).toEqual([
+      { fleet: 'codeintel', replaced: ['orphan', 'stale'], wouldReplace: [], refused: [], held: false },
+      { fleet: 'batches', replaced: [], wouldReplace: ['b-orphan'], refused: [], held: false },
+      { fleet: 'refusing', replaced: [], wouldReplace: [], refused: ['r-orphan'], held: false },
+      { fleet: 'holding', replaced: [], wouldReplace: [], refused: [], held: true },
+    ]);
+    expect(h.published[0]?.fleets.map(({ fleet, replacements, held }) => ({ fleet, replacements, held }))).toEqual([
+      { fleet: 'codeintel', replacements: { replaced: 2, 'would-replace': 0, refused: 0 }, held: false },
+      { fleet: 'batches', replacements: { replaced: 0, 'would-replace': 1, refused: 0 }, held: false },
+      { fleet: 'refusing', replacements: { replaced: 0, 'would-replace': 0, refused: 1 }, held: false },
+      { fleet: 'holding', replacements: { replaced: 0, 'would-replace': 0, refused: 0 }, held: true },
+    ]);
   });
 
   it('only reports what a shadow fleet would replace', async () => {
