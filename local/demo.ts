@@ -192,8 +192,11 @@ function startFunction(stack: LocalStack, config: object): ChildProcess {
 }
 
 function readLines(child: ChildProcess, onLine: (line: string) => void): void {
-  if (child.stdout) {
-    createInterface({ input: child.stdout }).on('line', onLine);
+  // Powertools writes warnings and errors (a failed decision among them) to stderr.
+  for (const stream of [child.stdout, child.stderr]) {
+    if (stream) {
+      createInterface({ input: stream }).on('line', onLine);
+    }
   }
 }
 

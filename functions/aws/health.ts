@@ -7,11 +7,13 @@ import { createWebhook } from '../../shared/app/webhook.ts';
 import { toFunctionUrlResult } from '../../shared/aws/function-url.ts';
 import { createAwsHealthRuntime } from '../../shared/aws/health-deps.ts';
 import { parseHealthEvent } from '../../shared/aws/health-events.ts';
-import { logErrors } from '../../shared/observability/middy.ts';
+import { createLambdaLogging } from '../../shared/aws/lambda-logging.ts';
+import { systemClock, systemSleep } from '../../shared/ports/clock.ts';
 
 // Config and SDK clients once per cold start; started during init so a bad config fails the first invocation loudly.
 // The webhook's replay guard lives in this runtime too, so it outlives each request.
-const runtime = once(() => createAwsHealthRuntime(process.env));
+const logging = createLambdaLogging(process.env, 'health');
+const runtime = once(() => createAwsHealthRuntime(process.env, systemClock, systemSleep, logging));
 runtime().catch(() => {});
 
 /**
@@ -28,4 +30,4 @@ export const handler = middy(async (event: unknown, context: Context) => {
     return checkFleetHealth(app.health, app.config, { act: true, signal });
   }
   return toFunctionUrlResult(await createWebhook(app, remainingMs)(request.request));
-}).use(logErrors(() => runtime.value()?.app.logger));
+}).use(logging.middleware);

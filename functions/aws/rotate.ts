@@ -2,12 +2,14 @@ import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import { once } from '../../shared/app/once.ts';
 import { invokeRotation } from '../../shared/app/rotation-invocation.ts';
+import { createLambdaLogging } from '../../shared/aws/lambda-logging.ts';
 import { createAwsRotationRuntime } from '../../shared/aws/rotation-deps.ts';
 import { checkRotatedSecret, homeOf, parseRotateEvent } from '../../shared/aws/rotation-events.ts';
-import { logErrors } from '../../shared/observability/middy.ts';
+import { systemClock, systemSleep } from '../../shared/ports/clock.ts';
 
 // Config and SDK clients once per cold start; started during init so a bad config fails the first invocation loudly.
-const runtime = once(() => createAwsRotationRuntime(process.env));
+const logging = createLambdaLogging(process.env, 'rotate');
+const runtime = once(() => createAwsRotationRuntime(process.env, systemClock, systemSleep, logging));
 runtime().catch(() => {});
 
 /**
@@ -22,4 +24,4 @@ export const handler = middy(async (event: unknown, context: Context) => {
     checkRotatedSecret(rotation.config, request.secretId, homeOf(context.invokedFunctionArn));
   }
   return invokeRotation(rotation, request, { remainingMs: context.getRemainingTimeInMillis() });
-}).use(logErrors(() => runtime.value()?.deps.logger));
+}).use(logging.middleware);

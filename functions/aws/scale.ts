@@ -3,11 +3,13 @@ import type { Context } from 'aws-lambda';
 import { once } from '../../shared/app/once.ts';
 import { invokeScale } from '../../shared/app/scale-invocation.ts';
 import { createAwsScaleRuntime } from '../../shared/aws/deps.ts';
+import { createLambdaLogging } from '../../shared/aws/lambda-logging.ts';
 import { isRecord } from '../../shared/domain/guards.ts';
-import { logErrors } from '../../shared/observability/middy.ts';
+import { systemClock } from '../../shared/ports/clock.ts';
 
 // Config and SDK clients once per cold start; started during init so a bad config fails the first invocation loudly.
-const runtime = once(() => createAwsScaleRuntime(process.env));
+const logging = createLambdaLogging(process.env, 'scale');
+const runtime = once(() => createAwsScaleRuntime(process.env, systemClock, logging));
 runtime().catch(() => {});
 
 /** Scheduled every minute; `{"once": true}` (a manual invoke) runs a single cycle. */
@@ -16,4 +18,4 @@ export const handler = middy(async (event: unknown, context: Context) =>
     once: isRecord(event) && event.once === true,
     remainingMs: context.getRemainingTimeInMillis(),
   }),
-).use(logErrors(() => runtime.value()?.deps.logger));
+).use(logging.middleware);

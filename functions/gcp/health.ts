@@ -1,9 +1,9 @@
-import { http } from '@google-cloud/functions-framework';
 import { checkFleetHealth } from '../../shared/app/health.ts';
 import { once } from '../../shared/app/once.ts';
 import { SAFETY_MARGIN_MS } from '../../shared/app/scale-invocation.ts';
 import { createWebhook } from '../../shared/app/webhook.ts';
 import { toError } from '../../shared/domain/guards.ts';
+import { correlatedHttp } from '../../shared/gcp/functions.ts';
 import { createGcpHealthRuntime } from '../../shared/gcp/health-deps.ts';
 import { webhookRequestOf, writeWebhookResponse } from '../../shared/gcp/http-request.ts';
 import { createJsonLogger } from '../../shared/observability/logger.ts';
@@ -19,7 +19,7 @@ const logFailure = (caught: unknown) => {
 };
 
 /** Cloud Scheduler's POST (OIDC checked by the platform): judges every fleet and replaces broken VMs of direct ones. */
-http('healthCheck', async (request, response) => {
+correlatedHttp('healthCheck', async (request, response) => {
   const startedAt = Date.now();
   if (request.method !== 'POST') {
     response.status(405).set('allow', 'POST').type('application/problem+json');
@@ -43,7 +43,7 @@ http('healthCheck', async (request, response) => {
 });
 
 /** `GET /health` and `POST /rotate`, authenticated by IAM or by HMAC signature as the config says. */
-http('webhook', async (request, response) => {
+correlatedHttp('webhook', async (request, response) => {
   const startedAt = Date.now();
   try {
     const ready = await runtime();

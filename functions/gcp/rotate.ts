@@ -1,9 +1,10 @@
-import { type CloudEvent, cloudEvent, http } from '@google-cloud/functions-framework';
+import type { CloudEvent } from '@google-cloud/functions-framework';
 import { once } from '../../shared/app/once.ts';
 import { RotationError, RotationInProgressError } from '../../shared/app/rotation.ts';
 import { invokeRotation } from '../../shared/app/rotation-invocation.ts';
 import { toError } from '../../shared/domain/guards.ts';
 import { platformTimeoutMs } from '../../shared/gcp/deps.ts';
+import { correlatedCloudEvent, correlatedHttp } from '../../shared/gcp/functions.ts';
 import { createGcpRotationRuntime } from '../../shared/gcp/rotation-deps.ts';
 import { parseRotateBody, parseSecretEvent, RotateEventError } from '../../shared/gcp/rotation-events.ts';
 import { createJsonLogger } from '../../shared/observability/logger.ts';
@@ -28,7 +29,7 @@ async function run<T>(work: (ready: Ready) => Promise<T>): Promise<T> {
 }
 
 /** A manual rotation (IAM-authenticated HTTP): POST with no body or `{"rotation": "<id>"}`; answers the report. */
-http('rotate', async (request, response) => {
+correlatedHttp('rotate', async (request, response) => {
   if (request.method !== 'POST') {
     response.status(405).set('allow', 'POST').type('application/problem+json');
     response.json({ title: 'method not allowed', status: 405, detail: 'POST runs a rotation' });
@@ -49,7 +50,7 @@ http('rotate', async (request, response) => {
 });
 
 /** Secret Manager's SECRET_ROTATE notification (Pub/Sub) for the executor secret; other event types are ignored. */
-cloudEvent('rotateOnSecretEvent', async (event: CloudEvent<unknown>) => {
+correlatedCloudEvent('rotateOnSecretEvent', async (event: CloudEvent<unknown>) => {
   try {
     await run(async ({ rotation, timeoutMs }) => {
       const parsed = parseSecretEvent(event.data, rotation.config);

@@ -1,8 +1,8 @@
-import { cloudEvent, http } from '@google-cloud/functions-framework';
 import { once } from '../../shared/app/once.ts';
 import { invokeScale } from '../../shared/app/scale-invocation.ts';
 import { isRecord, toError } from '../../shared/domain/guards.ts';
 import { createGcpScaleRuntime } from '../../shared/gcp/deps.ts';
+import { correlatedCloudEvent, correlatedHttp } from '../../shared/gcp/functions.ts';
 import { createJsonLogger } from '../../shared/observability/logger.ts';
 
 // Config and clients once per instance; started at load so a bad config fails the first request loudly.
@@ -22,7 +22,7 @@ async function scale(manual: boolean) {
 }
 
 /** Cloud Scheduler (HTTP, OIDC checked by the platform) every minute; a body of `{"once": true}` runs one cycle. */
-http('scale', async (request, response) => {
+correlatedHttp('scale', async (request, response) => {
   try {
     response.status(200).json(await scale(isRecord(request.body) && request.body.once === true));
   } catch (error) {
@@ -35,6 +35,6 @@ http('scale', async (request, response) => {
 });
 
 /** The same, triggered by a Pub/Sub message (Cloud Scheduler's Pub/Sub target). */
-cloudEvent('scaleEvent', async () => {
+correlatedCloudEvent('scaleEvent', async () => {
   await scale(false);
 });

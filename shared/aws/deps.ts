@@ -10,7 +10,7 @@ import { scalingSettingsFor } from '../app/scaling-settings.ts';
 import { ConfigError, type Env, type FleetplaneConfig, loadConfig, type SecretSource } from '../config/index.ts';
 import { tokenReader } from '../config/secret-cache.ts';
 import { fleetsOf, removesIdleOnly } from '../domain/fleet.ts';
-import { createFunctionLogger } from '../observability/function-logger.ts';
+import { createFunctionLogger, type FunctionLogger } from '../observability/function-logger.ts';
 import { type Clock, systemClock, systemSleep } from '../ports/clock.ts';
 import type { Logger } from '../ports/logger.ts';
 import { busySignalFor, queueDepthSourceFor } from '../sourcegraph/index.ts';
@@ -36,8 +36,12 @@ export type AwsScaleRuntime = ScaleRuntime<FleetplaneConfig>;
  * The AWS composition root: reads the config once, builds every SDK client once (per cold start) and wires the
  * adapters. Secrets are registered with the logger as they are read, so no log line can carry them.
  */
-export async function createAwsScaleRuntime(env: Env, clock: Clock = systemClock): Promise<AwsScaleRuntime> {
-  const { logger, secrets } = createFunctionLogger(env, 'scale');
+export async function createAwsScaleRuntime(
+  env: Env,
+  clock: Clock = systemClock,
+  log: FunctionLogger = createFunctionLogger(env, 'scale'),
+): Promise<AwsScaleRuntime> {
+  const { logger, secrets } = log;
   const config = await loadAwsConfig(env);
   for (const warning of config.warnings) {
     logger.warn('allocation', { warning });

@@ -4,7 +4,7 @@ import { EC2Client } from '@aws-sdk/client-ec2';
 import { type HealthDeps, healthConfigOn } from '../app/health.ts';
 import type { WebhookApp } from '../app/webhook.ts';
 import { ConfigError, type Env, type FleetplaneConfig } from '../config/index.ts';
-import { createFunctionLogger } from '../observability/function-logger.ts';
+import { createFunctionLogger, type FunctionLogger } from '../observability/function-logger.ts';
 import { type Clock, type Sleep, systemClock, systemSleep } from '../ports/clock.ts';
 import { executorDirectoryFor } from '../sourcegraph/index.ts';
 import { webhookAuthFor } from '../webhook/keys.ts';
@@ -38,8 +38,9 @@ export async function createAwsHealthRuntime(
   env: Env,
   clock: Clock = systemClock,
   sleep: Sleep = systemSleep,
+  log: FunctionLogger = createFunctionLogger(env, 'health'),
 ): Promise<AwsHealthRuntime> {
-  const { logger, secrets } = createFunctionLogger(env, 'health');
+  const { logger, secrets } = log;
   const config = await loadAwsConfig(env);
   const options: AwsDepsOptions = { env, clock, logger, secrets };
   const token = sourcegraphTokenOf(config, options);

@@ -4,7 +4,7 @@ import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { rollTargetsOf } from '../app/fleet-roll.ts';
 import type { RotationRuntime } from '../app/rotation.ts';
 import { ConfigError, type Env, type FleetplaneConfig } from '../config/index.ts';
-import { createFunctionLogger } from '../observability/function-logger.ts';
+import { createFunctionLogger, type FunctionLogger } from '../observability/function-logger.ts';
 import { type Clock, type Sleep, systemClock, systemSleep } from '../ports/clock.ts';
 import { rotationSourcegraphFor, withExecutorToken } from '../sourcegraph/index.ts';
 import { createAsgFleetRoller } from './asg-fleet-roller.ts';
@@ -24,8 +24,9 @@ export async function createAwsRotationRuntime(
   env: Env,
   clock: Clock = systemClock,
   sleep: Sleep = systemSleep,
+  log: FunctionLogger = createFunctionLogger(env, 'rotate'),
 ): Promise<RotationRuntime> {
-  const { logger, secrets } = createFunctionLogger(env, 'rotate');
+  const { logger, secrets } = log;
   const config = await loadAwsConfig(env);
   return createAwsRotationDeps(config, { env, clock, sleep, logger, secrets });
 }

@@ -34,10 +34,13 @@ async function importHandler(config: string) {
 beforeEach(() => {
   secretsManager.reset();
   logged = [];
-  vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => {
-    logged.push(String(chunk));
-    return true;
-  });
+  // Powertools writes info to stdout, warnings and errors to stderr.
+  for (const stream of [process.stdout, process.stderr]) {
+    vi.spyOn(stream, 'write').mockImplementation((chunk) => {
+      logged.push(String(chunk));
+      return true;
+    });
+  }
 });
 
 describe('AWS rotate function', () => {

@@ -12,7 +12,7 @@ import { LOCAL_REGION, type LocalFleet, type LocalStack, startLocalStack } from 
 import { functionBuildOptions } from '../../scripts/esbuild-options.ts';
 import { isRecord } from '../../shared/domain/guards.ts';
 import { webhookSignatureHeaders } from '../../shared/webhook/hmac.ts';
-import { jsonLines, runNode } from '../support/run-node.ts';
+import { jsonLines, logLines, runNode } from '../support/run-node.ts';
 
 /**
  * The built health bundle, loaded in its own process as Lambda would load it, against the local stack: the real Auto
@@ -55,7 +55,7 @@ async function invoke(stack: LocalStack, config: object, events: readonly unknow
     { ...stack.env(), FLEETPLANE_CONFIG: JSON.stringify(config) },
   );
   const outcomes = jsonLines(run.stderr).filter((line) => 'invoker' in line);
-  return { ...run, outcomes, logs: jsonLines(run.stdout) };
+  return { ...run, outcomes, logs: logLines(run) };
 }
 
 function expectNoSecret(runs: readonly { stdout: string; stderr: string }[], secrets: readonly string[]): void {

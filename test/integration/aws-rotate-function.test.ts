@@ -8,7 +8,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { LOCAL_EXECUTOR_TOKEN, LOCAL_SOURCEGRAPH_TOKEN } from '../../local/sourcegraph/index.ts';
 import { type LocalStack, startLocalStack } from '../../local/stack.ts';
 import { functionBuildOptions } from '../../scripts/esbuild-options.ts';
-import { jsonLines, runNode } from '../support/run-node.ts';
+import { jsonLines, logLines, runNode } from '../support/run-node.ts';
 
 /**
  * The built rotate bundle, loaded in its own process as Lambda would load it, against the local stack: the real
@@ -57,7 +57,7 @@ async function invoke(events: readonly unknown[]) {
     FLEETPLANE_CONFIG: JSON.stringify(config),
   });
   const outcomes = jsonLines(run.stderr).filter((line) => 'invoker' in line);
-  return { ...run, outcomes, logs: jsonLines(run.stdout) };
+  return { ...run, outcomes, logs: logLines(run) };
 }
 
 const versions = () => stack.secretsManager.versions(SECRET);

@@ -7,7 +7,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { LOCAL_SOURCEGRAPH_TOKEN } from '../../local/sourcegraph/index.ts';
 import { type LocalStack, startLocalStack } from '../../local/stack.ts';
 import { functionBuildOptions } from '../../scripts/esbuild-options.ts';
-import { jsonLines, runNode } from '../support/run-node.ts';
+import { logLines, runNode } from '../support/run-node.ts';
 
 /**
  * The built Lambda bundle, run by the harness in its own process exactly as Lambda would load it, with only
@@ -48,7 +48,7 @@ afterEach(async () => {
 async function invoke(env: Record<string, string>, timeoutSeconds = 60) {
   const args = ['--bundle', bundle, '--once', '--ticks', '1', '--timeout-seconds', String(timeoutSeconds)];
   const run = await runNode(HARNESS, args, { ...stack.env(), ...env });
-  return { ...run, logs: jsonLines(run.stdout) };
+  return { ...run, logs: logLines(run) };
 }
 
 const configEnv = () => ({ FLEETPLANE_CONFIG: JSON.stringify(stack.config()) });

@@ -157,6 +157,39 @@ describe('the built GCP scale function in the functions-framework server', () =>
     expect(serverLog).not.toContain(LOCAL_SOURCEGRAPH_TOKEN);
   });
 
+  it("stamps every line of a request with its correlation id: Google's trace for it, or the caller's own", async () => {
+    // Prepare
+    stack.world.enqueue('codeintel', 30);
+    const url = await serve();
+    const trace = '4bf92f3577b34da6a3ce929d0e0e4736';
+    const send = (headers: Record<string, string>) =>
+      fetch(url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...headers },
+        body: JSON.stringify({ once: true }),
+      });
+
+    // Act
+    expect((await send({ 'x-cloud-trace-context': `${trace}/1;o=1` })).status, serverLog).toBe(200);
+    expect((await send({ 'x-correlation-id': 'caller-42', 'x-cloud-trace-context': `${trace}/2;o=1` })).status).toBe(
+      200,
+    );
+
+    // Assess: the lines come through a pipe; wait for both requests' decisions
+    const decisions = () =>
+      serverLog
+        .split('\n')
+        .filter((line) => line.startsWith('{') && line.includes('"fleet decision"'))
+        .map((line) => JSON.parse(line) as Record<string, unknown>);
+    for (let attempt = 0; attempt < 100 && decisions().length < 2; attempt++) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    expect(decisions().map((line) => [line.correlation_id, line.severity])).toEqual([
+      [trace, 'INFO'],
+      ['caller-42', 'INFO'],
+    ]);
+  });
+
   it('polls until its invocation budget is spent when Cloud Scheduler calls it', async () => {
     // Prepare
     stack.world.enqueue('codeintel', 4);

@@ -27,6 +27,14 @@ export function runNode(script: string, args: readonly string[], env: Record<str
   });
 }
 
+/**
+ * Every structured log line a run wrote, on either stream: on Lambda, Powertools writes warnings and errors to stderr
+ * (CloudWatch Logs collects both). Each stream keeps its own order.
+ */
+export function logLines(run: NodeRun): Record<string, unknown>[] {
+  return [...jsonLines(run.stdout), ...jsonLines(run.stderr)];
+}
+
 /** The JSON lines of a structured log. */
 export function jsonLines(text: string): Record<string, unknown>[] {
   return text

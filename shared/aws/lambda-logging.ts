@@ -1,0 +1,90 @@
+import { Logger as PowertoolsLogger } from '@aws-lambda-powertools/logger';
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import type { MiddlewareObj } from '@middy/core';
+import type { Context } from 'aws-lambda';
+import type { Env } from '../config/types.ts';
+import { isRecord } from '../domain/guards.ts';
+import { correlationIdFrom } from '../observability/correlation.ts';
+import type { FunctionLogger } from '../observability/function-logger.ts';
+import { LOG_LEVELS, type LogLevel, sanitize } from '../observability/logger.ts';
+import type { LogContext, Logger } from '../ports/logger.ts';
+
+/** A Lambda function's logging: the port every component logs through, over one Powertools Logger. */
+export interface LambdaLogging extends FunctionLogger {
+  /**
+   * Middy middleware stamping every line of an invocation with the Lambda context (request id, cold start, ARN) and
+   * the invocation's `correlation_id`, clearing both when it ends, and logging a failed invocation as one line.
+   */
+  readonly middleware: MiddlewareObj[];
+}
+
+/**
+ * Lambda logs through Powertools Logger: its JSON lines carry the fields CloudWatch Logs Insights and Powertools'
+ * tooling expect (`level`, `timestamp`, `service`, `function_request_id`, `xray_trace_id`, `correlation_id`). Every
+ * entry is sanitized first, as on GCP: secret-named keys redacted, every secret read at run time scrubbed from every
+ * string, the message included. Level from `FLEETPLANE_LOG_LEVEL` (Lambda's own log-level setting, when configured,
+ * takes precedence inside Powertools).
+ */
+export function createLambdaLogging(env: Env, name: string): LambdaLogging {
+  const secrets = new Set<string>();
+  const requested = env.FLEETPLANE_LOG_LEVEL;
+  const level: LogLevel = LOG_LEVELS.find((candidate) => candidate === requested) ?? 'info';
+  const powertools = new PowertoolsLogger({
+    serviceName: 'fleetplane',
+    logLevel: level === 'warn' ? 'WARN' : (level.toUpperCase() as 'DEBUG' | 'INFO' | 'ERROR'),
+    persistentKeys: { function: name },
+  });
+  const scrub = (value: unknown) =>
+    sanitize(
+      value,
+      [...secrets].filter((secret) => secret.length > 0),
+    );
+  const make = (bindings: LogContext): Logger => {
+    const log = (method: LogLevel, message: string, context: LogContext = {}) => {
+      const attributes = scrub({ ...bindings, ...context });
+      powertools[method](String(scrub(message)), isRecord(attributes) ? attributes : {});
+    };
+    return {
+      debug: (message, context) => log('debug', message, context),
+      info: (message, context) => log('info', message, context),
+      warn: (message, context) => log('warn', message, context),
+      error: (message, context) => log('error', message, context),
+      child: (more) => make({ ...bindings, ...more }),
+    };
+  };
+  const logger = make({});
+  const correlate: MiddlewareObj<unknown, unknown, Error, Context> = {
+    before: (request) => {
+      powertools.setCorrelationId(awsCorrelationId(request.event, request.context));
+    },
+    // Middy runs onError hooks last-registered first: this one logs before the context keys are cleared. The error
+    // propagates, so Lambda still counts the invocation as failed; a runtime that failed to build (bad config) is
+    // logged here too, since that failure is exactly what must be seen.
+    onError: (request) => {
+      logger.error('invocation failed', { error: request.error, requestId: request.context.awsRequestId });
+    },
+  };
+  return {
+    logger,
+    secrets,
+    middleware: [injectLambdaContext(powertools, { resetKeys: true }), correlate as MiddlewareObj],
+  };
+}
+
+/**
+ * The id that ties one invocation's lines together, and to the caller: a function URL caller's own
+ * `X-Correlation-Id`, else the request id the URL assigned; an EventBridge event's id; Lambda's request id for a
+ * direct invoke or a Secrets Manager step.
+ */
+export function awsCorrelationId(event: unknown, context: Pick<Context, 'awsRequestId'>): string {
+  if (isRecord(event) && isRecord(event.requestContext)) {
+    const headers = isRecord(event.headers) ? event.headers : {};
+    const fromCaller = correlationIdFrom(headers['x-correlation-id']);
+    const fromUrl = correlationIdFrom(event.requestContext.requestId);
+    return fromCaller ?? fromUrl ?? context.awsRequestId;
+  }
+  if (isRecord(event) && event.source === 'aws.events') {
+    return correlationIdFrom(event.id) ?? context.awsRequestId;
+  }
+  return context.awsRequestId;
+}
