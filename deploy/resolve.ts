@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { Env } from '../shared/config/index.ts';
 import { type HealthExtras, healthExtras } from './health-function.ts';
+import { observabilityExtras } from './observability.ts';
 import { type DeployPlan, DeployPlanError, planDeploy } from './plan.ts';
 import { type ServerlessExtras, serverlessExtras } from './rotate-function.ts';
 
@@ -17,7 +18,8 @@ export interface OslsVariableContext {
  * `--param="config=<file>"` (else `FLEETPLANE_CONFIG_FILE`), the SSM parameter name from
  * `--param="configSsmParameter=<name>"` (else `FLEETPLANE_CONFIG_SSM_PARAMETER`); with neither, drop-in mode.
  * `--param="rotationSchedule=rate(30 days)"` also rotates on a schedule; `--param="healthSchedule=…"` replaces the
- * health check's 5-minute schedule.
+ * health check's 5-minute schedule. Every deploy gets fleetplane's dashboard and alarms (`observability.ts`);
+ * `--param="alarmTopic=<SNS topic ARN>"` sends their state changes to that topic.
  */
 export async function resolveDeployPlan(
   context: OslsVariableContext,
@@ -46,6 +48,7 @@ export async function resolveDeployPlan(
   const allowPlaintextToken = (await optionalParam(context, 'allowPlaintextToken')) === 'true';
   const rotationSchedule = await optionalParam(context, 'rotationSchedule');
   const healthSchedule = await optionalParam(context, 'healthSchedule');
+  const alarmTopic = await optionalParam(context, 'alarmTopic');
   const plan = planDeploy({
     region,
     timeoutSeconds: timeout,
@@ -62,11 +65,18 @@ export async function resolveDeployPlan(
     plan.health === undefined ? undefined : await context.resolveConfigurationProperty(['custom', 'health']);
   const rotate = serverlessExtras(plan, rotateSettings);
   const health = healthExtras(plan, healthSettings);
+  const observability = observabilityExtras(plan, { region, config, shellEnv, alarmTopic });
   return {
     ...plan,
     rotateFunction: rotate.rotateFunction,
     healthFunction: health.healthFunction,
-    resources: { Resources: { ...rotate.resources.Resources, ...health.resources.Resources } },
+    resources: {
+      Resources: {
+        ...rotate.resources.Resources,
+        ...health.resources.Resources,
+        ...observability.resources.Resources,
+      },
+    },
   };
 }
 

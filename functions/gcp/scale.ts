@@ -1,12 +1,14 @@
 import { once } from '../../shared/app/once.ts';
 import { invokeScale } from '../../shared/app/scale-invocation.ts';
-import { isRecord, toError } from '../../shared/domain/guards.ts';
+import { isRecord } from '../../shared/domain/guards.ts';
 import { createGcpScaleRuntime } from '../../shared/gcp/deps.ts';
-import { correlatedCloudEvent, correlatedHttp } from '../../shared/gcp/functions.ts';
-import { createJsonLogger } from '../../shared/observability/logger.ts';
+import { correlatedCloudEvent, correlatedHttp, logFailure, sendProblem } from '../../shared/gcp/functions.ts';
+import { createFunctionLogger } from '../../shared/observability/function-logger.ts';
+import { systemClock } from '../../shared/ports/clock.ts';
 
 // Config and clients once per instance; started at load so a bad config fails the first request loudly.
-const runtime = once(() => createGcpScaleRuntime(process.env));
+const logging = createFunctionLogger(process.env, 'scale');
+const runtime = once(() => createGcpScaleRuntime(process.env, systemClock, logging));
 runtime().catch(() => {});
 
 async function scale(manual: boolean) {
@@ -14,10 +16,7 @@ async function scale(manual: boolean) {
     const ready = await runtime();
     return await invokeScale(ready, { once: manual, remainingMs: ready.platformTimeoutMs });
   } catch (caught) {
-    const error = toError(caught);
-    const log = runtime.value()?.deps.logger ?? createJsonLogger({ bindings: { service: 'fleetplane' } });
-    log.error('invocation failed', { error });
-    throw error;
+    throw logFailure(logging.logger, caught);
   }
 }
 
@@ -27,10 +26,7 @@ correlatedHttp('scale', async (request, response) => {
     response.status(200).json(await scale(isRecord(request.body) && request.body.once === true));
   } catch (error) {
     // Scheduler records the failure; the message names fleets and reasons, never a secret.
-    response
-      .status(500)
-      .type('application/problem+json')
-      .json({ title: 'scale invocation failed', status: 500, detail: toError(error).message });
+    sendProblem(response, 500, 'scale invocation failed', (error as Error).message);
   }
 });
 

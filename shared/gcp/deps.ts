@@ -7,7 +7,7 @@ import { scalingSettingsFor } from '../app/scaling-settings.ts';
 import { ConfigError, type Env, type FleetplaneConfig, loadConfig, type SecretSource } from '../config/index.ts';
 import { tokenReader } from '../config/secret-cache.ts';
 import { type Fleet, fleetsOf, type GcpGroupTarget, removesIdleOnly, targetKey } from '../domain/fleet.ts';
-import { createFunctionLogger } from '../observability/function-logger.ts';
+import { createFunctionLogger, type FunctionLogger } from '../observability/function-logger.ts';
 import { type Clock, systemClock, systemSleep } from '../ports/clock.ts';
 import type { Logger } from '../ports/logger.ts';
 import { busySignalFor, queueDepthSourceFor } from '../sourcegraph/index.ts';
@@ -51,8 +51,12 @@ export function platformTimeoutMs(env: Env): number {
  * The GCP composition root: reads the config once, builds every client once (per instance) and wires the adapters.
  * Secrets are registered with the logger as they are read, so no log line can carry them.
  */
-export async function createGcpScaleRuntime(env: Env, clock: Clock = systemClock): Promise<GcpScaleRuntime> {
-  const { logger, secrets } = createFunctionLogger(env, 'scale');
+export async function createGcpScaleRuntime(
+  env: Env,
+  clock: Clock = systemClock,
+  log: FunctionLogger = createFunctionLogger(env, 'scale'),
+): Promise<GcpScaleRuntime> {
+  const { logger, secrets } = log;
   const timeoutMs = platformTimeoutMs(env);
   const config = await loadGcpConfig(env);
   for (const warning of config.warnings) {

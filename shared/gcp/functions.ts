@@ -1,6 +1,15 @@
 import { randomUUID } from 'node:crypto';
-import { type CloudEvent, cloudEvent, type HttpFunction, http } from '@google-cloud/functions-framework';
+import {
+  type CloudEvent,
+  cloudEvent,
+  type HttpFunction,
+  http,
+  type Request,
+  type Response,
+} from '@google-cloud/functions-framework';
+import { toError } from '../domain/guards.ts';
 import { correlationIdFrom, httpCorrelationId, withCorrelationId } from '../observability/correlation.ts';
+import type { Logger } from '../ports/logger.ts';
 
 /**
  * Registers an HTTP function whose every log line carries the request's `correlation_id` (the caller's
@@ -17,4 +26,26 @@ export function correlatedCloudEvent<T>(name: string, handler: (event: CloudEven
   cloudEvent<T>(name, (event: CloudEvent<T>) =>
     withCorrelationId(correlationIdFrom(event.id) ?? randomUUID(), () => handler(event)),
   );
+}
+
+/** Answers an RFC 9457 problem. Callers pass a detail that names steps, fleets and reasons, never a secret. */
+export function sendProblem(response: Response, status: number, title: string, detail: string): void {
+  response.status(status).type('application/problem+json').json({ title, status, detail });
+}
+
+/** Refuses anything but POST with 405 and `Allow`; true when the request may go on. */
+export function onlyPost(request: Request, response: Response, detail: string): boolean {
+  if (request.method === 'POST') {
+    return true;
+  }
+  response.set('allow', 'POST');
+  sendProblem(response, 405, 'method not allowed', detail);
+  return false;
+}
+
+/** Logs a failed invocation as one structured line and hands the error back for the caller to answer or rethrow. */
+export function logFailure(logger: Logger, caught: unknown): Error {
+  const error = toError(caught);
+  logger.error('invocation failed', { error });
+  return error;
 }

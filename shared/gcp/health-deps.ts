@@ -3,7 +3,7 @@ import { SecretManagerServiceClient } from '@google-cloud/secret-manager';
 import { type HealthDeps, healthConfigOn } from '../app/health.ts';
 import type { WebhookApp } from '../app/webhook.ts';
 import { ConfigError, type Env, type FleetplaneConfig, type SecretSource } from '../config/index.ts';
-import { createFunctionLogger } from '../observability/function-logger.ts';
+import { createFunctionLogger, type FunctionLogger } from '../observability/function-logger.ts';
 import { type Clock, type Sleep, systemClock, systemSleep } from '../ports/clock.ts';
 import type { HealthMetrics } from '../ports/health-metrics.ts';
 import { executorDirectoryFor } from '../sourcegraph/index.ts';
@@ -44,8 +44,9 @@ export async function createGcpHealthRuntime(
   env: Env,
   clock: Clock = systemClock,
   sleep: Sleep = systemSleep,
+  log: FunctionLogger = createFunctionLogger(env, 'health'),
 ): Promise<GcpHealthRuntime> {
-  const { logger, secrets } = createFunctionLogger(env, 'health');
+  const { logger, secrets } = log;
   const timeoutMs = platformTimeoutMs(env);
   const loaded = await loadGcpConfig(env);
   const options: GcpDepsOptions = { env, clock, logger, secrets };

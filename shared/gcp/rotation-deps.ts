@@ -4,7 +4,7 @@ import { SecretManagerServiceClient } from '@google-cloud/secret-manager';
 import { rollTargetsOf } from '../app/fleet-roll.ts';
 import type { RotationRuntime } from '../app/rotation.ts';
 import { ConfigError, type Env, type FleetplaneConfig } from '../config/index.ts';
-import { createFunctionLogger } from '../observability/function-logger.ts';
+import { createFunctionLogger, type FunctionLogger } from '../observability/function-logger.ts';
 import { type Clock, type Sleep, systemClock, systemSleep } from '../ports/clock.ts';
 import type { Logger } from '../ports/logger.ts';
 import { rotationSourcegraphFor, withExecutorToken } from '../sourcegraph/index.ts';
@@ -20,8 +20,9 @@ export async function createGcpRotationRuntime(
   env: Env,
   clock: Clock = systemClock,
   sleep: Sleep = systemSleep,
+  log: FunctionLogger = createFunctionLogger(env, 'rotate'),
 ): Promise<RotationRuntime> {
-  const { logger, secrets } = createFunctionLogger(env, 'rotate');
+  const { logger, secrets } = log;
   const config = await loadGcpConfig(env);
   return gcpRotationRuntimeFor(config, { env, clock, sleep, logger, secrets });
 }

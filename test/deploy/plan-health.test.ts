@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { HEALTH_ROLE, healthExtras } from '../../deploy/health-function.ts';
 import type { IamStatement } from '../../deploy/iam.ts';
+import { CYCLE_ALARM, DASHBOARD } from '../../deploy/observability.ts';
 import { DEFAULT_HEALTH_SCHEDULE, DeployPlanError, type PlanInput, planDeploy } from '../../deploy/plan.ts';
 import { type OslsVariableContext, resolveDeployPlan } from '../../deploy/resolve.ts';
 
@@ -301,6 +302,13 @@ describe('resolveDeployPlan and the health function', () => {
     // Assess
     expect(plan.healthFunction).toMatchObject({ ...SETTINGS, events: [{ schedule: { rate: ['rate(15 minutes)'] } }] });
     expect(plan.rotateFunction).toBeNull();
-    expect(Object.keys(plan.resources.Resources)).toEqual([HEALTH_ROLE]);
+    // Beside the role: the cycle alarm, one queue alarm per fleet sizing an AWS group, and the dashboard.
+    expect(Object.keys(plan.resources.Resources)).toEqual([
+      HEALTH_ROLE,
+      CYCLE_ALARM,
+      'QueueDeepAlarmcodeintel',
+      'QueueDeepAlarmbatches',
+      DASHBOARD,
+    ]);
   });
 });

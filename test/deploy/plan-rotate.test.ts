@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { HEALTH_ROLE } from '../../deploy/health-function.ts';
 import type { IamStatement } from '../../deploy/iam.ts';
+import { CYCLE_ALARM, DASHBOARD, ROTATION_ALARM } from '../../deploy/observability.ts';
 import { DeployPlanError, type PlanInput, planDeploy } from '../../deploy/plan.ts';
 import { type OslsVariableContext, resolveDeployPlan } from '../../deploy/resolve.ts';
 import { ROTATE_PERMISSION, ROTATE_ROLE, serverlessExtras } from '../../deploy/rotate-function.ts';
@@ -326,6 +327,16 @@ describe('resolveDeployPlan and the rotate function', () => {
     expect(plan.rotate?.schedule).toBe('rate(7 days)');
     expect(plan.rotateFunction).toMatchObject({ ...SETTINGS, events: [{ schedule: { rate: ['rate(7 days)'] } }] });
     // The health function, deployed with every config document, brings its own role.
-    expect(Object.keys(plan.resources.Resources)).toEqual([ROTATE_ROLE, ROTATE_PERMISSION, HEALTH_ROLE]);
+    // Then the alarms (the rotation one with the rotate function) and the dashboard (deploy/observability.ts).
+    expect(Object.keys(plan.resources.Resources)).toEqual([
+      ROTATE_ROLE,
+      ROTATE_PERMISSION,
+      HEALTH_ROLE,
+      CYCLE_ALARM,
+      'QueueDeepAlarmcodeintel',
+      'QueueDeepAlarmbatches',
+      ROTATION_ALARM,
+      DASHBOARD,
+    ]);
   });
 });
