@@ -6,8 +6,7 @@ import type { Env } from '../config/types.ts';
 import { isRecord } from '../domain/guards.ts';
 import { correlationIdFrom } from '../observability/correlation.ts';
 import type { FunctionLogger } from '../observability/function-logger.ts';
-import { LOG_LEVELS, type LogLevel, sanitize } from '../observability/logger.ts';
-import type { LogContext, Logger } from '../ports/logger.ts';
+import { LOG_LEVELS, type LogLevel, loggerOver, sanitize } from '../observability/logger.ts';
 
 /** A Lambda function's logging: the port every component logs through, over one Powertools Logger. */
 export interface LambdaLogging extends FunctionLogger {
@@ -39,20 +38,10 @@ export function createLambdaLogging(env: Env, name: string): LambdaLogging {
       value,
       [...secrets].filter((secret) => secret.length > 0),
     );
-  const make = (bindings: LogContext): Logger => {
-    const log = (method: LogLevel, message: string, context: LogContext = {}) => {
-      const attributes = scrub({ ...bindings, ...context });
-      powertools[method](String(scrub(message)), isRecord(attributes) ? attributes : {});
-    };
-    return {
-      debug: (message, context) => log('debug', message, context),
-      info: (message, context) => log('info', message, context),
-      warn: (message, context) => log('warn', message, context),
-      error: (message, context) => log('error', message, context),
-      child: (more) => make({ ...bindings, ...more }),
-    };
-  };
-  const logger = make({});
+  const logger = loggerOver((method, message, context) => {
+    const attributes = scrub(context);
+    powertools[method](String(scrub(message)), isRecord(attributes) ? attributes : {});
+  });
   const correlate: MiddlewareObj<unknown, unknown, Error, Context> = {
     before: (request) => {
       powertools.setCorrelationId(awsCorrelationId(request.event, request.context));

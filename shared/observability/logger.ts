@@ -27,40 +27,50 @@ export function createJsonLogger(options: JsonLoggerOptions = {}): Logger {
   const clock = options.clock ?? Date.now;
   const secrets = options.secrets ?? (() => []);
 
-  const make = (bindings: LogContext): Logger => {
-    const log = (level: LogLevel, message: string, context: LogContext = {}) => {
-      if (LOG_LEVELS.indexOf(level) < threshold) {
-        return;
-      }
-      const correlationId = currentCorrelationId();
-      const entry = {
-        level,
-        severity: SEVERITY[level],
-        time: new Date(clock()).toISOString(),
-        message,
-        // Named as Powertools names it on Lambda, so one query finds an invocation's lines on either cloud.
-        ...(correlationId === undefined ? {} : { correlation_id: correlationId }),
-        ...bindings,
-        ...context,
-      };
-      write(
-        JSON.stringify(
-          sanitize(
-            entry,
-            secrets().filter((s) => s.length > 0),
-          ),
+  return loggerOver((level, message, context) => {
+    if (LOG_LEVELS.indexOf(level) < threshold) {
+      return;
+    }
+    const correlationId = currentCorrelationId();
+    const entry = {
+      level,
+      severity: SEVERITY[level],
+      time: new Date(clock()).toISOString(),
+      message,
+      // Named as Powertools names it on Lambda, so one query finds an invocation's lines on either cloud.
+      ...(correlationId === undefined ? {} : { correlation_id: correlationId }),
+      ...context,
+    };
+    write(
+      JSON.stringify(
+        sanitize(
+          entry,
+          secrets().filter((s) => s.length > 0),
         ),
-      );
-    };
-    return {
-      debug: (message, context) => log('debug', message, context),
-      info: (message, context) => log('info', message, context),
-      warn: (message, context) => log('warn', message, context),
-      error: (message, context) => log('error', message, context),
-      child: (more) => make({ ...bindings, ...more }),
-    };
+      ),
+    );
+  }, options.bindings);
+}
+
+/**
+ * The `Logger` port over one function that writes an entry: each level calls it, and a child's bindings are merged
+ * under each entry's own context.
+ */
+export function loggerOver(
+  write: (level: LogLevel, message: string, context: LogContext) => void,
+  bindings: LogContext = {},
+): Logger {
+  const log =
+    (level: LogLevel) =>
+    (message: string, context: LogContext = {}) =>
+      write(level, message, { ...bindings, ...context });
+  return {
+    debug: log('debug'),
+    info: log('info'),
+    warn: log('warn'),
+    error: log('error'),
+    child: (more) => loggerOver(write, { ...bindings, ...more }),
   };
-  return make(options.bindings ?? {});
 }
 
 /** A logger that drops everything: for callers that do not care, never for production paths. */

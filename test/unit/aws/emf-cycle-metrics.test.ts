@@ -2,6 +2,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createEmfCycleMetrics } from '../../../shared/aws/emf-cycle-metrics.ts';
 import type { CycleSummary } from '../../../shared/ports/cycle-metrics.ts';
 import { MetricsPublishError } from '../../../shared/ports/errors.ts';
+import { captureStdout, type EmfDocument, emfDocuments, flattenEmf } from '../../support/emf.ts';
 
 const AT = Date.now() - 10_000;
 
@@ -22,50 +23,16 @@ const SUMMARY: CycleSummary = {
   errors: { sourcegraph: 0, cloud: 1, metrics: 0 },
 };
 
-interface EmfDocument {
-  readonly _aws: {
-    readonly Timestamp: number;
-    readonly CloudWatchMetrics: readonly {
-      readonly Namespace: string;
-      readonly Dimensions: readonly (readonly string[])[];
-      readonly Metrics: readonly { readonly Name: string; readonly Unit: string }[];
-    }[];
-  };
-  readonly [key: string]: unknown;
-}
-
 let written: string[];
 
 beforeEach(() => {
-  written = [];
-  // Powertools writes through its own Console over process.stdout, so the stream is what to capture.
-  vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
-    written.push(typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8'));
-    return true;
-  });
+  written = captureStdout();
 });
 afterEach(() => {
   vi.restoreAllMocks();
 });
 
-const documents = (): EmfDocument[] =>
-  written
-    .join('')
-    .split('\n')
-    .filter((line) => line.trim() !== '')
-    .map((line) => JSON.parse(line) as EmfDocument);
-
-/** Every metric value as `name{dim=value,...} = value unit`, for one readable assertion. */
-function flatten(docs: readonly EmfDocument[]): string[] {
-  return docs.flatMap((doc) =>
-    doc._aws.CloudWatchMetrics.flatMap(({ Dimensions, Metrics }) =>
-      Metrics.map(({ Name, Unit }) => {
-        const dims = (Dimensions[0] ?? []).map((name) => `${name}=${String(doc[name])}`).join(',');
-        return `${Name}{${dims}} = ${String(doc[Name])} ${Unit}`;
-      }),
-    ),
-  );
-}
+const documents = (): EmfDocument[] => emfDocuments(written);
 
 describe('createEmfCycleMetrics', () => {
   it('prints one EMF document per dimension set in the fleetplane namespace, stamped with the cycle start', async () => {
@@ -82,7 +49,7 @@ describe('createEmfCycleMetrics', () => {
       expect(doc._aws.CloudWatchMetrics[0]?.Dimensions).toHaveLength(1);
       expect(doc).not.toHaveProperty('service');
     }
-    expect(flatten(docs)).toEqual([
+    expect(flattenEmf(docs)).toEqual([
       'CycleSucceeded{environment=prod} = 1 Count',
       'CycleFailed{environment=prod} = 0 Count',
       'CycleDuration{environment=prod} = 812 Milliseconds',
@@ -105,7 +72,7 @@ describe('createEmfCycleMetrics', () => {
     await createEmfCycleMetrics().publish({ ...unknown, succeeded: false, queueDepths: [], fleets: [] });
 
     // Assess
-    const lines = flatten(documents());
+    const lines = flattenEmf(documents());
     expect(lines.slice(0, 3)).toEqual([
       'CycleSucceeded{environment=prod} = 0 Count',
       'CycleFailed{environment=prod} = 1 Count',

@@ -9,56 +9,23 @@ import {
 import { MetricsPublishError } from '../../../shared/ports/errors.ts';
 import type { RotationOutcome } from '../../../shared/ports/rotation-metrics.ts';
 import { defineRotationMetricsContract, type StoredRotationValue } from '../../contract/rotation-metrics.contract.ts';
+import { captureStdout, type EmfDocument, emfDocuments, flattenEmf } from '../../support/emf.ts';
 
 /** Recent: CloudWatch drops EMF timestamps more than 14 days old, and Powertools warns about them. */
 const AT = Date.now() - 10_000;
 
 const OUTCOME: RotationOutcome = { environment: 'prod', at: AT, succeeded: true, durationMs: 812 };
 
-interface EmfDocument {
-  readonly _aws: {
-    readonly Timestamp: number;
-    readonly CloudWatchMetrics: readonly {
-      readonly Namespace: string;
-      readonly Dimensions: readonly (readonly string[])[];
-      readonly Metrics: readonly { readonly Name: string; readonly Unit: string }[];
-    }[];
-  };
-  readonly [key: string]: unknown;
-}
-
 let written: string[];
 
 beforeEach(() => {
-  written = [];
-  // Powertools writes through its own Console over process.stdout, so the stream is what to capture.
-  vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
-    written.push(typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8'));
-    return true;
-  });
+  written = captureStdout();
 });
 afterEach(() => {
   vi.restoreAllMocks();
 });
 
-const documents = (): EmfDocument[] =>
-  written
-    .join('')
-    .split('\n')
-    .filter((line) => line.trim() !== '')
-    .map((line) => JSON.parse(line) as EmfDocument);
-
-/** Every metric value as `name{dim=value,...} = value unit`, for one readable assertion. */
-function flatten(docs: readonly EmfDocument[]): string[] {
-  return docs.flatMap((doc) =>
-    doc._aws.CloudWatchMetrics.flatMap(({ Dimensions, Metrics }) =>
-      Metrics.map(({ Name, Unit }) => {
-        const dims = (Dimensions[0] ?? []).map((name) => `${name}=${String(doc[name])}`).join(',');
-        return `${Name}{${dims}} = ${String(doc[Name])} ${Unit}`;
-      }),
-    ),
-  );
-}
+const documents = (): EmfDocument[] => emfDocuments(written);
 
 const METRICS: Readonly<Record<string, StoredRotationValue['metric']>> = {
   [ROTATION_SUCCEEDED_METRIC]: 'succeeded',
@@ -116,7 +83,7 @@ describe('createEmfRotationMetrics', () => {
     // Exactly {environment}, and no Powertools `service` dimension an alarm would have to name.
     expect(doc?._aws.CloudWatchMetrics[0]?.Dimensions).toEqual([['environment']]);
     expect(doc).not.toHaveProperty('service');
-    expect(flatten(docs)).toEqual([
+    expect(flattenEmf(docs)).toEqual([
       'RotationSucceeded{environment=prod} = 1 Count',
       'RotationFailed{environment=prod} = 0 Count',
       'RotationDuration{environment=prod} = 812 Milliseconds',
@@ -128,7 +95,7 @@ describe('createEmfRotationMetrics', () => {
     await createEmfRotationMetrics().publish({ ...OUTCOME, environment: 'staging', succeeded: false, durationMs: 0 });
 
     // Assess
-    expect(flatten(documents())).toEqual([
+    expect(flattenEmf(documents())).toEqual([
       'RotationSucceeded{environment=staging} = 0 Count',
       'RotationFailed{environment=staging} = 1 Count',
       'RotationDuration{environment=staging} = 0 Milliseconds',
