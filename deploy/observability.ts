@@ -381,8 +381,8 @@ const arnPlaceholder = (logicalId: string) => `@fleetplane-alarm-arn:${logicalId
  * The dashboard: the alarms' states, then the scale function's cycles (outcomes, duration, Sourcegraph latency, errors
  * by source, queue depth per series), each fleet's current and desired size with its bounds, decisions by reason, and
  * rotation and health outcomes where those functions are deployed. Metrics are listed by their exact dimensions where
- * the config names them; decisions by reason use a SEARCH, since reasons are an open set. The health function writes to
- * the config's CloudWatch region, which may differ from the stack's, so its widgets say which.
+ * the config names them; decisions by reason use a SEARCH, since reasons are an open set. Every function prints its
+ * metrics as EMF, which CloudWatch Logs extracts in the function's (the stack's) region, so every widget reads there.
  */
 function dashboardBody(plan: DeployPlan, config: FleetplaneConfig, region: string, alarms: readonly string[]) {
   const { environment } = config;
@@ -399,7 +399,7 @@ function dashboardBody(plan: DeployPlan, config: FleetplaneConfig, region: strin
     height: 6,
     properties: {
       title,
-      region: options.region ?? region,
+      region,
       view: 'timeSeries',
       stacked: options.stacked ?? false,
       period: options.period ?? 60,
@@ -503,7 +503,6 @@ interface Render {
 
 interface GraphOptions {
   readonly width?: number;
-  readonly region?: string;
   readonly stacked?: boolean;
   readonly period?: number;
   readonly annotations?: Readonly<Record<string, unknown>>;
@@ -517,7 +516,7 @@ function healthWidgets(
   metric: (name: string, dimensions: Readonly<Record<string, string>>, render: Render) => unknown[],
   graph: (title: string, metrics: readonly unknown[], options?: GraphOptions) => Widget,
 ): Widget[] {
-  const options = { region: config.cloudwatch?.region, period: HEALTH_PERIOD_SECONDS } as const;
+  const options = { period: HEALTH_PERIOD_SECONDS } as const;
   const checked = config.fleets.filter((fleet) => fleet.target?.cloud === 'aws');
   return [
     ...checked.flatMap((fleet) => {

@@ -320,7 +320,8 @@ function rollStatements(config: FleetplaneConfig): IamStatement[] {
  *   check logs a warning) and EC2 instances (host names and launch times) supports no resource-level permissions;
  * - `SetInstanceHealth` supports the group as its resource (Service Authorization Reference: `autoScalingGroup*`), so
  *   it is granted per direct group, never on `*`;
- * - the counts go to fleetplane's own CloudWatch namespace only;
+ * - the counts are embedded metric format, lines in the function's log, which its role writes anyway: no CloudWatch
+ *   grant;
  * - the HMAC webhook reads its key from Secrets Manager;
  * - `shared`: the token read and the SSM document read, or, when `POST /rotate` can rotate the executor secret, the
  *   rotate role's statements, which include both.
@@ -349,7 +350,6 @@ function planHealth(config: FleetplaneConfig, input: PlanInput, shared: readonly
             ),
           ]),
       ...(replaced.length === 0 ? [] : [allow(['autoscaling:SetInstanceHealth'], replaced)]),
-      allow(['cloudwatch:PutMetricData'], '*', { StringEquals: { 'cloudwatch:namespace': FLEETPLANE_NAMESPACE } }),
       ...(webhook.auth === 'hmac' ? webhookSecretStatements(webhook.secret, input.region) : []),
       ...shared,
     ],

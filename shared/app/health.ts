@@ -196,10 +196,12 @@ async function publish(
   deps: HealthDeps,
   environment: string,
   report: HealthReport,
-  options: CallOptions,
+  options: HealthOptions,
   log: Logger,
 ): Promise<void> {
-  if (deps.metrics === undefined || !report.sourcegraph.ok) {
+  // A report-only check (a GET of the health page) publishes nothing: its would-replace counts would read as the
+  // scheduled check's, and a GET changes nothing, the series included.
+  if (deps.metrics === undefined || !report.sourcegraph.ok || options.act === false) {
     return;
   }
   const fleets = report.fleets.flatMap((fleet) =>

@@ -6,11 +6,11 @@ export const FLEETPLANE_NAMESPACE = 'fleetplane';
 /** The removal ledger: instances a fleet's scale-in took out, one datum per removal. */
 export const INSTANCES_REMOVED_METRIC = 'InstancesRemoved';
 /**
- * Fleet health: instances per fleet per health class (dimensions `environment`, `fleet`, `health`), one datum per class
- * per check, zeros included.
+ * Fleet health (embedded metric format, so no PutMetricData grant): instances per fleet per health class (dimensions
+ * `environment`, `fleet`, `health`), one value per class per check, zeros included.
  */
 export const FLEET_INSTANCES_METRIC = 'FleetInstances';
-/** Fleet health: executors heartbeating from hosts no instance explains (dimension `environment`), one datum per check. */
+/** Fleet health: executors heartbeating from hosts no instance explains (dimension `environment`), one value per check. */
 export const UNEXPLAINED_EXECUTORS_METRIC = 'UnexplainedExecutors';
 /**
  * One scaling cycle (embedded metric format, so no PutMetricData grant): `CycleSucceeded` / `CycleFailed` (1 or 0),

@@ -1,5 +1,4 @@
 import { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
-import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { type HealthDeps, healthConfigOn } from '../app/health.ts';
 import type { WebhookApp } from '../app/webhook.ts';
@@ -10,7 +9,6 @@ import { executorDirectoryFor } from '../sourcegraph/index.ts';
 import { webhookAuthFor } from '../webhook/keys.ts';
 import type { WebhookAuth } from '../webhook/router.ts';
 import { createAsgInstanceGroups } from './asg-instance-groups.ts';
-import { createCloudWatchHealthMetrics } from './cloudwatch-health-metrics.ts';
 import {
   AWS_CLIENT_DEFAULTS,
   type AwsDepsOptions,
@@ -19,6 +17,7 @@ import {
   perRegion,
   sourcegraphTokenOf,
 } from './deps.ts';
+import { createEmfHealthMetrics } from './emf-health-metrics.ts';
 import { parseWebhookRotateBody } from './health-events.ts';
 import { createAwsRotationDeps } from './rotation-deps.ts';
 
@@ -30,9 +29,9 @@ export interface AwsHealthRuntime {
 
 /**
  * The AWS composition root for fleet health and its webhook: Auto Scaling and EC2 (every instance with its host name
- * and launch time, which judging needs), Sourcegraph's executor list, CloudWatch for the counts, the webhook's
- * authenticator and, when the config names an executor secret in Secrets Manager, the rotation `POST /rotate` runs,
- * sharing this root's logger, token cache and Auto Scaling clients.
+ * and launch time, which judging needs), Sourcegraph's executor list, the counts as embedded metric format, the
+ * webhook's authenticator and, when the config names an executor secret in Secrets Manager, the rotation
+ * `POST /rotate` runs, sharing this root's logger, token cache and Auto Scaling clients.
  */
 export async function createAwsHealthRuntime(
   env: Env,
@@ -52,7 +51,9 @@ export async function createAwsHealthRuntime(
       { logger: logger.child({ module: 'auto-scaling' }), clock },
     ),
     executors: executorDirectoryFor(config.sourcegraph, { token, clock, logger }),
-    ...healthMetricsOf(config, env),
+    // Always: EMF is a line on stdout, so it needs no region, client or grant; CloudWatch Logs extracts it in the
+    // function's own region.
+    metrics: createEmfHealthMetrics(),
     clock,
     logger,
   };
@@ -71,19 +72,6 @@ export async function createAwsHealthRuntime(
       logger,
     },
   };
-}
-
-/**
- * The counts go to fleetplane's own namespace with the function's own role (the one the deploy grants
- * `cloudwatch:PutMetricData` in that namespace), in the configured CloudWatch region. The worker's static keys exist
- * only in drop-in mode, which deploys no health function.
- */
-function healthMetricsOf(config: FleetplaneConfig, env: Env): Pick<HealthDeps, 'metrics'> {
-  const region = config.cloudwatch?.region ?? env.AWS_REGION ?? env.AWS_DEFAULT_REGION;
-  if (region === undefined) {
-    return {};
-  }
-  return { metrics: createCloudWatchHealthMetrics(new CloudWatchClient({ ...AWS_CLIENT_DEFAULTS, region })) };
 }
 
 /** The webhook's authentication; with `hmac`, its keys come from Secrets Manager. */

@@ -1,8 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { CloudWatchClient, PutMetricDataCommand } from '@aws-sdk/client-cloudwatch';
-import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { parse } from 'yaml';
 import * as z from 'zod';
@@ -16,12 +14,13 @@ import {
   ROTATION_ALARM,
 } from '../../deploy/observability.ts';
 import { DeployPlanError, planDeploy } from '../../deploy/plan.ts';
-import { createCloudWatchHealthMetrics } from '../../shared/aws/cloudwatch-health-metrics.ts';
 import { createEmfCycleMetrics } from '../../shared/aws/emf-cycle-metrics.ts';
+import { createEmfHealthMetrics } from '../../shared/aws/emf-health-metrics.ts';
 import { createEmfRotationMetrics } from '../../shared/aws/emf-rotation-metrics.ts';
 import { parseConfigText } from '../../shared/config/index.ts';
 import { managedFleets } from '../../shared/domain/fleet.ts';
 import { allocatedSize } from '../../shared/domain/queue-metric.ts';
+import { captureStdout } from '../support/emf.ts';
 
 const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const EXAMPLE: Record<string, unknown> = parse(await readFile(join(REPO_ROOT, 'examples/fleetplane.yml'), 'utf8'));
@@ -414,8 +413,8 @@ describe('observabilityExtras: dashboard', () => {
     }
   });
 
-  it('reads health widgets from the config’s CloudWatch region, where the health function writes', () => {
-    // Prepare
+  it('reads health widgets from the stack’s region, where the health function’s EMF lands, whatever the config’s CloudWatch region', () => {
+    // Prepare: the worker's queue-size series goes to another region; fleetplane's own metrics do not follow it.
     const metrics = { cloudwatch: { namespace: 'sourcegraph-executor', region: 'eu-west-1' } };
 
     // Act
@@ -423,7 +422,9 @@ describe('observabilityExtras: dashboard', () => {
 
     // Assess
     const regionOf = (title: string) => widgets.find((widget) => widget.properties.title === title)?.properties.region;
-    expect(regionOf('Fleet codeintel: instances by health')).toBe('eu-west-1');
+    expect(regionOf('Fleet codeintel: instances by health')).toBe(REGION);
+    expect(regionOf('Fleet codeintel: health replacements per check')).toBe(REGION);
+    expect(regionOf('Executors heartbeating from no known instance')).toBe(REGION);
     expect(regionOf('Scaling cycles per minute')).toBe(REGION);
   });
 
@@ -470,21 +471,14 @@ describe('observabilityExtras: dashboard', () => {
 });
 
 describe('observabilityExtras: every metric it reads is one fleetplane publishes', () => {
-  it('matches the EMF the scale and rotate functions print and the counts the health function puts', async () => {
+  it('matches the EMF the scale, rotate and health functions print', async () => {
     // Prepare: a deploy with every function, and one of each publication for it, through the real adapters.
     const document = { ...EXAMPLE, executorSecret: { awsSecretsManager: 'fleetplane/executor' } };
     const resources = monitoringOf(document);
     const config = parseConfigText(JSON.stringify(document), 'file:fleetplane.json', { AWS_REGION: REGION });
     const { environment } = config;
     const at = Date.now() - 10_000;
-    const written: string[] = [];
-    const stdout = vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
-      written.push(typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8'));
-      return true;
-    });
-    const cloudWatch = mockClient(CloudWatchClient);
-    cloudWatch.on(PutMetricDataCommand).resolves({});
-    let puts: unknown[] = [];
+    const written = captureStdout();
 
     // Act
     try {
@@ -504,7 +498,7 @@ describe('observabilityExtras: every metric it reads is one fleetplane publishes
         errors: { sourcegraph: 0, cloud: 0, metrics: 0 },
       });
       await createEmfRotationMetrics().publish({ environment, at, succeeded: false, durationMs: 1500 });
-      await createCloudWatchHealthMetrics(new CloudWatchClient({ region: REGION })).publish({
+      await createEmfHealthMetrics().publish({
         environment,
         at,
         fleets: config.fleets.map(({ name }) => ({
@@ -515,14 +509,12 @@ describe('observabilityExtras: every metric it reads is one fleetplane publishes
         })),
         unexplainedExecutors: 0,
       });
-      puts = cloudWatch.commandCalls(PutMetricDataCommand).map((call) => call.args[0].input);
     } finally {
-      stdout.mockRestore();
-      cloudWatch.restore();
+      vi.restoreAllMocks();
     }
 
     // Assess
-    const published = new Set([...emfKeys(written), ...putKeys(puts)]);
+    const published = new Set(emfKeys(written));
     const read = [
       ...Object.values(alarmsOf(resources)).flatMap(alarmMetricKeys),
       ...widgetsOf(resources).flatMap(widgetMetricKeys),
@@ -561,21 +553,6 @@ function emfKeys(written: readonly string[]): string[] {
         }),
       );
     });
-}
-
-const putSchema = z.object({
-  Namespace: z.string(),
-  MetricData: z.array(z.object({ MetricName: z.string(), Dimensions: dimensionsSchema })),
-});
-
-/** What PutMetricData requests wrote, metric by metric. */
-function putKeys(inputs: readonly unknown[]): string[] {
-  return inputs.flatMap((input) => {
-    const { Namespace, MetricData } = putSchema.parse(input);
-    return MetricData.map(({ MetricName, Dimensions }) =>
-      key(Namespace, MetricName, Object.fromEntries(Dimensions.map((d) => [d.Name, d.Value]))),
-    );
-  });
 }
 
 function allAws(share: number) {

@@ -51,12 +51,6 @@ const REPLACE_CODEINTEL = {
   Action: ['autoscaling:SetInstanceHealth'],
   Resource: [groupArn('sourcegraph-executors-codeintel')],
 };
-const PUT_COUNTS = {
-  Effect: 'Allow',
-  Action: ['cloudwatch:PutMetricData'],
-  Resource: '*',
-  Condition: { StringEquals: { 'cloudwatch:namespace': 'fleetplane' } },
-};
 const TOKEN_READ = {
   Effect: 'Allow',
   Action: ['secretsmanager:GetSecretValue'],
@@ -70,11 +64,15 @@ describe('planDeploy and the health function', () => {
 
     // Assess: SetInstanceHealth on the direct fleet's group only, never the shadow fleet's
     expect(plan.health).toEqual({
-      iamStatements: [READS, REPLACE_CODEINTEL, PUT_COUNTS, TOKEN_READ],
+      iamStatements: [READS, REPLACE_CODEINTEL, TOKEN_READ],
       schedule: DEFAULT_HEALTH_SCHEDULE,
       url: 'aws_iam',
     });
     expect(DEFAULT_HEALTH_SCHEDULE).toBe('rate(5 minutes)');
+    // The counts are embedded metric format in the function's log: no CloudWatch permission at all.
+    expect(actionsOf(plan.health?.iamStatements ?? []).filter((action) => action.startsWith('cloudwatch:'))).toEqual(
+      [],
+    );
     // The scale function (the provider role) never marks an instance unhealthy.
     expect(actionsOf(plan.iamStatements)).not.toContain('autoscaling:SetInstanceHealth');
   });
@@ -92,7 +90,6 @@ describe('planDeploy and the health function', () => {
     expect(byName.health?.iamStatements).toEqual([
       READS,
       REPLACE_CODEINTEL,
-      PUT_COUNTS,
       {
         Effect: 'Allow',
         Action: ['secretsmanager:GetSecretValue'],
@@ -117,12 +114,7 @@ describe('planDeploy and the health function', () => {
     const plan = planDeploy(input(text, { configSsmParameter: '/fleetplane/config' }));
 
     // Assess: the rotate statements include the token and SSM reads
-    expect(plan.health?.iamStatements).toEqual([
-      READS,
-      REPLACE_CODEINTEL,
-      PUT_COUNTS,
-      ...(plan.rotate?.iamStatements ?? []),
-    ]);
+    expect(plan.health?.iamStatements).toEqual([READS, REPLACE_CODEINTEL, ...(plan.rotate?.iamStatements ?? [])]);
     expect(actionsOf(plan.health?.iamStatements ?? [])).toContain('secretsmanager:PutSecretValue');
     expect(actionsOf(plan.health?.iamStatements ?? []).filter((action) => action === 'ssm:GetParameter')).toHaveLength(
       1,
@@ -159,8 +151,8 @@ describe('planDeploy and the health function', () => {
     const none = planDeploy(input(noFleets));
 
     // Assess
-    expect(shadow.health?.iamStatements).toEqual([READS, PUT_COUNTS, TOKEN_READ]);
-    expect(none.health?.iamStatements).toEqual([PUT_COUNTS, TOKEN_READ]);
+    expect(shadow.health?.iamStatements).toEqual([READS, TOKEN_READ]);
+    expect(none.health?.iamStatements).toEqual([TOKEN_READ]);
   });
 
   it('takes --param healthSchedule, and checks the expression', () => {

@@ -145,6 +145,8 @@ describe('osls package with examples/fleetplane.yml: the health function', () =>
       ...(plan.health?.iamStatements ?? []),
     ]);
     expect(JSON.stringify(statements)).toContain('"autoscaling:SetInstanceHealth"');
+    // Its counts are embedded metric format in its log: nothing in CloudWatch's API.
+    expect(JSON.stringify(statements)).not.toContain('cloudwatch:');
     // The scale function's role gains nothing from it.
     expect(JSON.stringify(statementsOf(byId.IamRoleLambdaExecution))).not.toContain('SetInstanceHealth');
   });

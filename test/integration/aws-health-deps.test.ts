@@ -8,6 +8,7 @@ import { ConfigError } from '../../shared/config/index.ts';
 import { webhookSignatureHeaders } from '../../shared/webhook/hmac.ts';
 import { WEBHOOK_SECRET_CACHE_MS } from '../../shared/webhook/keys.ts';
 import type { RequestAuthenticator } from '../../shared/webhook/request.ts';
+import { captureStdout, emfDocuments, flattenEmf } from '../support/emf.ts';
 
 /**
  * The health function's composition root, in process on a manual clock against the local stack: how it reads the
@@ -123,6 +124,27 @@ describe('createAwsHealthRuntime', () => {
     expect(rotating.app.rotation?.deps.logger).toBe(rotating.app.logger);
     expect(rotating.app.rotation?.tokenLength).toBe(40);
     expect(rotating.app.parseRotate({ rotation: 'r'.repeat(32) })).toEqual({ rotation: 'r'.repeat(32) });
+  });
+
+  it('always wires the counts as EMF on stdout, in the function’s region, never through CloudWatch’s API', async () => {
+    // Prepare: the worker's series goes to another region than the function's
+    const runtime = await runtimeFor({
+      metrics: { cloudwatch: { namespace: 'sourcegraph-executor', region: 'eu-west-1' } },
+    });
+    const written = captureStdout();
+
+    // Act
+    await runtime.app.health.metrics?.publish({
+      environment: 'prod',
+      at: Date.now() - 10_000,
+      fleets: [],
+      unexplainedExecutors: 2,
+    });
+
+    // Assess
+    vi.restoreAllMocks();
+    expect(flattenEmf(emfDocuments(written))).toEqual(['UnexplainedExecutors{environment=prod} = 2 Count']);
+    expect(stack.cloudWatch.emulator.requests).toEqual([]);
   });
 
   it('refuses a webhook key it could not read at cold start', async () => {

@@ -8,7 +8,13 @@ import { build } from 'esbuild';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { awsClientConfig } from '../../local/aws/index.ts';
 import { LOCAL_EXECUTOR_TOKEN, LOCAL_SOURCEGRAPH_TOKEN } from '../../local/sourcegraph/index.ts';
-import { LOCAL_REGION, type LocalFleet, type LocalStack, startLocalStack } from '../../local/stack.ts';
+import {
+  LOCAL_ENVIRONMENT,
+  LOCAL_REGION,
+  type LocalFleet,
+  type LocalStack,
+  startLocalStack,
+} from '../../local/stack.ts';
 import { functionBuildOptions } from '../../scripts/esbuild-options.ts';
 import { isRecord } from '../../shared/domain/guards.ts';
 import { webhookSignatureHeaders } from '../../shared/webhook/hmac.ts';
@@ -16,8 +22,9 @@ import { jsonLines, logLines, runNode } from '../support/run-node.ts';
 
 /**
  * The built health bundle, loaded in its own process as Lambda would load it, against the local stack: the real Auto
- * Scaling, EC2, CloudWatch and Secrets Manager clients on the emulators, and the Sourcegraph emulator's executors. Its
- * two events: the EventBridge schedule, and function URL requests (payload format 2.0) to the webhook.
+ * Scaling, EC2 and Secrets Manager clients on the emulators, and the Sourcegraph emulator's executors; its counts are
+ * EMF lines in its output. Its two events: the EventBridge schedule, and function URL requests (payload format 2.0)
+ * to the webhook.
  */
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -56,6 +63,34 @@ async function invoke(stack: LocalStack, config: object, events: readonly unknow
   );
   const outcomes = jsonLines(run.stderr).filter((line) => 'invoker' in line);
   return { ...run, outcomes, logs: logLines(run) };
+}
+
+/**
+ * The values of one metric among a run's EMF lines (on stdout), as CloudWatch would extract them in fleetplane's
+ * namespace: each with its dimension set's values.
+ */
+function emfValues(lines: readonly Record<string, unknown>[], metric: string) {
+  return lines.flatMap((line) => {
+    const meta = line._aws;
+    const directives = isRecord(meta) && Array.isArray(meta.CloudWatchMetrics) ? meta.CloudWatchMetrics : [];
+    return directives.flatMap((directive: unknown) => {
+      if (!isRecord(directive) || directive.Namespace !== 'fleetplane' || !Array.isArray(directive.Dimensions)) {
+        return [];
+      }
+      const names = Array.isArray(directive.Metrics)
+        ? directive.Metrics.flatMap((definition: unknown) => (isRecord(definition) ? [definition.Name] : []))
+        : [];
+      if (!names.includes(metric)) {
+        return [];
+      }
+      return directive.Dimensions.map((set: unknown) => ({
+        dimensions: Object.fromEntries(
+          (Array.isArray(set) ? set : []).map((name: unknown) => [String(name), line[String(name)]]),
+        ),
+        value: line[metric],
+      }));
+    });
+  });
 }
 
 function expectNoSecret(runs: readonly { stdout: string; stderr: string }[], secrets: readonly string[]): void {
@@ -208,16 +243,18 @@ describe('the built AWS health function on its schedule', () => {
     expect(codeintelAfter).not.toContain(broken.stale);
     expect(codeintelAfter).not.toContain(broken.orphan);
     expect(instanceIds('sourcegraph-executors-batches')).toEqual(batchesBefore);
-    // The counts went to CloudWatch in fleetplane's namespace
-    const orphans = stack.cloudWatch
-      .datums()
-      .filter(
-        (datum) =>
-          datum.namespace === 'fleetplane' &&
-          datum.metricName === 'FleetInstances' &&
-          datum.dimensions.some((d) => d.name === 'health' && d.value === 'orphan'),
-      );
-    expect(orphans.map((datum) => datum.sum)).toEqual([1, 1]);
+    // The counts were printed as EMF in fleetplane's namespace, and nothing went to CloudWatch's API
+    expect(emfValues(run.logs, 'FleetInstances').filter((value) => value.dimensions.health === 'orphan')).toEqual(
+      ['codeintel', 'batches'].map((fleet) => ({
+        dimensions: { environment: LOCAL_ENVIRONMENT, fleet, health: 'orphan' },
+        value: 1,
+      })),
+    );
+    expect(emfValues(run.logs, 'HealthReplacements')).toContainEqual({
+      dimensions: { environment: LOCAL_ENVIRONMENT, fleet: 'codeintel', outcome: 'replaced' },
+      value: 2,
+    });
+    expect(stack.cloudWatch.datums().filter((datum) => datum.namespace === 'fleetplane')).toEqual([]);
     expectNoSecret([run], [ROTATED_TOKEN, REJECTED_TOKEN]);
   });
 
@@ -239,7 +276,7 @@ describe('the built AWS health function on its schedule', () => {
     ]);
     expect(stack.autoScaling.healthRequests()).toEqual([]);
     expect(instanceIds('sourcegraph-executors-codeintel')).toEqual(before);
-    expect(stack.cloudWatch.datums().filter((datum) => datum.namespace === 'fleetplane')).toEqual([]);
+    expect(run.logs.filter((line) => '_aws' in line)).toEqual([]);
     expectNoSecret([run], [ROTATED_TOKEN, REJECTED_TOKEN]);
   });
 });

@@ -218,7 +218,7 @@ describe('checkFleetHealth', () => {
     expect(h.groups.calls.replaceInstances).toBe(0);
   });
 
-  it('changes nothing when asked only to report, as a GET of the health page is', async () => {
+  it('changes nothing and publishes nothing when asked only to report, as a GET of the health page is', async () => {
     // Prepare
     const h = harness(BEATS, FLEET_WITH_TWO_BROKEN);
 
@@ -228,6 +228,7 @@ describe('checkFleetHealth', () => {
     // Assess
     expect(report.fleets[0]).toMatchObject({ replaced: [], wouldReplace: ['orphan', 'stale'] });
     expect(h.groups.calls.replaceInstances).toBe(0);
+    expect(h.published).toEqual([]);
   });
 
   it('replaces nothing, and publishes nothing, when Sourcegraph cannot be read', async () => {
