@@ -111,7 +111,8 @@ const allocations = z.partialRecord(queueName, z.partialRecord(z.enum(CLOUDS), z
 
 export const configDocument = z.strictObject({
   /** The metric's `environment` dimension: must equal Terraform's `metrics_environment_label`. */
-  environment: z.string().min(1).default('dev'),
+  // Every metric, alarm name and query carries it: 255 characters keeps all of them within their limits.
+  environment: z.string().min(1).max(255).default('dev'),
   sourcegraph: z.strictObject({
     endpoint: z.url({ protocol: /^https?$/ }),
     token: z.string().min(1).optional(),

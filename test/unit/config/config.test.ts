@@ -83,6 +83,20 @@ describe('parseConfigText', () => {
     expect(config.environment).toBe('dev');
   });
 
+  it('refuses an environment too long to be a dimension, label and alarm name', () => {
+    // Act
+    const problems = problemsOf(() =>
+      parseConfigText(
+        `environment: ${'e'.repeat(256)}\nsourcegraph: { endpoint: https://sg.example.com, token: ${TOKEN} }\nfleets: []`,
+        'test',
+        {},
+      ),
+    );
+
+    // Assess
+    expect(problems).toContainEqual(expect.stringMatching(/^environment: .*255/));
+  });
+
   it('names every bad key at once', () => {
     // Prepare
     const text = `
