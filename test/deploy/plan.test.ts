@@ -321,8 +321,11 @@ describe('planDeploy with a config document', () => {
   it('refuses a document that does not fit in the 4 KB environment and names the SSM alternative', () => {
     // Prepare
     const text = documentText({
-      fleets: [{ name: 'codeintel', mode: 'metrics' }],
-      extra: { environment: 'x'.repeat(LAMBDA_ENVIRONMENT_LIMIT_BYTES) },
+      // Enough fleets that the document alone outgrows Lambda's environment.
+      fleets: Array.from({ length: LAMBDA_ENVIRONMENT_LIMIT_BYTES / 64 }, (_, i) => ({
+        name: `metrics-fleet-${i}`,
+        mode: 'metrics' as const,
+      })),
     });
 
     // Act
@@ -336,8 +339,11 @@ describe('planDeploy with a config document', () => {
   it('reads a large document from SSM, granting GetParameter on that parameter only', () => {
     // Prepare
     const text = documentText({
-      fleets: [{ name: 'codeintel', mode: 'metrics' }],
-      extra: { environment: 'x'.repeat(LAMBDA_ENVIRONMENT_LIMIT_BYTES) },
+      // Enough fleets that the document alone outgrows Lambda's environment.
+      fleets: Array.from({ length: LAMBDA_ENVIRONMENT_LIMIT_BYTES / 64 }, (_, i) => ({
+        name: `metrics-fleet-${i}`,
+        mode: 'metrics' as const,
+      })),
     });
 
     // Act
