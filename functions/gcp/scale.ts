@@ -1,6 +1,6 @@
 import { once } from '../../shared/app/once.ts';
 import { invokeScale } from '../../shared/app/scale-invocation.ts';
-import { isRecord } from '../../shared/domain/guards.ts';
+import { isRecord, toError } from '../../shared/domain/guards.ts';
 import { createGcpScaleRuntime } from '../../shared/gcp/deps.ts';
 import { correlatedCloudEvent, correlatedHttp, logFailure, sendProblem } from '../../shared/gcp/functions.ts';
 import { createFunctionLogger } from '../../shared/observability/function-logger.ts';
@@ -26,7 +26,7 @@ correlatedHttp('scale', async (request, response) => {
     response.status(200).json(await scale(isRecord(request.body) && request.body.once === true));
   } catch (error) {
     // Scheduler records the failure; the message names fleets and reasons, never a secret.
-    sendProblem(response, 500, 'scale invocation failed', (error as Error).message);
+    sendProblem(response, 500, 'scale invocation failed', toError(error).message);
   }
 });
 

@@ -10,7 +10,7 @@ import {
   startRolls,
   testSecret,
 } from './rotation.ts';
-import { recordRotation } from './rotation-outcome.ts';
+import { recordRotation, rotationSucceeded } from './rotation-outcome.ts';
 import { SAFETY_MARGIN_MS } from './scale-invocation.ts';
 
 /** What one invocation of the rotate function was asked to do, whatever the trigger's wire format. */
@@ -47,24 +47,20 @@ export async function invokeRotation(
   const record = { environment: runtime.config.environment, logger: deps.logger };
   if (request.kind === 'rotation') {
     const clock = deps.rolls?.clock;
-    return recordRotation(
-      runtime.telemetry,
-      record,
-      () => true,
-      () =>
-        rotateExecutorSecret(deps, request.rotation === undefined ? {} : { rotation: request.rotation }, {
-          ...options,
-          // Stop following early enough that the report is still written before the deadline.
-          ...(clock === undefined ? {} : { rollUntil: clock() + budgetMs - SAFETY_MARGIN_MS }),
-        }),
+    return recordRotation(runtime.telemetry, record, rotationSucceeded, () =>
+      rotateExecutorSecret(deps, request.rotation === undefined ? {} : { rotation: request.rotation }, {
+        ...options,
+        // Stop following early enough that the report is still written before the deadline.
+        ...(clock === undefined ? {} : { rollUntil: clock() + budgetMs - SAFETY_MARGIN_MS }),
+      }),
     );
   }
   const { step, rotation } = request;
-  // Secrets Manager's protocol: any failed step fails the rotation; the last step completing completes it.
+  // Secrets Manager's protocol: any failed step fails the rotation; the last step, with its rolls, ends it.
   return recordRotation(
     runtime.telemetry,
     record,
-    () => step === 'finishSecret',
+    (report) => (step === 'finishSecret' ? rotationSucceeded(report) : undefined),
     async (): Promise<StepReport> => {
       const { outcome } = await STEPS[step](deps, rotation, options);
       deps.logger.child({ module: 'rotation', rotation }).info('rotation step', { step, outcome });

@@ -6,7 +6,7 @@ import { createWebhookRouter, type WebhookAuth, type WebhookHandler } from '../w
 import { checkFleetHealth, type HealthDeps, type HealthReport } from './health.ts';
 import { renderHealthHtml } from './health-view.ts';
 import { RotationError, RotationInProgressError, type RotationRuntime, rotateExecutorSecret } from './rotation.ts';
-import { recordRotation } from './rotation-outcome.ts';
+import { recordRotation, rotationSucceeded } from './rotation-outcome.ts';
 import { SAFETY_MARGIN_MS } from './scale-invocation.ts';
 
 export interface WebhookApp {
@@ -64,7 +64,7 @@ async function rotate(
     const report = await recordRotation(
       runtime.telemetry,
       { environment: runtime.config.environment, logger },
-      () => true,
+      rotationSucceeded,
       () => rotateExecutorSecret(runtime.deps, request, { tokenLength: runtime.tokenLength, signal }),
     );
     return jsonResponse(200, report);

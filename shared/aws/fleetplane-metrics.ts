@@ -1,6 +1,7 @@
 /**
  * fleetplane's own CloudWatch metrics: a namespace of their own, so nothing of ours lands among the worker's
- * (`sourcegraph-executor`). No SDK here: the deploy plan grants PutMetricData by these names.
+ * (`sourcegraph-executor`). No SDK here: the deploy's alarms and dashboard read these names, and the removal ledger's
+ * PutMetricData grant names the namespace.
  */
 export const FLEETPLANE_NAMESPACE = 'fleetplane';
 /** The removal ledger: instances a fleet's scale-in took out, one datum per removal. */

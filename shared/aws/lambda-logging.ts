@@ -30,7 +30,7 @@ export function createLambdaLogging(env: Env, name: string): LambdaLogging {
   const level: LogLevel = LOG_LEVELS.find((candidate) => candidate === requested) ?? 'info';
   const powertools = new PowertoolsLogger({
     serviceName: 'fleetplane',
-    logLevel: level === 'warn' ? 'WARN' : (level.toUpperCase() as 'DEBUG' | 'INFO' | 'ERROR'),
+    logLevel: level,
     persistentKeys: { function: name },
   });
   const scrub = (value: unknown) =>
@@ -56,7 +56,8 @@ export function createLambdaLogging(env: Env, name: string): LambdaLogging {
   return {
     logger,
     secrets,
-    middleware: [injectLambdaContext(powertools, { resetKeys: true }), correlate as MiddlewareObj],
+    // logEvent false whatever POWERTOOLS_LOGGER_LOG_EVENT says: the raw event (headers, bodies) would bypass scrubbing.
+    middleware: [injectLambdaContext(powertools, { resetKeys: true, logEvent: false }), correlate as MiddlewareObj],
   };
 }
 

@@ -1,7 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { recordRotation } from '../../../shared/app/rotation-outcome.ts';
+import type { FleetRoll } from '../../../shared/app/fleet-roll.ts';
+import { RotationInProgressError } from '../../../shared/app/rotation.ts';
+import { recordRotation, rotationSucceeded } from '../../../shared/app/rotation-outcome.ts';
 import { createInMemoryRotationMetrics } from '../../../shared/fakes/index.ts';
 import { createJsonLogger } from '../../../shared/observability/logger.ts';
+import type { RollState } from '../../../shared/ports/fleet-roll.ts';
 
 const T0 = Date.UTC(2026, 10, 28, 9, 0, 0);
 
@@ -69,7 +72,7 @@ describe('recordRotation', () => {
     await recordRotation(
       h.telemetry,
       h.context,
-      (step: string) => step === 'finishSecret',
+      (step: string) => (step === 'finishSecret' ? true : undefined),
       async () => 'setSecret',
     );
 
@@ -129,5 +132,70 @@ describe('recordRotation', () => {
 
     // Assess
     expect(result).toBe(42);
+  });
+
+  it('publishes a finished rotation the judge finds wanting as failed', async () => {
+    // Prepare
+    const h = harness();
+
+    // Act
+    await recordRotation(
+      h.telemetry,
+      h.context,
+      () => false,
+      async () => 'report',
+    );
+
+    // Assess
+    expect(h.metrics.published().map(({ succeeded }) => succeeded)).toEqual([false]);
+  });
+
+  it('publishes nothing when another rotation was under way: this one never began', async () => {
+    // Prepare
+    const h = harness();
+
+    // Act
+    const attempt = recordRotation(
+      h.telemetry,
+      h.context,
+      () => true,
+      async () => {
+        throw new RotationInProgressError('createSecret', 'other-rotation');
+      },
+    ).catch((error: unknown) => error);
+
+    // Assess
+    expect(await attempt).toBeInstanceOf(RotationInProgressError);
+    expect(h.metrics.calls.publish).toBe(0);
+  });
+});
+
+describe('rotationSucceeded', () => {
+  const progress = (state: RollState) => ({ id: 'r-1', state, remaining: 0, percentComplete: 100 });
+  const roll = (outcome: 'started' | 'already-started' | 'busy', state: RollState = 'in-progress'): FleetRoll => ({
+    fleet: 'codeintel',
+    group: 'aws:us-east-1:executors',
+    outcome,
+    roll: progress(state),
+  });
+
+  it.each<[string, readonly FleetRoll[], boolean]>([
+    ['no fleets to roll', [], true],
+    ['rolls started and still running', [roll('started'), roll('already-started')], true],
+    ['rolls that succeeded', [roll('started', 'succeeded')], true],
+    [
+      'a roll that failed to start',
+      [roll('started'), { fleet: 'b', group: 'g', outcome: 'failed', error: 'denied' }],
+      false,
+    ],
+    ['a fleet left behind someone else’s roll', [roll('busy')], false],
+    ['a roll that ended failed', [roll('started', 'failed')], false],
+    ['a roll that was cancelled', [roll('already-started', 'cancelled')], false],
+  ])('%s', (_, rolls, expected) => {
+    // Act
+    const succeeded = rotationSucceeded({ rolls });
+
+    // Assess
+    expect(succeeded).toBe(expected);
   });
 });
