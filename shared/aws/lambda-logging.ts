@@ -4,7 +4,7 @@ import type { MiddlewareObj } from '@middy/core';
 import type { Context } from 'aws-lambda';
 import type { Env } from '../config/types.ts';
 import { isRecord } from '../domain/guards.ts';
-import { correlationIdFrom } from '../observability/correlation.ts';
+import { type Correlation, correlationIdFrom } from '../observability/correlation.ts';
 import type { FunctionLogger } from '../observability/function-logger.ts';
 import { LOG_LEVELS, type LogLevel, loggerOver, sanitize } from '../observability/logger.ts';
 
@@ -44,7 +44,12 @@ export function createLambdaLogging(env: Env, name: string): LambdaLogging {
   });
   const correlate: MiddlewareObj<unknown, unknown, Error, Context> = {
     before: (request) => {
-      powertools.setCorrelationId(awsCorrelationId(request.event, request.context));
+      const { id, callerId } = awsCorrelation(request.event, request.context);
+      powertools.setCorrelationId(id);
+      if (callerId !== undefined) {
+        // A temporary key, cleared with the context keys when the invocation ends.
+        powertools.appendKeys({ caller_correlation_id: callerId });
+      }
     },
     // Middy runs onError hooks last-registered first: this one logs before the context keys are cleared. The error
     // propagates, so Lambda still counts the invocation as failed; a runtime that failed to build (bad config) is
@@ -62,19 +67,21 @@ export function createLambdaLogging(env: Env, name: string): LambdaLogging {
 }
 
 /**
- * The id that ties one invocation's lines together, and to the caller: a function URL caller's own
- * `X-Correlation-Id`, else the request id the URL assigned; an EventBridge event's id; Lambda's request id for a
- * direct invoke or a Secrets Manager step.
+ * What ties one invocation's lines together: the function URL's request id, an EventBridge event's id, or Lambda's
+ * request id (a direct invoke, a Secrets Manager step). A function URL caller's plain `X-Correlation-Id` is kept beside
+ * it (see `Correlation`).
  */
-export function awsCorrelationId(event: unknown, context: Pick<Context, 'awsRequestId'>): string {
+export function awsCorrelation(event: unknown, context: Pick<Context, 'awsRequestId'>): Correlation {
   if (isRecord(event) && isRecord(event.requestContext)) {
     const headers = isRecord(event.headers) ? event.headers : {};
-    const fromCaller = correlationIdFrom(headers['x-correlation-id']);
-    const fromUrl = correlationIdFrom(event.requestContext.requestId);
-    return fromCaller ?? fromUrl ?? context.awsRequestId;
+    const callerId = correlationIdFrom(headers['x-correlation-id']);
+    return {
+      id: correlationIdFrom(event.requestContext.requestId) ?? context.awsRequestId,
+      ...(callerId === undefined ? {} : { callerId }),
+    };
   }
   if (isRecord(event) && event.source === 'aws.events') {
-    return correlationIdFrom(event.id) ?? context.awsRequestId;
+    return { id: correlationIdFrom(event.id) ?? context.awsRequestId };
   }
-  return context.awsRequestId;
+  return { id: context.awsRequestId };
 }

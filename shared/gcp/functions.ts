@@ -8,23 +8,23 @@ import {
   type Response,
 } from '@google-cloud/functions-framework';
 import { toError } from '../domain/guards.ts';
-import { correlationIdFrom, httpCorrelationId, withCorrelationId } from '../observability/correlation.ts';
+import { correlationIdFrom, httpCorrelation, withCorrelation } from '../observability/correlation.ts';
 import type { Logger } from '../ports/logger.ts';
 
 /**
- * Registers an HTTP function whose every log line carries the request's `correlation_id` (the caller's
- * `X-Correlation-Id`, else the trace Google started for the request; see `httpCorrelationId`).
+ * Registers an HTTP function whose every log line carries the request's `correlation_id` (the trace Google started for
+ * it; see `httpCorrelation`) and any plain `X-Correlation-Id` the caller sent as `caller_correlation_id`.
  */
 export function correlatedHttp(name: string, handler: HttpFunction): void {
   http(name, (request, response) =>
-    withCorrelationId(httpCorrelationId(request.headers), () => handler(request, response)),
+    withCorrelation(httpCorrelation(request.headers), () => handler(request, response)),
   );
 }
 
 /** Registers a CloudEvent function whose every log line carries the event's id (a Pub/Sub message id). */
 export function correlatedCloudEvent<T>(name: string, handler: (event: CloudEvent<T>) => Promise<unknown>): void {
   cloudEvent<T>(name, (event: CloudEvent<T>) =>
-    withCorrelationId(correlationIdFrom(event.id) ?? randomUUID(), () => handler(event)),
+    withCorrelation({ id: correlationIdFrom(event.id) ?? randomUUID() }, () => handler(event)),
   );
 }
 

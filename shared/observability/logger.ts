@@ -1,5 +1,5 @@
 import type { LogContext, Logger } from '../ports/logger.ts';
-import { currentCorrelationId } from './correlation.ts';
+import { correlationFields, currentCorrelation } from './correlation.ts';
 
 export const LOG_LEVELS = ['debug', 'info', 'warn', 'error'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -31,14 +31,12 @@ export function createJsonLogger(options: JsonLoggerOptions = {}): Logger {
     if (LOG_LEVELS.indexOf(level) < threshold) {
       return;
     }
-    const correlationId = currentCorrelationId();
     const entry = {
       level,
       severity: SEVERITY[level],
       time: new Date(clock()).toISOString(),
       message,
-      // Named as Powertools names it on Lambda, so one query finds an invocation's lines on either cloud.
-      ...(correlationId === undefined ? {} : { correlation_id: correlationId }),
+      ...correlationFields(currentCorrelation()),
       ...context,
     };
     write(

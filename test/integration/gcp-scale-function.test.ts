@@ -157,7 +157,7 @@ describe('the built GCP scale function in the functions-framework server', () =>
     expect(serverLog).not.toContain(LOCAL_SOURCEGRAPH_TOKEN);
   });
 
-  it("stamps every line of a request with its correlation id: Google's trace for it, or the caller's own", async () => {
+  it("stamps every line of a request with Google's trace for it, and the caller's own id beside it", async () => {
     // Prepare
     stack.world.enqueue('codeintel', 30);
     const url = await serve();
@@ -184,9 +184,9 @@ describe('the built GCP scale function in the functions-framework server', () =>
     for (let attempt = 0; attempt < 100 && decisions().length < 2; attempt++) {
       await new Promise((resolve) => setTimeout(resolve, 20));
     }
-    expect(decisions().map((line) => [line.correlation_id, line.severity])).toEqual([
-      [trace, 'INFO'],
-      ['caller-42', 'INFO'],
+    expect(decisions().map((line) => [line.correlation_id, line.caller_correlation_id, line.severity])).toEqual([
+      [trace, undefined, 'INFO'],
+      [trace, 'caller-42', 'INFO'],
     ]);
   });
 

@@ -1,7 +1,7 @@
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { awsCorrelationId, createLambdaLogging } from '../../../shared/aws/lambda-logging.ts';
+import { awsCorrelation, createLambdaLogging } from '../../../shared/aws/lambda-logging.ts';
 
 const SECRET = 'sgp_0123456789abcdef0123456789abcdef01234567';
 
@@ -94,13 +94,20 @@ describe('createLambdaLogging', () => {
     const handler = handlerWith((logger) => logger.info('tick'));
 
     // Act
+    await handler(FUNCTION_URL_EVENT({ 'x-correlation-id': 'caller-1' }), contextOf('req-0'));
     await handler({ source: 'aws.events', 'detail-type': 'Scheduled Event', id: 'evt-1' }, contextOf('req-1'));
     await handler({}, contextOf('req-2'));
 
     // Assess
-    expect(lines.map(({ entry }) => [entry.correlation_id, entry.function_request_id])).toEqual([
-      ['evt-1', 'req-1'],
-      ['req-2', 'req-2'],
+    const ids = lines.map(({ entry }) => [
+      entry.correlation_id,
+      entry.caller_correlation_id,
+      entry.function_request_id,
+    ]);
+    expect(ids).toEqual([
+      ['url-request-7', 'caller-1', 'req-0'],
+      ['evt-1', undefined, 'req-1'],
+      ['req-2', undefined, 'req-2'],
     ]);
   });
 
@@ -138,7 +145,8 @@ describe('createLambdaLogging', () => {
     expect(failures).toHaveLength(1);
     expect(failures[0]?.entry).toMatchObject({
       level: 'ERROR',
-      correlation_id: 'caller-42',
+      correlation_id: 'url-request-7',
+      caller_correlation_id: 'caller-42',
       requestId: 'req-9',
       error: { name: 'Error', message: 'Sourcegraph refused [redacted]' },
     });
@@ -162,36 +170,40 @@ describe('createLambdaLogging', () => {
   });
 });
 
-describe('awsCorrelationId', () => {
+describe('awsCorrelation', () => {
   it.each([
     [
-      'a function URL request with a plain X-Correlation-Id',
+      'a function URL request, keeping the caller’s plain id beside its own',
       FUNCTION_URL_EVENT({ 'x-correlation-id': 'abc-123' }),
-      'abc-123',
+      { id: 'url-request-7', callerId: 'abc-123' },
     ],
-    ['a function URL request without one', FUNCTION_URL_EVENT({}), 'url-request-7'],
+    ['a function URL request without one', FUNCTION_URL_EVENT({}), { id: 'url-request-7' }],
     [
       'a function URL request whose header could forge log structure',
       FUNCTION_URL_EVENT({ 'x-correlation-id': 'a"}\n{"level":"ERROR' }),
-      'url-request-7',
+      { id: 'url-request-7' },
     ],
     [
       'a function URL request with an overlong header',
       FUNCTION_URL_EVENT({ 'x-correlation-id': 'x'.repeat(129) }),
-      'url-request-7',
+      { id: 'url-request-7' },
     ],
     [
       'an EventBridge scheduled event',
       { source: 'aws.events', id: '53dc4d37-cffa-4f76-80c9-8b7d4a4d2eaa' },
-      '53dc4d37-cffa-4f76-80c9-8b7d4a4d2eaa',
+      { id: '53dc4d37-cffa-4f76-80c9-8b7d4a4d2eaa' },
     ],
-    ['a Secrets Manager rotation step', { Step: 'createSecret', SecretId: 's', ClientRequestToken: 't' }, 'lambda-req'],
-    ['a manual invoke', { once: true }, 'lambda-req'],
-  ])('uses the right id for %s', (_, event, expected) => {
+    [
+      'a Secrets Manager rotation step',
+      { Step: 'createSecret', SecretId: 's', ClientRequestToken: 't' },
+      { id: 'lambda-req' },
+    ],
+    ['a manual invoke', { once: true }, { id: 'lambda-req' }],
+  ])('identifies %s', (_, event, expected) => {
     // Act
-    const id = awsCorrelationId(event, { awsRequestId: 'lambda-req' });
+    const correlation = awsCorrelation(event, { awsRequestId: 'lambda-req' });
 
     // Assess
-    expect(id).toBe(expected);
+    expect(correlation).toEqual(expected);
   });
 });

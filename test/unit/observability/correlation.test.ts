@@ -1,9 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import {
-  currentCorrelationId,
-  httpCorrelationId,
-  withCorrelationId,
-} from '../../../shared/observability/correlation.ts';
+import { currentCorrelation, httpCorrelation, withCorrelation } from '../../../shared/observability/correlation.ts';
 import { createJsonLogger } from '../../../shared/observability/logger.ts';
 
 const TRACE = '4bf92f3577b34da6a3ce929d0e0e4736';
@@ -15,50 +11,54 @@ describe('correlation ids', () => {
     const logger = createJsonLogger({ write: (line) => lines.push(JSON.parse(line)) }).child({ module: 'm' });
 
     // Act: two invocations interleaved, as concurrent requests to one Cloud Functions instance are
-    const first = withCorrelationId('req-a', async () => {
+    const first = withCorrelation({ id: 'req-a' }, async () => {
       await new Promise((resolve) => setTimeout(resolve, 5));
       logger.info('a');
     });
-    const second = withCorrelationId('req-b', async () => {
+    const second = withCorrelation({ id: 'req-b', callerId: 'caller-1' }, async () => {
       logger.info('b');
     });
     await Promise.all([first, second]);
     logger.info('outside');
 
     // Assess
-    expect(lines.map((line) => [line.message, line.correlation_id])).toEqual([
-      ['b', 'req-b'],
-      ['a', 'req-a'],
-      ['outside', undefined],
+    expect(lines.map((line) => [line.message, line.correlation_id, line.caller_correlation_id])).toEqual([
+      ['b', 'req-b', 'caller-1'],
+      ['a', 'req-a', undefined],
+      ['outside', undefined, undefined],
     ]);
-    expect(currentCorrelationId()).toBeUndefined();
+    expect(currentCorrelation()).toBeUndefined();
   });
 
   it.each([
     [
-      'the caller’s plain X-Correlation-Id first',
+      'the W3C trace, keeping the caller’s plain id beside it',
       { 'x-correlation-id': 'abc-1', traceparent: `00-${TRACE}-00f067aa0ba902b7-01` },
-      'abc-1',
+      { id: TRACE, callerId: 'abc-1' },
     ],
-    ['the W3C trace when the caller sent none', { traceparent: `00-${TRACE}-00f067aa0ba902b7-01` }, TRACE],
-    ['the Cloud trace header', { 'x-cloud-trace-context': `${TRACE}/123;o=1` }, TRACE],
+    ['the Cloud trace header', { 'x-cloud-trace-context': `${TRACE}/123;o=1` }, { id: TRACE }],
     [
-      'the trace when the caller’s id could forge log structure',
+      'no caller id that could forge log structure',
       { 'x-correlation-id': 'a"\n{', 'x-cloud-trace-context': `${TRACE}/1` },
-      TRACE,
+      { id: TRACE },
     ],
-    ['the execution id of a 1st-gen function', { 'function-execution-id': 'exec-9' }, 'exec-9'],
+    [
+      'no caller id that is too long',
+      { 'x-correlation-id': 'x'.repeat(129), 'function-execution-id': 'e-1' },
+      { id: 'e-1' },
+    ],
+    ['the execution id of a 1st-gen function', { 'function-execution-id': 'exec-9' }, { id: 'exec-9' }],
   ])('takes %s', (_, headers, expected) => {
     // Act
-    const id = httpCorrelationId(headers);
+    const correlation = httpCorrelation(headers);
 
     // Assess
-    expect(id).toBe(expected);
+    expect(correlation).toEqual(expected);
   });
 
   it('makes a fresh id for a request that carries none', () => {
     // Act
-    const ids = new Set([httpCorrelationId({}), httpCorrelationId({})]);
+    const ids = new Set([httpCorrelation({}).id, httpCorrelation({ 'x-correlation-id': 'caller' }).id]);
 
     // Assess
     expect(ids.size).toBe(2);
