@@ -209,22 +209,39 @@ function noSuccessfulCycleAlarm(environment: string, topics: readonly string[]) 
   };
 }
 
+/** One datapoint per minute: the scale function runs several cycles in each, so every minute has its own sizes. */
+const QUEUE_PERIOD_SECONDS = 60;
 /**
- * One 15-minute datapoint for "queue deep and no capacity change for 15 minutes". Within one period, Minimum of the
- * queue is "it never fell below", and Maximum == Minimum of the size is "it never changed". Fifteen one-minute
- * datapoints, all breaching, would test the queue the same way but not the size: Maximum == Minimum within each minute
- * still holds for a size that stepped once between two minutes. On the default sliding window the period ends at each
- * evaluation, so it is the last 15 minutes, not a clock-aligned quarter hour.
+ * "For 15 minutes": fifteen one-minute datapoints, all of which must breach. One 900 s datapoint on the sliding window
+ * tested "the size's Maximum == Minimum" over whatever data the window held; after a deploy, or a gap in the scale
+ * function's data, that could be a single minute, where it is trivially true, so any backlog alarmed at once (and was
+ * OK again a minute later). Here a minute without data is never a breaching one: CloudWatch fills missing minutes with
+ * the alarm's treatment (`notBreaching`) only while its evaluation range holds fewer than 15 real datapoints, so a fresh
+ * stack stays OK until 15 real minutes breached. Once the range holds 15 or more it evaluates the latest 15 real ones,
+ * so after a short gap the 15 may straddle it: still 15 observed minutes each meeting the condition.
  */
-const QUEUE_PERIOD_SECONDS = 900;
+const QUEUE_EVALUATION_PERIODS = 15;
 
 /**
  * Per fleet that sizes an AWS group (the fleets whose sizes the scale function publishes; a metrics-mode fleet has
- * none): the value is the series' lowest queue depth of the last 15 minutes when the fleet's size did not change in
- * them, else 0, and the alarm fires at one instance's worth of jobs. Per the metric math rules, the IF yields 0 when
- * the sizes are equal and the queue has no datapoint (Sourcegraph unread: not this alarm's business), and nothing when
- * the sizes have none (the group was never described); missing data is not breaching, since the cycle alarm covers a
- * function that publishes nothing. It also fires for a fleet pinned at maxInstances: that is a capacity signal too.
+ * none): each minute is 1 when the series' lowest depth in it reached one instance's worth of jobs and the fleet's
+ * capacity did not change in it, else 0; the alarm fires after 15 such minutes. Maximum == Minimum of a size within a
+ * minute says nothing about a step between two minutes, and DIFF across minutes is no way out: what it returns for
+ * the first datapoint of the range an alarm reads is undocumented. Every cycle instead publishes both the group's size
+ * before it acted (`FleetCurrentSize`) and after (`FleetDesiredSize`), so a direct fleet's cycle that changed the size
+ * shows desired != current in its own minute, whichever minute the next cycle falls in. A direct fleet's minute
+ * therefore counts when its current and its desired size each held and were equal: nothing acted and nothing moved. A
+ * shadow fleet never acts, and its desired size is only what fleetplane would do, so only its current size is tested:
+ * a change made by someone else between the last cycle of one minute and the first of the next is seen in neither (as
+ * for a direct fleet's group changed from outside at that instant); with several cycles a minute, most changes fall
+ * within one. It also fires for a fleet pinned at maxInstances: that is a capacity signal too.
+ *
+ * Per the metric math rules, comparisons combine with AND inside an IF condition, and where only one of two series
+ * has a datapoint the missing one reads as 0. A minute without a queue depth (Sourcegraph unread: not this alarm's
+ * business) is therefore 0, since the threshold is at least 1. A minute without sizes (the group not described) is 0
+ * through `sized > 0`, the sizes' sample count being absent there, even were two absent sizes taken as equal. A
+ * minute without any data is missing, not breaching; the cycle alarm covers a function that publishes nothing. An
+ * alarm may read at most 10 metrics, all with one period, and only the expression it watches returns data.
  */
 function deepQueueAlarms(
   config: FleetplaneConfig,
@@ -238,43 +255,49 @@ function deepQueueAlarms(
       return [];
     }
     const size = { environment, fleet: fleet.name };
+    const read = (id: string, metric: string, dimensions: Readonly<Record<string, string>>, stat: string) => ({
+      Id: id,
+      MetricStat: metricStat(metric, dimensions, QUEUE_PERIOD_SECONDS, stat),
+      ReturnData: false,
+    });
+    const current = [
+      read('current_max', FLEET_CURRENT_SIZE_METRIC, size, 'Maximum'),
+      read('current_min', FLEET_CURRENT_SIZE_METRIC, size, 'Minimum'),
+    ];
+    const desired =
+      fleet.mode === 'direct'
+        ? [
+            read('desired_max', FLEET_DESIRED_SIZE_METRIC, size, 'Maximum'),
+            read('desired_min', FLEET_DESIRED_SIZE_METRIC, size, 'Minimum'),
+          ]
+        : [];
+    const held = [
+      `queue >= ${threshold}`,
+      'sized > 0',
+      'current_max == current_min',
+      ...(fleet.mode === 'direct' ? ['desired_max == desired_min', 'current_max == desired_max'] : []),
+    ];
     const alarm = {
       Type: 'AWS::CloudWatch::Alarm',
       Properties: {
         AlarmName: stackScoped(`queue-deep-no-capacity-change-${fleet.name}`),
         AlarmDescription: description(deepQueueDescription(fleet, target, threshold, environment)),
         Metrics: [
-          {
-            Id: 'queue',
-            MetricStat: metricStat(
-              QUEUE_DEPTH_METRIC,
-              { environment, series: fleet.series },
-              QUEUE_PERIOD_SECONDS,
-              'Minimum',
-            ),
-            ReturnData: false,
-          },
-          {
-            Id: 'size_max',
-            MetricStat: metricStat(FLEET_CURRENT_SIZE_METRIC, size, QUEUE_PERIOD_SECONDS, 'Maximum'),
-            ReturnData: false,
-          },
-          {
-            Id: 'size_min',
-            MetricStat: metricStat(FLEET_CURRENT_SIZE_METRIC, size, QUEUE_PERIOD_SECONDS, 'Minimum'),
-            ReturnData: false,
-          },
+          read('queue', QUEUE_DEPTH_METRIC, { environment, series: fleet.series }, 'Minimum'),
+          read('sized', FLEET_CURRENT_SIZE_METRIC, size, 'SampleCount'),
+          ...current,
+          ...desired,
           {
             Id: 'stuck',
-            Expression: 'IF(size_max == size_min, queue, 0)',
-            Label: `Lowest ${fleet.series} queue depth while fleet ${fleet.name} kept its size`,
+            Expression: `IF(${held.join(' AND ')}, 1, 0)`,
+            Label: `1 = ${fleet.series} queue at ${threshold}+ jobs all minute while fleet ${fleet.name} kept its size`,
             ReturnData: true,
           },
         ],
         ComparisonOperator: 'GreaterThanOrEqualToThreshold',
-        Threshold: threshold,
-        EvaluationPeriods: 1,
-        DatapointsToAlarm: 1,
+        Threshold: 1,
+        EvaluationPeriods: QUEUE_EVALUATION_PERIODS,
+        DatapointsToAlarm: QUEUE_EVALUATION_PERIODS,
         TreatMissingData: 'notBreaching',
         ...actions(topics, true),
       },
@@ -307,12 +330,16 @@ export function deepQueueThreshold(
 
 function deepQueueDescription(fleet: Fleet, target: AwsGroupTarget, threshold: number, environment: string): string {
   const share = threshold === fleet.jobsPerInstance ? '' : ' (its AWS share reaching jobsPerInstance)';
+  const held =
+    fleet.mode === 'direct'
+      ? 'fleetplane did not resize the group and saw its size hold'
+      : "the group's size held as the cycles saw it (shadow mode never resizes)";
   return (
-    `Fleet ${fleet.name} (group ${target.autoScalingGroup} in ${target.region}, environment "${environment}"): the ` +
-    `${fleet.series} queue stayed at ${threshold} jobs or more${share}, one instance's worth ` +
-    `(jobsPerInstance ${fleet.jobsPerInstance}), for 15 minutes while the group's size did not change. Check whether ` +
-    `the group is at maxInstances (${fleet.maxInstances}) or its own MaxSize, the fleet's mode (${fleet.mode}; only ` +
-    "direct resizes), its scale decisions and cloud errors on the dashboard, and the group's scaling activities."
+    `Fleet ${fleet.name} (group ${target.autoScalingGroup} in ${target.region}, environment "${environment}"): for 15 ` +
+    `minutes with data, the ${fleet.series} queue stayed at ${threshold} jobs or more${share}, one instance's worth ` +
+    `(jobsPerInstance ${fleet.jobsPerInstance}), and in each of those minutes ${held}. Check whether the group is at ` +
+    `maxInstances (${fleet.maxInstances}) or its own MaxSize, the fleet's mode (${fleet.mode}; only direct ` +
+    "resizes), its scale decisions and cloud errors on the dashboard, and the group's scaling activities."
   );
 }
 

@@ -174,43 +174,100 @@ describe('observabilityExtras: alarms', () => {
 
     // Assess
     expect(Object.keys(alarms).sort()).toEqual([CYCLE_ALARM, 'QueueDeepAlarmbatches', 'QueueDeepAlarmcodeintel']);
-    expect(alarms.QueueDeepAlarmcodeintel?.Properties.Threshold).toBe(18);
-    expect(alarms.QueueDeepAlarmbatches?.Properties.Threshold).toBe(4);
+    expect(depthThresholdOf(alarms.QueueDeepAlarmcodeintel)).toBe(18);
+    expect(depthThresholdOf(alarms.QueueDeepAlarmbatches)).toBe(4);
   });
 
-  it('watches the lowest queue depth while the size held, over one 15-minute period', () => {
+  it('needs 15 one-minute datapoints, all breaching, none of them from a minute without data', () => {
+    // Act
+    const alarms = Object.entries(alarmsOf(monitoringOf(EXAMPLE))).filter(([id]) => id.startsWith('QueueDeepAlarm'));
+
+    // Assess
+    expect(alarms).toHaveLength(2);
+    for (const [, alarm] of alarms) {
+      const metrics = alarm.Properties.Metrics ?? [];
+      expect(alarm.Properties).toMatchObject({
+        ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+        Threshold: 1,
+        EvaluationPeriods: 15,
+        DatapointsToAlarm: 15,
+        TreatMissingData: 'notBreaching',
+      });
+      // An alarm watches exactly one expression; every metric it reads shares one period; at most 10 metrics.
+      expect(metrics.filter((query) => query.ReturnData).map((query) => query.Id)).toEqual(['stuck']);
+      const periods = metrics.flatMap((query) => (query.MetricStat === undefined ? [] : [query.MetricStat.Period]));
+      expect(new Set(periods)).toEqual(new Set([60]));
+      expect(periods.length).toBeLessThanOrEqual(10);
+    }
+  });
+
+  it('for a direct fleet, counts a minute only if nothing acted and nothing moved in it', () => {
     // Act
     const alarm = alarmsOf(monitoringOf(EXAMPLE)).QueueDeepAlarmcodeintel;
 
     // Assess
     const metrics = alarm?.Properties.Metrics ?? [];
-    expect(alarm?.Properties).toMatchObject({
-      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
-      EvaluationPeriods: 1,
-      DatapointsToAlarm: 1,
-      TreatMissingData: 'notBreaching',
-    });
-    // An alarm watches exactly one expression; every metric it reads shares one period; at most 10 metrics.
-    expect(metrics.filter((query) => query.ReturnData).map((query) => query.Expression)).toEqual([
-      'IF(size_max == size_min, queue, 0)',
-    ]);
-    expect(metrics.flatMap((query) => (query.MetricStat === undefined ? [] : [query.MetricStat.Period]))).toEqual([
-      900, 900, 900,
-    ]);
     expect(metrics.map((query) => [query.Id, query.MetricStat?.Metric.MetricName, query.MetricStat?.Stat])).toEqual([
       ['queue', 'QueueDepth', 'Minimum'],
-      ['size_max', 'FleetCurrentSize', 'Maximum'],
-      ['size_min', 'FleetCurrentSize', 'Minimum'],
+      ['sized', 'FleetCurrentSize', 'SampleCount'],
+      ['current_max', 'FleetCurrentSize', 'Maximum'],
+      ['current_min', 'FleetCurrentSize', 'Minimum'],
+      ['desired_max', 'FleetDesiredSize', 'Maximum'],
+      ['desired_min', 'FleetDesiredSize', 'Minimum'],
       ['stuck', undefined, undefined],
     ]);
+    expect(metrics.at(-1)?.Expression).toBe(
+      'IF(queue >= 18 AND sized > 0 AND current_max == current_min AND desired_max == desired_min ' +
+        'AND current_max == desired_max, 1, 0)',
+    );
     expect(metrics[0]?.MetricStat?.Metric.Dimensions).toEqual([
       { Name: 'environment', Value: 'prod' },
       { Name: 'series', Value: 'codeintel' },
     ]);
-    expect(metrics[1]?.MetricStat?.Metric.Dimensions).toEqual([
-      { Name: 'environment', Value: 'prod' },
-      { Name: 'fleet', Value: 'codeintel' },
-    ]);
+    for (const query of metrics.slice(1, -1)) {
+      expect(query.MetricStat?.Metric.Dimensions).toEqual([
+        { Name: 'environment', Value: 'prod' },
+        { Name: 'fleet', Value: 'codeintel' },
+      ]);
+    }
+  });
+
+  it('for a shadow fleet, tests only the size it found, since its desired size is never applied', () => {
+    // Act
+    const alarm = alarmsOf(monitoringOf(EXAMPLE)).QueueDeepAlarmbatches;
+
+    // Assess
+    const metrics = alarm?.Properties.Metrics ?? [];
+    expect(metrics.map((query) => query.MetricStat?.Metric.MetricName)).not.toContain('FleetDesiredSize');
+    expect(metrics.at(-1)?.Expression).toBe('IF(queue >= 4 AND sized > 0 AND current_max == current_min, 1, 0)');
+    expect(alarm?.Properties.AlarmDescription).toContain('shadow mode never resizes');
+  });
+
+  it('evaluates a minute to 1 only with a deep queue and no resize or move, never from missing data', () => {
+    // Prepare: per-minute statistics of cycles, as CloudWatch aggregates them for the alarm.
+    const alarms = alarmsOf(monitoringOf(EXAMPLE));
+    const direct = stuckExpressionOf(alarms.QueueDeepAlarmcodeintel);
+    const shadow = stuckExpressionOf(alarms.QueueDeepAlarmbatches);
+    const held = { queue: 30, sized: 4, current_max: 3, current_min: 3, desired_max: 3, desired_min: 3 };
+
+    // Act + Assess
+    expect(evaluateMinute(direct, held)).toBe(1);
+    expect(evaluateMinute(shadow, held)).toBe(1);
+    // A queue that dipped below one instance's worth during the minute.
+    expect(evaluateMinute(direct, { ...held, queue: 17 })).toBe(0);
+    // The minute's last cycle resized 3 -> 4; the next cycle, in the next minute, finds 4.
+    expect(evaluateMinute(direct, { ...held, desired_max: 4, desired_min: 4 })).toBe(0);
+    // A cycle resized and a later one in the same minute found the new size.
+    expect(evaluateMinute(direct, { ...held, current_max: 4, desired_max: 4 })).toBe(0);
+    // Shadow: what fleetplane would do is not a change; a size that moved is.
+    expect(evaluateMinute(shadow, { ...held, desired_max: 5, desired_min: 5 })).toBe(1);
+    expect(evaluateMinute(shadow, { ...held, current_max: 4 })).toBe(0);
+    // Missing data: read as 0 where the other side has a value; even two absent sizes taken as equal stay 0.
+    expect(evaluateMinute(direct, { ...held, queue: undefined })).toBe(0);
+    const unsized = { queue: 30 };
+    expect(evaluateMinute(direct, unsized)).toBe(0);
+    expect(evaluateMinute(shadow, unsized)).toBe(0);
+    expect(evaluateMinute(direct, {})).toBeUndefined();
   });
 
   it('derives the depth threshold from the fleet’s AWS share, truncated as the worker does', () => {
@@ -254,7 +311,7 @@ describe('observabilityExtras: alarms', () => {
     );
 
     // Assess
-    expect(alarms.QueueDeepAlarmbatches?.Properties.Threshold).toBe(8);
+    expect(depthThresholdOf(alarms.QueueDeepAlarmbatches)).toBe(8);
     expect(alarms.QueueDeepAlarmcodeintel).toBeUndefined();
   });
 
@@ -515,11 +572,14 @@ describe('observabilityExtras: every metric it reads is one fleetplane publishes
 
     // Assess
     const published = new Set(emfKeys(written));
-    const read = [
-      ...Object.values(alarmsOf(resources)).flatMap(alarmMetricKeys),
-      ...widgetsOf(resources).flatMap(widgetMetricKeys),
-    ];
+    const alarmed = Object.values(alarmsOf(resources)).flatMap(alarmMetricKeys);
+    const read = [...alarmed, ...widgetsOf(resources).flatMap(widgetMetricKeys)];
     expect(read.length).toBeGreaterThan(30);
+    // The deep-queue alarms' sizes, before and after each cycle acted, are among what the alarms read.
+    for (const metric of ['FleetCurrentSize', 'FleetDesiredSize']) {
+      expect(alarmed).toContain(key('fleetplane', metric, { environment, fleet: 'codeintel' }));
+    }
+    expect(alarmed).toContain(key('fleetplane', 'QueueDepth', { environment, series: 'codeintel' }));
     expect(read.filter((metric) => !published.has(metric))).toEqual([]);
   });
 });
@@ -560,4 +620,39 @@ function allAws(share: number) {
     codeintel: { aws: share, gcp: 0 },
     batches: { aws: share, gcp: 0 },
   } as const;
+}
+
+/** The deep-queue alarm's expression, checked to be the `IF(<condition>, 1, 0)` the helpers below read. */
+function stuckExpressionOf(alarm: Alarm | undefined): string {
+  const expression = alarm?.Properties.Metrics?.find((query) => query.ReturnData)?.Expression ?? '';
+  expect(expression).toMatch(/^IF\(.+, 1, 0\)$/);
+  return expression;
+}
+
+/** The queue depth a deep-queue alarm counts from: `queue >= <depth>` in its expression. */
+function depthThresholdOf(alarm: Alarm | undefined): number | undefined {
+  const depth = /\bqueue >= (\d+)\b/.exec(stuckExpressionOf(alarm))?.[1];
+  return depth === undefined ? undefined : Number(depth);
+}
+
+/**
+ * One minute of the alarm's `IF(a OP b AND …, 1, 0)`, given that minute's statistics by query id. Every absent operand
+ * reads as 0, stricter than the documented rule (which covers one side missing), so a 1 here cannot come from missing
+ * data under either reading; a minute where no operand has a value has no datapoint.
+ */
+function evaluateMinute(expression: string, values: Readonly<Record<string, number | undefined>>): number | undefined {
+  const condition = expression.slice('IF('.length, -', 1, 0)'.length);
+  const operand = (token: string) => (/^\d+$/.test(token) ? Number(token) : values[token]);
+  const terms = condition.split(' AND ').map((term) => {
+    const [, left = '', operator, right = ''] = /^(\w+) (>=|>|==) (\w+)$/.exec(term) ?? [];
+    expect(operator, term).toBeDefined();
+    return { operator, left: operand(left), right: operand(right), known: values[left] ?? values[right] };
+  });
+  if (terms.every((term) => term.known === undefined)) {
+    return undefined;
+  }
+  const holds = terms.every(({ operator, left = 0, right = 0 }) =>
+    operator === '>=' ? left >= right : operator === '>' ? left > right : left === right,
+  );
+  return holds ? 1 : 0;
 }

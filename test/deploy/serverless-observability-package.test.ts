@@ -121,25 +121,55 @@ describe('osls package with examples/fleetplane.yml: dashboard and alarms', () =
     expect(alarm?.OKActions).toBeUndefined();
   });
 
-  it('alarms on the codeintel queue at 18 jobs (its jobsPerInstance) held for 15 minutes at an unchanged size', () => {
+  it('alarms on the codeintel queue at 18 jobs (its jobsPerInstance) in 15 one-minute datapoints at an unchanged size', () => {
     // Act
     const alarm = byId.QueueDeepAlarmcodeintel?.Properties;
 
-    // Assess
+    // Assess: direct, so each minute also needs no resize (desired == current).
+    const size = (Id: string, MetricName: string, Stat: string) => ({
+      Id,
+      MetricStat: { Metric: { MetricName }, Period: 60, Stat },
+      ReturnData: false,
+    });
     expect(alarm).toMatchObject({
       AlarmName: stackScoped('queue-deep-no-capacity-change-codeintel'),
-      Threshold: 18,
+      Threshold: 1,
       ComparisonOperator: 'GreaterThanOrEqualToThreshold',
-      EvaluationPeriods: 1,
+      EvaluationPeriods: 15,
+      DatapointsToAlarm: 15,
       TreatMissingData: 'notBreaching',
       Metrics: [
-        { Id: 'queue', MetricStat: { Metric: { MetricName: 'QueueDepth' }, Period: 900, Stat: 'Minimum' } },
-        { Id: 'size_max', MetricStat: { Metric: { MetricName: 'FleetCurrentSize' }, Period: 900, Stat: 'Maximum' } },
-        { Id: 'size_min', MetricStat: { Metric: { MetricName: 'FleetCurrentSize' }, Period: 900, Stat: 'Minimum' } },
-        { Id: 'stuck', Expression: 'IF(size_max == size_min, queue, 0)', ReturnData: true },
+        size('queue', 'QueueDepth', 'Minimum'),
+        size('sized', 'FleetCurrentSize', 'SampleCount'),
+        size('current_max', 'FleetCurrentSize', 'Maximum'),
+        size('current_min', 'FleetCurrentSize', 'Minimum'),
+        size('desired_max', 'FleetDesiredSize', 'Maximum'),
+        size('desired_min', 'FleetDesiredSize', 'Minimum'),
+        {
+          Id: 'stuck',
+          Expression:
+            'IF(queue >= 18 AND sized > 0 AND current_max == current_min AND desired_max == desired_min ' +
+            'AND current_max == desired_max, 1, 0)',
+          ReturnData: true,
+        },
       ],
     });
-    expect(byId.QueueDeepAlarmbatches?.Properties?.Threshold).toBe(4);
+  });
+
+  it('alarms on the shadow batches fleet at 4 jobs, testing only the size its cycles found', () => {
+    // Act
+    const alarm = byId.QueueDeepAlarmbatches?.Properties;
+
+    // Assess
+    expect(alarm).toMatchObject({
+      Threshold: 1,
+      EvaluationPeriods: 15,
+      DatapointsToAlarm: 15,
+      TreatMissingData: 'notBreaching',
+    });
+    const metrics = z.array(z.object({ Id: z.string(), Expression: z.string().optional() })).parse(alarm?.Metrics);
+    expect(metrics.map((query) => query.Id)).toEqual(['queue', 'sized', 'current_max', 'current_min', 'stuck']);
+    expect(metrics.at(-1)?.Expression).toBe('IF(queue >= 4 AND sized > 0 AND current_max == current_min, 1, 0)');
   });
 
   it('builds a dashboard named after the stack and region whose body is JSON listing every alarm', () => {
