@@ -20,20 +20,58 @@ locals {
   # control characters) keeps all of them exact; no real environment name has one.
   monitoring_environment_ok = can(regex("^[^\"\\\\\\x00-\\x1f]+$", local.monitoring_environment))
 
-  # One "queue deep, no capacity change" policy per GCP fleet whose group size fleetplane decides (shadow, direct).
+  # The share of each queue's depth GCP's metric carries, as the function's config parser derives it
+  # (normalizeAllocations in shared/domain/queue-metric.ts): none when the config publishes nothing to Cloud Monitoring;
+  # all of it for a queue with no `allocations` entry, or an empty one; otherwise what the entry gives gcp (0 when it
+  # names only aws). Whether the config also publishes to CloudWatch changes only the aws share.
+  gcp_queue_shares = {
+    for queue in ["batches", "codeintel"] : queue => (
+      try(local.config.metrics.cloudMonitoring, null) == null ? 0 : (
+        length(try(local.config.allocations[queue], {})) == 0 ? 1 : try(local.config.allocations[queue].gcp, 0)
+      )
+    )
+  }
+
+  # One "queue deep, no capacity change" candidate per GCP fleet whose group size fleetplane decides (shadow, direct).
   # A metrics-only fleet's group is sized by its autoscaler and the cycle publishes no fleet_current_size for it
   # (shared/app/cycle-summary.ts), so a policy for it could never fire.
-  capacity_alert_fleets = {
+  capacity_alert_candidates = {
     for fleet in local.gcp_fleets : fleet.name => {
       # The series its depth is published under: the sorted, de-duplicated join of its queues, as seriesNameOf
       # (shared/domain/queues.ts) derives it.
-      series = join("_", sort(distinct(fleet.queues)))
-      # One instance's worth of waiting jobs: a smaller queue owes no capacity change.
+      series            = join("_", sort(distinct(fleet.queues)))
       jobs_per_instance = fleet.jobsPerInstance
+      # The share the fleet decides on (seriesAllocation): a multi-queue series takes the codeintel share, as the
+      # worker does. pow(x, 1) hands x to Go's math.Pow as a float64 and returns that float64 (go-cty's pow converts
+      # its arguments), so the share is the same double the function parses, not Terraform's 512-bit decimal.
+      share = pow(local.gcp_queue_shares[length(distinct(fleet.queues)) > 1 ? "codeintel" : fleet.queues[0]], 1)
     } if contains(["shadow", "direct"], try(fleet.mode, ""))
   }
 
-  # Every window below is at least 5 minutes, so one evaluation a minute sees every point the functions write.
+  # The policies: a fleet whose series GCP takes no share of never needs GCP capacity, so it gets none. queue_depth is
+  # the series' depth BEFORE allocation (shared/ports/cycle-metrics.ts), and the fleet sees trunc(depth * share) jobs,
+  # in float64 as the worker and the function compute it (allocatedSize). The threshold is the smallest depth whose
+  # share reaches jobsPerInstance, searched as deepQueueThreshold (deploy/observability.ts) searches it for AWS: from
+  # one below the float64 quotient, the first depth that reaches it. Each product is rounded to a float64 by pow(_, 1)
+  # before floor, so with the doubles nearest the shares 100 * 0.29 is 28.999999999999996 (28 jobs, not 29) and
+  # 10 * 0.3 is 3 (not 2.99999999999999988...), as in JavaScript. The answer lies within three steps of the start for
+  # any threshold below 2^52 jobs, far past any real queue; the ceil() fallback only keeps a share so small that the
+  # threshold passes that (a trillionth, say) from failing the plan with an empty min().
+  capacity_alert_fleets = {
+    for name, fleet in local.capacity_alert_candidates : name => {
+      series            = fleet.series
+      jobs_per_instance = fleet.jobs_per_instance
+      threshold = try(min([
+        for depth in [
+          for step in range(4) : max(0, floor(pow(fleet.jobs_per_instance / fleet.share, 1)) - 1) + step
+        ] : depth if floor(pow(depth * fleet.share, 1)) >= fleet.jobs_per_instance
+      ]...), ceil(fleet.jobs_per_instance / fleet.share))
+    } if fleet.share > 0
+  }
+
+  # Every range below spans at least one evaluation interval: the shortest is the capacity policy's `[1m] offset 15m`
+  # guard, the others are 5 or 15 minutes. So evaluations a minute apart leave no point the functions write between
+  # two windows.
   alert_evaluation_interval = "60s"
   environment_error         = "The config document's environment must not contain a double quote, a backslash or a control character: it is written into Monitoring filters and PromQL matchers verbatim."
 }
@@ -114,9 +152,9 @@ resource "google_monitoring_alert_policy" "no_successful_cycle" {
 
 # --- Alert: queue deep and no capacity change for 15 minutes, per fleet ----------------------------------------------
 
-# For 15 minutes the fleet's series held at least one instance's worth of jobs (jobsPerInstance from the config) and
-# the fleet's group size did not move (max == min). A fleet pinned at maxInstances fires too: a capacity signal the
-# admin wants. Missing data does not breach (the cycle alert covers a dead function): no point, no series, no alert.
+# For 15 minutes the fleet's series held at least one instance's worth of jobs for GCP (the threshold: the depth whose
+# GCP share reaches jobsPerInstance, capacity_alert_fleets above) and the fleet's group size did not move
+# (max == min). A fleet pinned at maxInstances fires too: a capacity signal the admin wants. Missing data does not breach (the cycle alert covers a dead function): no point, no series, no alert.
 # The count_over_time guard needs a depth point from 15 minutes ago, so a window that starts mid-way (a fresh
 # deployment, a gap in the data) cannot pass for 15 minutes of a deep queue.
 resource "google_monitoring_alert_policy" "queue_deep_no_capacity_change" {
@@ -129,12 +167,12 @@ resource "google_monitoring_alert_policy" "queue_deep_no_capacity_change" {
   notification_channels = var.notification_channels
 
   conditions {
-    display_name = "${each.value.series} depth >= ${each.value.jobs_per_instance} and ${each.key} size unchanged for 15 minutes"
+    display_name = "${each.value.series} depth >= ${each.value.threshold} and ${each.key} size unchanged for 15 minutes"
 
     condition_prometheus_query_language {
       query                     = <<-EOT
         (
-          min_over_time(custom_googleapis_com:fleetplane_queue_depth{monitored_resource="global",environment="${local.monitoring_environment}",series="${each.value.series}"}[15m]) >= ${each.value.jobs_per_instance}
+          min_over_time(custom_googleapis_com:fleetplane_queue_depth{monitored_resource="global",environment="${local.monitoring_environment}",series="${each.value.series}"}[15m]) >= ${each.value.threshold}
           and on (environment)
           count_over_time(custom_googleapis_com:fleetplane_queue_depth{monitored_resource="global",environment="${local.monitoring_environment}",series="${each.value.series}"}[1m] offset 15m) > 0
         )
@@ -155,7 +193,8 @@ resource "google_monitoring_alert_policy" "queue_deep_no_capacity_change" {
     mime_type = "text/markdown"
     content   = <<-EOT
       Fleet `${each.key}` (environment `${local.monitoring_environment}`): the `${each.value.series}` queue held at least
-      ${each.value.jobs_per_instance} jobs (one instance's worth) for 15 minutes and the group's size did not change.
+      ${each.value.threshold} jobs for 15 minutes, so GCP's share of it was at least ${each.value.jobs_per_instance}
+      (jobsPerInstance, one instance's worth), and the group's size did not change.
       Check the fleet's scale decisions on the dashboard: at maxInstances, a pause, refused resizes (errors from the
       cloud), or a shadow fleet whose autoscaler is not scaling.
     EOT

@@ -308,7 +308,7 @@ variable "labels" {
 # --- Monitoring (monitoring.tf): the dashboard and the alert policies ------------------------------------------------
 
 variable "enable_dashboard" {
-  description = "Create the fleetplane dashboard (cycles, latency, errors, queue depth, fleet sizes, decisions, rotations, health) in the config document's metrics project."
+  description = "Create the fleetplane dashboard (cycles, latency, errors, queue depth, fleet sizes, decisions, rotations and their duration, health classes, replacements, held checks, unexplained executors) in the config document's metrics project."
   type        = bool
   default     = true
 }
@@ -316,8 +316,9 @@ variable "enable_dashboard" {
 variable "enable_alert_policies" {
   description = <<-EOT
     Create the alert policies in the config document's metrics project: no successful cycle for 5 minutes; a queue
-    deep with no capacity change for 15 minutes, one per GCP shadow or direct fleet; and, where rotation is deployed,
-    a failed rotation. Set false where fleetplane is alerted on some other way.
+    deep with no capacity change for 15 minutes, one per GCP shadow or direct fleet whose series GCP takes a share of
+    (per the config's allocations); and, where rotation is deployed, a failed rotation. Set false where fleetplane is
+    alerted on some other way.
   EOT
   type        = bool
   default     = true

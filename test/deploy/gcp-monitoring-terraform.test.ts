@@ -2,18 +2,30 @@
  * infra/gcp's dashboard and alert policies (monitoring.tf), checked on the configuration text as the other
  * gcp-*-terraform tests check theirs: the dashboard rendered from its template as `templatefile` would and read as
  * JSON, every metric type and label it and the policies use being one shared/gcp writes, and the policies' gates.
- * What the PromQL expressions mean is proven by promtool in test/integration/gcp-alert-rules.test.ts.
+ * Where terraform is on PATH, `terraform console` also evaluates the capacity policies' locals on sample documents
+ * and compares them with the domain's allocation rules. What the PromQL expressions mean is proven by promtool in
+ * test/integration/gcp-alert-rules.test.ts.
  */
-import { readFile } from 'node:fs/promises';
+import { execFile, spawnSync } from 'node:child_process';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { MetricServiceClient } from '@google-cloud/monitoring';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
+import { deepQueueThreshold } from '../../deploy/observability.ts';
 import { gcpClientOptions } from '../../local/gcp/index.ts';
 import { type MonitoringEmulator, startMonitoringEmulator } from '../../local/gcp/monitoring.ts';
 import { matches, parseFilter } from '../../local/gcp/monitoring-filter.ts';
-import { parseConfigText } from '../../shared/config/index.ts';
+import { type FleetplaneConfig, parseConfigText } from '../../shared/config/index.ts';
+import { type Fleet, managedFleets } from '../../shared/domain/fleet.ts';
 import { isRecord, isString } from '../../shared/domain/guards.ts';
+import {
+  type Allocations,
+  allocatedSize,
+  type QueueAllocation,
+  seriesAllocation,
+} from '../../shared/domain/queue-metric.ts';
 import { QUEUE_NAMES, type QueueName, seriesNameOf } from '../../shared/domain/queues.ts';
 import * as cycleMetrics from '../../shared/gcp/monitoring-cycle-metrics.ts';
 import * as healthMetrics from '../../shared/gcp/monitoring-health-metrics.ts';
@@ -42,15 +54,10 @@ const { ROTATION_DURATION_METRIC_TYPE, ROTATION_FAILED_METRIC_TYPE, ROTATION_SUC
 /** A module's metric types, found by the naming convention so a new one is covered too. */
 const typesOf = (module: Readonly<Record<string, unknown>>) =>
   Object.entries(module).flatMap(([name, value]) => (name.endsWith('_METRIC_TYPE') && isString(value) ? [value] : []));
-const CYCLE_METRIC_TYPES = typesOf(cycleMetrics);
 /** Every metric type shared/gcp exports. */
-const METRIC_TYPES = [...CYCLE_METRIC_TYPES, ...typesOf(healthMetrics), ...typesOf(rotationMetrics)];
+const METRIC_TYPES = [...typesOf(cycleMetrics), ...typesOf(healthMetrics), ...typesOf(rotationMetrics)];
 
-/**
- * The metric labels each type is written with, as the constants' documentation states them; the cycle metrics' are
- * checked against what the adapter actually writes below. The health and rotation writers are still being extended,
- * so their entries follow the documentation alone.
- */
+/** The metric labels each type is written with, as the constants' documentation states them and the adapters write. */
 const WRITTEN_LABELS: Readonly<Record<string, readonly string[]>> = {
   [CYCLE_SUCCEEDED_METRIC_TYPE]: ['environment'],
   [CYCLE_FAILED_METRIC_TYPE]: ['environment'],
@@ -209,7 +216,7 @@ describe('infra/gcp dashboard', () => {
 
     // Assess: the dashboard API takes 1 to 12 columns in its older documentation (48 in newer); 12 suits both.
     expect(rendered()).toMatchObject({ mosaicLayout: { columns: 12 } });
-    expect(tiles.length).toBe(10);
+    expect(tiles.length).toBe(13);
     expect(Math.max(...cells.map((cell) => cell.column))).toBeLessThan(12);
     expect(new Set(cells.map((cell) => cell.cell)).size).toBe(cells.length);
   });
@@ -241,8 +248,11 @@ describe('infra/gcp dashboard', () => {
         ERRORS_METRIC_TYPE,
         ROTATION_SUCCEEDED_METRIC_TYPE,
         ROTATION_FAILED_METRIC_TYPE,
+        ROTATION_DURATION_METRIC_TYPE,
         FLEET_INSTANCES_METRIC_TYPE,
         HEALTH_REPLACEMENTS_METRIC_TYPE,
+        HEALTH_HELD_METRIC_TYPE,
+        UNEXPLAINED_EXECUTORS_METRIC_TYPE,
       ]),
     );
     expect(grouped(QUEUE_DEPTH_METRIC_TYPE)).toEqual([['metric.label.series']]);
@@ -252,6 +262,7 @@ describe('infra/gcp dashboard', () => {
     expect(grouped(ERRORS_METRIC_TYPE)).toEqual([['metric.label.source']]);
     expect(grouped(FLEET_INSTANCES_METRIC_TYPE)).toEqual([['metric.label.fleet', 'metric.label.health']]);
     expect(grouped(HEALTH_REPLACEMENTS_METRIC_TYPE)).toEqual([['metric.label.fleet', 'metric.label.outcome']]);
+    expect(grouped(HEALTH_HELD_METRIC_TYPE)).toEqual([['metric.label.fleet']]);
   });
 
   it('aligns every data set as the API requires: a reducer only after an aligner, periods of a minute or more', () => {
@@ -259,18 +270,19 @@ describe('infra/gcp dashboard', () => {
     const { sets } = chartedSets(rendered());
     const seconds = (value: unknown) => (isString(value) ? Number(/^(\d+)s$/.exec(value)?.[1] ?? Number.NaN) : 0);
 
-    // Assess: the health checks run every 5 minutes, so their charts align to 5 minutes and show no gaps.
+    // Assess: the health checks run every 5 minutes, so their charts align to 5 minutes and show no gaps; rotations
+    // are rarer still.
     for (const { chart, aggregation, filter } of sets) {
       expect(aggregation.perSeriesAligner, chart).toMatch(/^ALIGN_(SUM|MEAN|MAX)$/);
       expect(aggregation.crossSeriesReducer, chart).toMatch(/^REDUCE_(SUM|MEAN|MAX)$/);
       expect(seconds(aggregation.alignmentPeriod), chart).toBeGreaterThanOrEqual(
-        /fleet_instances|health_replacements/.test(filter) ? 300 : 60,
+        /fleet_instances|health_|unexplained_executors|rotation_/.test(filter) ? 300 : 60,
       );
     }
   });
 
-  it('selects the series the cycle adapter writes, by each chart’s own filter', async () => {
-    // Prepare: one cycle with every value, as the scale function publishes it.
+  it('selects the series the cycle, health and rotation adapters write, by each chart’s own filter', async () => {
+    // Prepare: one cycle, one health check and one rotation with every value, as the functions publish them.
     const projectId = 'fleetplane-dashboard';
     await cycleMetrics.createCloudMonitoringCycleMetrics(client, { projectId }).publish({
       environment: ENVIRONMENT,
@@ -282,19 +294,35 @@ describe('infra/gcp dashboard', () => {
       fleets: [{ fleet: 'codeintel', reason: 'scale-out', current: 2, desired: 4 }],
       errors: { sourcegraph: 0, cloud: 0, metrics: 0 },
     });
+    await healthMetrics.createCloudMonitoringHealthMetrics(client, { projectId }).publish({
+      environment: ENVIRONMENT,
+      at: T0,
+      fleets: [
+        {
+          fleet: 'codeintel',
+          counts: { booting: 0, healthy: 2, orphan: 0, stale: 1, outdated: 0 },
+          replacements: { replaced: 1, 'would-replace': 0, refused: 0 },
+          held: false,
+        },
+      ],
+      unexplainedExecutors: 1,
+    });
+    await rotationMetrics
+      .createCloudMonitoringRotationMetrics(client, { projectId })
+      .publish({ environment: ENVIRONMENT, at: T0, succeeded: true, durationMs: 41_000 });
     const written = monitoring.series().filter((series) => series.project === projectId);
 
     // Act
-    const cycleSets = chartedSets(rendered()).sets.filter((set) => CYCLE_METRIC_TYPES.includes(usedBy(set).type));
-    const selected = cycleSets.map((set) => {
+    const sets = chartedSets(rendered()).sets;
+    const selected = sets.map((set) => {
       const terms = parseFilter(set.filter);
       return typeof terms === 'string' ? [] : written.filter((series) => matches(series, terms));
     });
 
-    // Assess: each chart finds its series, and the label table above is what the adapter writes.
-    expect(cycleSets.length).toBeGreaterThanOrEqual(9);
+    // Assess: each chart finds its series, every metric type is written, and the label table is what they carry.
+    expect(new Set(written.map((series) => series.metric.type))).toEqual(new Set(METRIC_TYPES));
     selected.forEach((series, index) => {
-      expect(series.length, cycleSets[index]?.chart).toBeGreaterThan(0);
+      expect(series.length, sets[index]?.chart).toBeGreaterThan(0);
     });
     for (const series of written) {
       expect(Object.keys(series.metric.labels).sort(), series.metric.type).toEqual(
@@ -356,7 +384,7 @@ describe('infra/gcp alert policies', () => {
     expect(attribute(top('variable', 'enable_alert_policies').body, 'default')).toBe('true');
   });
 
-  it('derives each capacity policy from a GCP shadow or direct fleet: its series and its jobsPerInstance', () => {
+  it('derives each capacity candidate from a GCP shadow or direct fleet: its series, jobsPerInstance and share', () => {
     // Prepare: a document with a fleet of every kind; Terraform reads it with yamldecode, the function with the parser.
     const document = [
       'environment: prod',
@@ -373,7 +401,8 @@ describe('infra/gcp alert policies', () => {
       '      target: { cloud: aws, region: us-east-1, autoScalingGroup: elsewhere } }',
     ].join('\n');
     const locals = blocks.find((block) => block.file === 'monitoring.tf' && block.type === 'locals')?.body ?? '';
-    const expression = /capacity_alert_fleets = \{([\s\S]*?)\n {2}\}/.exec(locals)?.[1] ?? '';
+    const expression = /capacity_alert_candidates = \{([\s\S]*?)\n {2}\}/.exec(locals)?.[1] ?? '';
+    const policies = /capacity_alert_fleets = \{([\s\S]*?)\n {2}\}/.exec(locals)?.[1] ?? '';
     const raw: unknown = parse(document);
     const fleets = isRecord(raw) && Array.isArray(raw.fleets) ? raw.fleets.filter(isRecord) : [];
 
@@ -394,7 +423,14 @@ describe('infra/gcp alert policies', () => {
     expect(expression).toContain('for fleet in local.gcp_fleets : fleet.name => {');
     expect(expression).toMatch(/series\s+= join\("_", sort\(distinct\(fleet\.queues\)\)\)/);
     expect(expression).toMatch(/jobs_per_instance = fleet\.jobsPerInstance/);
+    // The series' share (seriesAllocation): codeintel's for a multi-queue series, as a float64.
+    expect(expression).toContain(
+      'share = pow(local.gcp_queue_shares[length(distinct(fleet.queues)) > 1 ? "codeintel" : fleet.queues[0]], 1)',
+    );
     expect(expression).toContain('} if contains(["shadow", "direct"], try(fleet.mode, ""))');
+    expect(policies).toContain('for name, fleet in local.capacity_alert_candidates : name => {');
+    expect(policies).toContain('} if fleet.share > 0');
+    expect(locals).toContain(`for queue in ${JSON.stringify([...QUEUE_NAMES].sort()).replace(',', ', ')} : queue`);
     expect(localIn('main.tf', 'gcp_fleets')).toBe(
       '[for fleet in try(local.config.fleets, []) : fleet if try(fleet.target.cloud, "") == "gcp"]',
     );
@@ -486,5 +522,188 @@ describe('infra/gcp alert policies', () => {
     for (const name of POLICIES) {
       expect(value('alert_policies')).toContain(`google_monitoring_alert_policy.${name}`);
     }
+  });
+});
+
+/**
+ * Terraform itself, where it is on PATH: CI cannot install it (neither npm nor Debian ships it), so there these cases
+ * are skipped and the text checks above stand alone. No phone-home: the checkpoint call would leave the machine.
+ */
+const TERRAFORM_ENV = { CHECKPOINT_DISABLE: '1', TF_IN_AUTOMATION: '1' };
+const terraformInstalled =
+  spawnSync('terraform', ['version'], { stdio: 'ignore', env: { ...process.env, ...TERRAFORM_ENV } }).status === 0;
+/** One console run takes well under a second; a loaded runner many times that. */
+const TERRAFORM_TIMEOUT_MS = 30_000;
+
+const GCP_GROUP = (name: string) =>
+  `target: { cloud: gcp, project: my-project, zone: us-central1-a, instanceGroupManager: ${name} }`;
+/** A fleet of every kind the policies must tell apart, the same in every case. */
+const THRESHOLD_FLEETS = [
+  `{ name: code, queues: [codeintel], mode: direct, jobsPerInstance: 3, maxInstances: 50, scaleIn: { mode: resize }, ${GCP_GROUP('code')} }`,
+  `{ name: batch, queues: [batches], mode: shadow, jobsPerInstance: 2, maxInstances: 50, ${GCP_GROUP('batch')} }`,
+  `{ name: both, queues: [codeintel, batches], mode: direct, jobsPerInstance: 29, maxInstances: 50, scaleIn: { mode: resize }, ${GCP_GROUP('both')} }`,
+  `{ name: watched, queues: [batches], mode: metrics, jobsPerInstance: 1, maxInstances: 5, ${GCP_GROUP('watched')} }`,
+  '{ name: elsewhere, queues: [codeintel], mode: direct, jobsPerInstance: 1, maxInstances: 5, target: { cloud: aws, region: us-east-1, autoScalingGroup: elsewhere } }',
+];
+
+interface ThresholdCase {
+  readonly name: string;
+  readonly metrics: string;
+  readonly allocations?: string;
+  /** Fleet → the queue_depth its policy fires at; a fleet left out gets no policy. */
+  readonly thresholds: Readonly<Record<string, number>>;
+}
+
+const THRESHOLD_CASES: readonly ThresholdCase[] = [
+  {
+    name: 'no allocations, Cloud Monitoring only: all of every queue, so jobsPerInstance',
+    metrics: '{ cloudMonitoring: { projectId: my-project } }',
+    thresholds: { code: 3, batch: 2, both: 29 },
+  },
+  {
+    name: 'no allocations, both clouds: still all of every queue for GCP',
+    metrics: '{ cloudwatch: { region: us-east-1 }, cloudMonitoring: { projectId: my-project } }',
+    thresholds: { code: 3, batch: 2, both: 29 },
+  },
+  {
+    // The sample test/integration/gcp-alert-rules.test.ts runs under promtool.
+    name: 'codeintel half and half, batches all to AWS: twice jobsPerInstance, and no policy on batches',
+    metrics: '{ cloudwatch: { region: us-east-1 }, cloudMonitoring: { projectId: my-project } }',
+    allocations: '{ codeintel: { aws: 0.5, gcp: 0.5 }, batches: { aws: 1 } }',
+    thresholds: { code: 6, both: 58 },
+  },
+  {
+    name: 'an empty entry is all of the queue, one naming only aws none of it',
+    metrics: '{ cloudwatch: { region: us-east-1 }, cloudMonitoring: { projectId: my-project } }',
+    allocations: '{ codeintel: {}, batches: { aws: 0.7 } }',
+    thresholds: { code: 3, both: 29 },
+  },
+  {
+    // 10 * 0.29 = 2.9 and 100 * 0.29 = 28.999999999999996 in float64: both truncate to one job short.
+    name: 'a multi-queue series takes the codeintel share, truncated in float64',
+    metrics: '{ cloudMonitoring: { projectId: my-project } }',
+    allocations: '{ codeintel: { gcp: 0.29 }, batches: { gcp: 1 } }',
+    thresholds: { code: 11, batch: 2, both: 101 },
+  },
+  {
+    // 10 * 0.3 is 2.9999999999999998889776975 with the double nearest 0.3, and rounds to 3 as a float64 product.
+    name: 'each product is rounded to a float64 before it is truncated',
+    metrics: '{ cloudMonitoring: { projectId: my-project } }',
+    allocations: '{ codeintel: { gcp: 0.3 } }',
+    thresholds: { code: 10, batch: 2, both: 97 },
+  },
+  {
+    name: 'nothing published to Cloud Monitoring: GCP takes no share, so no policy',
+    metrics: '{ cloudwatch: { region: us-east-1 } }',
+    allocations: '{ codeintel: { gcp: 1 } }',
+    thresholds: {},
+  },
+];
+
+function thresholdDocument({ metrics, allocations }: ThresholdCase): string {
+  return [
+    'environment: prod',
+    'sourcegraph: { endpoint: https://sourcegraph.example.com }',
+    `metrics: ${metrics}`,
+    ...(allocations === undefined ? [] : [`allocations: ${allocations}`]),
+    'fleets:',
+    ...THRESHOLD_FLEETS.map((fleet) => `  - ${fleet}`),
+  ].join('\n');
+}
+
+/** The smallest queue_depth whose GCP share reaches jobsPerInstance, by the domain's rules, counted up from 0. */
+function gcpThreshold(fleet: Fleet, allocations: Allocations): number | undefined {
+  const share = seriesAllocation(fleet.series, allocations, 'gcp');
+  if (share <= 0) {
+    return undefined;
+  }
+  for (let depth = 0; depth <= 10_000; depth += 1) {
+    if (allocatedSize(depth, share) >= fleet.jobsPerInstance) {
+      return depth;
+    }
+  }
+  throw new Error(`${fleet.name}: no threshold below 10000 jobs`);
+}
+
+/** The allocations with the clouds' shares swapped, so deploy/observability.ts's AWS rule reads GCP's share. */
+const swapClouds = (allocations: Allocations): Allocations => {
+  const swap = ({ aws, gcp }: QueueAllocation) => ({ aws: gcp, gcp: aws });
+  return { batches: swap(allocations.batches), codeintel: swap(allocations.codeintel) };
+};
+
+/** The capacity policies the function's parsed config calls for: a series, jobsPerInstance and threshold per fleet. */
+function expectedPolicies(config: FleetplaneConfig) {
+  return Object.fromEntries(
+    managedFleets(config.fleets, 'gcp').flatMap((fleet) => {
+      const threshold = gcpThreshold(fleet, config.allocations);
+      // The same rule as the AWS alarm's, on the same share.
+      expect(deepQueueThreshold(fleet, { allocations: swapClouds(config.allocations) }), fleet.name).toBe(threshold);
+      return threshold === undefined
+        ? []
+        : [[fleet.name, { series: fleet.series, jobs_per_instance: fleet.jobsPerInstance, threshold }]];
+    }),
+  );
+}
+
+describe.runIf(terraformInstalled)('infra/gcp capacity thresholds under terraform console', () => {
+  let module: string;
+
+  /** `jsonencode(expression)` evaluated for the document; console prints the JSON as a quoted string. */
+  function evaluate(document: string, expression: string): Promise<unknown> {
+    return new Promise((resolve, reject) => {
+      const env = { ...process.env, ...TERRAFORM_ENV, TF_VAR_config_document: document };
+      const console = execFile(
+        'terraform',
+        ['console'],
+        { cwd: module, env, timeout: TERRAFORM_TIMEOUT_MS },
+        (error, stdout, stderr) => {
+          if (error) {
+            reject(new Error(`terraform console failed: ${stderr}`, { cause: error }));
+            return;
+          }
+          resolve(JSON.parse(JSON.parse(stdout.trim())));
+        },
+      );
+      console.stdin?.end(`jsonencode(${expression})\n`);
+    });
+  }
+
+  beforeAll(async () => {
+    // Prepare: monitoring.tf's locals and main.tf's reading of the document, without the resources (no providers).
+    module = await mkdtemp(join(tmpdir(), 'fleetplane-tf-monitoring-'));
+    const locals = blocks.find((block) => block.file === 'monitoring.tf' && block.type === 'locals')?.body ?? '';
+    await writeFile(join(module, 'monitoring.tf'), `locals {\n${locals}\n}\n`);
+    await writeFile(
+      join(module, 'config.tf'),
+      [
+        'variable "config_document" {',
+        '  type = string',
+        '}',
+        'locals {',
+        `  config     = ${localIn('main.tf', 'config')}`,
+        `  gcp_fleets = ${localIn('main.tf', 'gcp_fleets')}`,
+        '}',
+        '',
+      ].join('\n'),
+    );
+  });
+  afterAll(async () => {
+    await rm(module, { recursive: true, force: true });
+  });
+
+  it.each(THRESHOLD_CASES)('fires at the depth whose GCP share reaches jobsPerInstance: $name', async (testCase) => {
+    // Prepare
+    const document = thresholdDocument(testCase);
+    const config = parseConfigText(document, 'test', { SRC_ACCESS_TOKEN: 'fake-token-for-tests' });
+
+    // Act
+    const policies = await evaluate(document, 'local.capacity_alert_fleets');
+
+    // Assess: Terraform's policies are the domain's, whose thresholds are the ones stated.
+    const expected = expectedPolicies(config);
+    expect(policies).toEqual(expected);
+    expect(Object.fromEntries(Object.entries(expected).map(([name, { threshold }]) => [name, threshold]))).toEqual(
+      testCase.thresholds,
+    );
   });
 });

@@ -13,6 +13,9 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
+import { parseConfigText } from '../../shared/config/index.ts';
+import { managedFleets } from '../../shared/domain/fleet.ts';
+import { allocatedSize, seriesAllocation } from '../../shared/domain/queue-metric.ts';
 import {
   CYCLE_SUCCEEDED_METRIC_TYPE,
   FLEET_CURRENT_SIZE_METRIC_TYPE,
@@ -28,13 +31,43 @@ const run = promisify(execFile);
 const installed = spawnSync('promtool', ['--version'], { stdio: 'ignore' }).status === 0;
 const required = installed || process.env.CI === 'true';
 
-/** The sample config the interpolations are filled from: a fleet `code` on the codeintel series, 2 jobs per VM. */
-const SAMPLE = { environment: 'prod', fleet: 'code', series: 'codeintel', jobsPerInstance: 2 } as const;
-const INTERPOLATIONS: Readonly<Record<string, string>> = {
-  'local.monitoring_environment': SAMPLE.environment,
-  'each.key': SAMPLE.fleet,
-  'each.value.series': SAMPLE.series,
-  'each.value.jobs_per_instance': String(SAMPLE.jobsPerInstance),
+/**
+ * The sample config the interpolations are filled from: GCP takes half of codeintel and none of batches. Fleet `code`
+ * (codeintel, 3 jobs per VM) sees half of the published depth, so its policy fires at 6; fleet `batch` gets no policy.
+ */
+const SAMPLE_DOCUMENT = [
+  'environment: prod',
+  'sourcegraph: { endpoint: https://sourcegraph.example.com }',
+  'metrics: { cloudwatch: { region: us-east-1 }, cloudMonitoring: { projectId: my-project } }',
+  'allocations: { codeintel: { aws: 0.5, gcp: 0.5 }, batches: { aws: 1 } }',
+  'fleets:',
+  '  - { name: code, queues: [codeintel], mode: direct, jobsPerInstance: 3, maxInstances: 50, scaleIn: { mode: resize },',
+  '      target: { cloud: gcp, project: my-project, zone: us-central1-a, instanceGroupManager: code } }',
+  '  - { name: batch, queues: [batches], mode: shadow, jobsPerInstance: 2, maxInstances: 50,',
+  '      target: { cloud: gcp, project: my-project, zone: us-central1-a, instanceGroupManager: batch } }',
+].join('\n');
+const SAMPLE = { environment: 'prod', fleet: 'code', series: 'codeintel', jobsPerInstance: 3, threshold: 6 } as const;
+/**
+ * local.capacity_alert_fleets for the sample, one entry per capacity policy, as gcp-monitoring-terraform.test.ts shows
+ * Terraform derives it from the same document (its half-and-half case).
+ */
+const CAPACITY_POLICIES: Readonly<Record<string, { series: string; jobs_per_instance: number; threshold: number }>> = {
+  [SAMPLE.fleet]: { series: SAMPLE.series, jobs_per_instance: SAMPLE.jobsPerInstance, threshold: SAMPLE.threshold },
+};
+const INTERPOLATIONS: Readonly<Record<string, string>> = { 'local.monitoring_environment': SAMPLE.environment };
+/** The interpolations of one capacity policy, `for_each` over CAPACITY_POLICIES. */
+const capacityInterpolations = (fleet: string): Readonly<Record<string, string>> => {
+  const policy = CAPACITY_POLICIES[fleet];
+  if (policy === undefined) {
+    throw new Error(`the sample makes no capacity policy for ${fleet}`);
+  }
+  return {
+    ...INTERPOLATIONS,
+    'each.key': fleet,
+    'each.value.series': policy.series,
+    'each.value.jobs_per_instance': String(policy.jobs_per_instance),
+    'each.value.threshold': String(policy.threshold),
+  };
 };
 const POLICIES = ['no_successful_cycle', 'queue_deep_no_capacity_change', 'rotation_failed'] as const;
 type Policy = (typeof POLICIES)[number];
@@ -61,10 +94,10 @@ interface Rule {
   readonly interval: string;
 }
 
-/** `${...}` interpolations replaced from INTERPOLATIONS; anything else left would not be PromQL. */
-function interpolate(text: string): string {
+/** `${...}` interpolations replaced from `values`; anything else left would not be PromQL. */
+function interpolate(text: string, values: Readonly<Record<string, string>>): string {
   return text.replace(/\$\{([^}]*)\}/g, (match, expression: string) => {
-    const value = INTERPOLATIONS[expression.trim()];
+    const value = values[expression.trim()];
     if (value === undefined) {
       throw new Error(`no sample value for ${match}`);
     }
@@ -73,7 +106,7 @@ function interpolate(text: string): string {
 }
 
 /** The policy's condition as Terraform would send it for the sample config. */
-function ruleOf(blocks: readonly Block[], policy: Policy): Rule {
+function ruleOf(blocks: readonly Block[], policy: Policy, values: Readonly<Record<string, string>>): Rule {
   const top = finder(blocks);
   const condition = child(
     child(top('resource', 'google_monitoring_alert_policy', policy), 'conditions'),
@@ -87,7 +120,7 @@ function ruleOf(blocks: readonly Block[], policy: Policy): Rule {
   );
   const unquote = (value: string | undefined) => /^"([^"]+)"$/.exec(value ?? '')?.[1];
   const rule = {
-    expr: interpolate(heredoc ?? ''),
+    expr: interpolate(heredoc ?? '', values),
     for: unquote(attribute(condition.body, 'duration')),
     interval: unquote(interval),
   };
@@ -104,31 +137,48 @@ interface Scenario {
 }
 
 let directory: string;
-let rules: Record<Policy, Rule>;
+/** Each policy's rules: one per instance Terraform makes of it for the sample config (`count` or `for_each`). */
+let rules: Record<Policy, Rule[]>;
 let runs = 0;
 
 beforeAll(async () => {
   directory = await mkdtemp(join(tmpdir(), 'fleetplane-alert-rules-'));
   const { blocks } = await readInfra();
   rules = {
-    no_successful_cycle: ruleOf(blocks, 'no_successful_cycle'),
-    queue_deep_no_capacity_change: ruleOf(blocks, 'queue_deep_no_capacity_change'),
-    rotation_failed: ruleOf(blocks, 'rotation_failed'),
+    no_successful_cycle: [ruleOf(blocks, 'no_successful_cycle', INTERPOLATIONS)],
+    queue_deep_no_capacity_change: Object.keys(CAPACITY_POLICIES).map((fleet) =>
+      ruleOf(blocks, 'queue_deep_no_capacity_change', capacityInterpolations(fleet)),
+    ),
+    rotation_failed: [ruleOf(blocks, 'rotation_failed', INTERPOLATIONS)],
   };
 });
 afterAll(async () => {
   await rm(directory, { recursive: true, force: true });
 });
 
+/** The evaluation interval every rule of the policy shares (it is one local in monitoring.tf). */
+function intervalOf(policy: Policy): string {
+  const intervals = new Set(rules[policy].map((rule) => rule.interval));
+  const [interval] = intervals;
+  if (interval === undefined || intervals.size !== 1) {
+    throw new Error(`${policy}: expected one evaluation interval, found ${[...intervals].join(', ')}`);
+  }
+  return interval;
+}
+
 /** Runs `promtool test rules` for one policy over one scenario; resolves with promtool's verdict and output. */
 async function promtool(policy: Policy, scenario: Scenario): Promise<{ ok: boolean; output: string }> {
-  const rule = rules[policy];
+  const interval = intervalOf(policy);
   const name = `case-${++runs}`;
   await writeFile(
     join(directory, `${name}.rules.yml`),
     stringify({
       groups: [
-        { name: 'fleetplane', interval: rule.interval, rules: [{ alert: policy, expr: rule.expr, for: rule.for }] },
+        {
+          name: 'fleetplane',
+          interval,
+          rules: rules[policy].map((rule) => ({ alert: policy, expr: rule.expr, for: rule.for })),
+        },
       ],
     }),
   );
@@ -136,7 +186,7 @@ async function promtool(policy: Policy, scenario: Scenario): Promise<{ ok: boole
     join(directory, `${name}.test.yml`),
     stringify({
       rule_files: [`${name}.rules.yml`],
-      evaluation_interval: rule.interval,
+      evaluation_interval: interval,
       tests: [
         {
           interval: '1m',
@@ -233,13 +283,47 @@ describe.runIf(required)('infra/gcp alert policies under promtool test rules', (
       project_id: 'my-project',
       series: SAMPLE.series,
     };
+    // The threshold: the depth whose GCP share (half, truncated) reaches jobsPerInstance.
+    const T = SAMPLE.threshold;
     const J = SAMPLE.jobsPerInstance;
 
-    it('fires after 15 minutes at or above jobsPerInstance with the size unchanged, for this fleet only', async () => {
+    it('derives the sample’s policies from the GCP share: twice jobsPerInstance for code, none for batch', () => {
+      // Prepare: the sample as the function parses it.
+      const config = parseConfigText(SAMPLE_DOCUMENT, 'sample', { SRC_ACCESS_TOKEN: 'fake-token-for-tests' });
+
+      // Act
+      const shares = managedFleets(config.fleets, 'gcp').map((fleet) => ({
+        fleet,
+        share: seriesAllocation(fleet.series, config.allocations, 'gcp'),
+      }));
+
+      // Assess: T is the smallest depth whose share is J; a fleet with no share has no entry, so no policy.
+      expect(shares.map(({ fleet, share }) => [fleet.name, share])).toEqual([
+        ['code', 0.5],
+        ['batch', 0],
+      ]);
+      for (const { fleet, share } of shares) {
+        const policy = CAPACITY_POLICIES[fleet.name];
+        if (share === 0) {
+          expect(policy, fleet.name).toBeUndefined();
+          continue;
+        }
+        expect(policy, fleet.name).toEqual({
+          series: fleet.series,
+          jobs_per_instance: fleet.jobsPerInstance,
+          threshold: expect.any(Number),
+        });
+        expect(allocatedSize(policy?.threshold ?? 0, share)).toBeGreaterThanOrEqual(fleet.jobsPerInstance);
+        expect(allocatedSize((policy?.threshold ?? 0) - 1, share)).toBeLessThan(fleet.jobsPerInstance);
+      }
+      expect(T).toBeGreaterThan(J);
+    });
+
+    it('fires after 15 minutes at or above the threshold with the size unchanged, for this fleet only', async () => {
       // Act: another series and another fleet are just as stuck, and must not make alerts of their own.
       const result = await promtool('queue_deep_no_capacity_change', {
         series: [
-          { series: depth(SAMPLE.series), values: minutes(41, () => J + 3) },
+          { series: depth(SAMPLE.series), values: minutes(41, () => T + 3) },
           { series: size(SAMPLE.fleet), values: minutes(41, () => 3) },
           { series: depth('batches'), values: minutes(41, () => 50) },
           { series: size('other'), values: minutes(41, () => 1) },
@@ -251,11 +335,11 @@ describe.runIf(required)('infra/gcp alert policies under promtool test rules', (
       expect(result.ok, result.output).toBe(true);
     });
 
-    it('fires at exactly jobsPerInstance: one instance’s worth waiting, e.g. pinned at maxInstances', async () => {
+    it('fires at exactly the threshold: one instance’s worth of GCP’s share waiting, e.g. pinned at maxInstances', async () => {
       // Act
       const result = await promtool('queue_deep_no_capacity_change', {
         series: [
-          { series: depth(SAMPLE.series), values: minutes(31, () => J) },
+          { series: depth(SAMPLE.series), values: minutes(31, () => T) },
           { series: size(SAMPLE.fleet), values: minutes(31, () => 10) },
         ],
         expect: { 15: [deep], 30: [deep] },
@@ -265,11 +349,43 @@ describe.runIf(required)('infra/gcp alert policies under promtool test rules', (
       expect(result.ok, result.output).toBe(true);
     });
 
+    it('stays quiet one job below the threshold, though that depth is above jobsPerInstance', async () => {
+      // Act: T - 1 jobs published, of which GCP's half (truncated) is one short of an instance's worth.
+      const result = await promtool('queue_deep_no_capacity_change', {
+        series: [
+          { series: depth(SAMPLE.series), values: minutes(41, () => T - 1) },
+          { series: size(SAMPLE.fleet), values: minutes(41, () => 3) },
+        ],
+        expect: { 15: [], 20: [], 40: [] },
+      });
+
+      // Assess
+      expect(T - 1).toBeGreaterThan(J);
+      expect(result.ok, result.output).toBe(true);
+    });
+
+    it('makes no policy for a fleet GCP takes no share of: its deep, stuck queue fires nothing', async () => {
+      // Act: every capacity policy the sample makes, with batch's series deep and its size stuck for 40 minutes.
+      const result = await promtool('queue_deep_no_capacity_change', {
+        series: [
+          { series: depth('batches'), values: minutes(41, () => 500) },
+          { series: size('batch'), values: minutes(41, () => 2) },
+        ],
+        expect: { 15: [], 20: [], 40: [] },
+      });
+
+      // Assess
+      expect(rules.queue_deep_no_capacity_change.map((rule) => /fleet="([^"]*)"/.exec(rule.expr)?.[1])).toEqual([
+        SAMPLE.fleet,
+      ]);
+      expect(result.ok, result.output).toBe(true);
+    });
+
     it('stays quiet while the size changes, and fires 15 minutes after the last change', async () => {
       // Act: the group grows from 3 to 4 between minutes 9 and 10.
       const result = await promtool('queue_deep_no_capacity_change', {
         series: [
-          { series: depth(SAMPLE.series), values: minutes(41, () => J + 3) },
+          { series: depth(SAMPLE.series), values: minutes(41, () => T + 3) },
           { series: size(SAMPLE.fleet), values: minutes(41, (minute) => (minute < 10 ? 3 : 4)) },
         ],
         expect: { 15: [], 20: [], 24: [], 25: [deep] },
@@ -279,11 +395,11 @@ describe.runIf(required)('infra/gcp alert policies under promtool test rules', (
       expect(result.ok, result.output).toBe(true);
     });
 
-    it('stays quiet when the depth dipped below jobsPerInstance within the 15 minutes', async () => {
+    it('stays quiet when the depth dipped below the threshold within the 15 minutes', async () => {
       // Act: one reading below the threshold at minute 8.
       const result = await promtool('queue_deep_no_capacity_change', {
         series: [
-          { series: depth(SAMPLE.series), values: minutes(41, (minute) => (minute === 8 ? J - 1 : J + 3)) },
+          { series: depth(SAMPLE.series), values: minutes(41, (minute) => (minute === 8 ? T - 1 : T + 3)) },
           { series: size(SAMPLE.fleet), values: minutes(41, () => 3) },
         ],
         expect: { 15: [], 23: [], 24: [deep] },
@@ -293,23 +409,15 @@ describe.runIf(required)('infra/gcp alert policies under promtool test rules', (
       expect(result.ok, result.output).toBe(true);
     });
 
-    it('stays quiet below jobsPerInstance, and without size data (missing data is not breaching)', async () => {
+    it('stays quiet without size data (missing data is not breaching)', async () => {
       // Act
-      const shallow = await promtool('queue_deep_no_capacity_change', {
-        series: [
-          { series: depth(SAMPLE.series), values: minutes(41, () => J - 1) },
-          { series: size(SAMPLE.fleet), values: minutes(41, () => 3) },
-        ],
-        expect: { 20: [], 40: [] },
-      });
       const sizeless = await promtool('queue_deep_no_capacity_change', {
-        series: [{ series: depth(SAMPLE.series), values: minutes(41, () => J + 3) }],
+        series: [{ series: depth(SAMPLE.series), values: minutes(41, () => T + 3) }],
         expect: { 20: [], 40: [] },
       });
       const nothing = await promtool('queue_deep_no_capacity_change', { series: [], expect: { 20: [] } });
 
       // Assess
-      expect(shallow.ok, shallow.output).toBe(true);
       expect(sizeless.ok, sizeless.output).toBe(true);
       expect(nothing.ok, nothing.output).toBe(true);
     });
@@ -319,7 +427,7 @@ describe.runIf(required)('infra/gcp alert policies under promtool test rules', (
       const start = (value: number) => minutes(41, (minute) => (minute < 20 ? undefined : value));
       const result = await promtool('queue_deep_no_capacity_change', {
         series: [
-          { series: depth(SAMPLE.series), values: start(J + 3) },
+          { series: depth(SAMPLE.series), values: start(T + 3) },
           { series: size(SAMPLE.fleet), values: start(3) },
         ],
         expect: { 21: [], 30: [], 34: [], 35: [deep] },
@@ -381,11 +489,15 @@ describe.runIf(required)('infra/gcp alert policies under promtool test rules', (
   it('reads every query from monitoring.tf with each interpolation filled in', () => {
     // Assess: what promtool ran is the .tf text; a leftover `${` would have thrown when the rules were read.
     for (const policy of POLICIES) {
-      expect(rules[policy].expr, policy).toContain(`environment="${SAMPLE.environment}"`);
-      expect(rules[policy].for, policy).toBe('0s');
-      expect(rules[policy].interval, policy).toBe('60s');
+      expect(rules[policy].length, policy).toBeGreaterThan(0);
+      for (const rule of rules[policy]) {
+        expect(rule.expr, policy).toContain(`environment="${SAMPLE.environment}"`);
+        expect(rule.for, policy).toBe('0s');
+        expect(rule.interval, policy).toBe('60s');
+      }
     }
-    expect(rules.queue_deep_no_capacity_change.expr).toContain(`>= ${SAMPLE.jobsPerInstance}`);
-    expect(rules.queue_deep_no_capacity_change.expr).toContain(`fleet="${SAMPLE.fleet}"`);
+    const [capacity] = rules.queue_deep_no_capacity_change;
+    expect(capacity?.expr).toContain(`[15m]) >= ${SAMPLE.threshold}\n`);
+    expect(capacity?.expr).toContain(`fleet="${SAMPLE.fleet}"`);
   });
 });
