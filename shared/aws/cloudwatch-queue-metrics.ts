@@ -24,7 +24,7 @@ import { putMetricBatches } from './cloudwatch-put.ts';
 /** The worker's metric (cmd/worker/internal/executorqueue/aws_reporter.go): the Terraform alarms match it by name. */
 export const QUEUE_SIZE_METRIC_NAME = 'src_executors_queue_size';
 /** PutMetricData accepts at most 1000 datums per request. */
-export const MAX_DATUMS_PER_PUT = 1000;
+const MAX_DATUMS_PER_PUT = 1000;
 /** GetMetricData accepts at most 500 queries per request. */
 export const MAX_QUERIES_PER_GET = 500;
 /** Seconds: standard resolution, and the period the Terraform alarms read the series with. */
