@@ -29,7 +29,7 @@ correlatedHttp('healthCheck', async (request, response) => {
     // Sourcegraph unreadable: nothing was judged or replaced, which Scheduler records as a failed run.
     response.status(report.sourcegraph.ok ? 200 : 503).json(report);
   } catch (caught) {
-    sendProblem(response, 500, 'health check failed', logFailure(logging.logger, caught).message);
+    sendProblem(response, 500, `health check failed: ${logFailure(logging.logger, caught).message}`);
   }
 });
 
@@ -43,6 +43,6 @@ correlatedHttp('webhook', async (request, response) => {
   } catch (caught) {
     logFailure(logging.logger, caught);
     // The caller may not be authenticated yet: the reason stays in the log.
-    sendProblem(response, 500, 'webhook failed', 'the function could not start; its logs say why');
+    sendProblem(response, 500, 'the webhook could not start; its logs say why');
   }
 });

@@ -29,7 +29,7 @@ correlatedHttp('rotate', async (request, response) => {
   } catch (caught) {
     const error = logFailure(logging.logger, caught);
     const status = error instanceof RotateEventError ? 400 : error instanceof RotationInProgressError ? 409 : 500;
-    sendProblem(response, status, 'rotate invocation failed', error.message);
+    sendProblem(response, status, `rotate invocation failed: ${error.message}`);
   }
 });
 

@@ -26,7 +26,7 @@ correlatedHttp('scale', async (request, response) => {
     response.status(200).json(await scale(isRecord(request.body) && request.body.once === true));
   } catch (error) {
     // Scheduler records the failure; the message names fleets and reasons, never a secret.
-    sendProblem(response, 500, 'scale invocation failed', toError(error).message);
+    sendProblem(response, 500, `scale invocation failed: ${toError(error).message}`);
   }
 });
 

@@ -10,6 +10,8 @@ import {
 import { toError } from '../domain/guards.ts';
 import { correlationIdFrom, httpCorrelation, withCorrelation } from '../observability/correlation.ts';
 import type { Logger } from '../ports/logger.ts';
+import { type ProblemStatus, problemResponse } from '../webhook/request.ts';
+import { writeWebhookResponse } from './http-request.ts';
 
 /**
  * Registers an HTTP function whose every log line carries the request's `correlation_id` (the trace Google started for
@@ -28,9 +30,13 @@ export function correlatedCloudEvent<T>(name: string, handler: (event: CloudEven
   );
 }
 
-/** Answers an RFC 9457 problem. Callers pass a detail that names steps, fleets and reasons, never a secret. */
-export function sendProblem(response: Response, status: number, title: string, detail: string): void {
-  response.status(status).type('application/problem+json').json({ title, status, detail });
+/**
+ * Answers an RFC 9457 problem document as the webhook does, headers included. For the functions only IAM-authenticated
+ * callers reach (scale, rotate, healthCheck), the detail may carry the failure's message, which names steps, fleets
+ * and reasons and never a secret; the webhook, whose caller may be anyone, keeps to fixed text.
+ */
+export function sendProblem(response: Response, status: ProblemStatus, detail: string): void {
+  writeWebhookResponse(response, problemResponse(status, detail));
 }
 
 /** Refuses anything but POST with 405 and `Allow`; true when the request may go on. */
@@ -38,8 +44,7 @@ export function onlyPost(request: Request, response: Response, detail: string): 
   if (request.method === 'POST') {
     return true;
   }
-  response.set('allow', 'POST');
-  sendProblem(response, 405, 'method not allowed', detail);
+  writeWebhookResponse(response, problemResponse(405, detail, { allow: 'POST' }));
   return false;
 }
 

@@ -220,9 +220,9 @@ describe('the built GCP scale function in the functions-framework server', () =>
     expect(response.status).toBe(500);
     expect(response.headers.get('content-type')).toMatch(/^application\/problem\+json/);
     expect(problem).toMatchObject({
-      title: 'scale invocation failed',
+      title: 'Internal Server Error',
       status: 500,
-      detail: expect.stringMatching(/codeintel: demand-unknown/),
+      detail: expect.stringMatching(/^scale invocation failed: .*codeintel: demand-unknown/),
     });
     expect(stack.compute.group(LOCAL_GCP_PROJECT, ZONE, GROUP)?.targetSize()).toBe(1);
     expect(workerSeries()).toEqual([]);
