@@ -5,8 +5,8 @@ import type { Context } from 'aws-lambda';
 import type { Env } from '../config/types.ts';
 import { isRecord } from '../domain/guards.ts';
 import { type Correlation, correlationIdFrom } from '../observability/correlation.ts';
-import type { FunctionLogger } from '../observability/function-logger.ts';
-import { LOG_LEVELS, type LogLevel, loggerOver, sanitize } from '../observability/logger.ts';
+import { type FunctionLogger, logLevelOf } from '../observability/function-logger.ts';
+import { loggerOver, sanitize } from '../observability/logger.ts';
 
 /** A Lambda function's logging: the port every component logs through, over one Powertools Logger. */
 export interface LambdaLogging extends FunctionLogger {
@@ -26,11 +26,9 @@ export interface LambdaLogging extends FunctionLogger {
  */
 export function createLambdaLogging(env: Env, name: string): LambdaLogging {
   const secrets = new Set<string>();
-  const requested = env.FLEETPLANE_LOG_LEVEL;
-  const level: LogLevel = LOG_LEVELS.find((candidate) => candidate === requested) ?? 'info';
   const powertools = new PowertoolsLogger({
     serviceName: 'fleetplane',
-    logLevel: level,
+    logLevel: logLevelOf(env),
     persistentKeys: { function: name },
   });
   const scrub = (value: unknown) =>

@@ -15,13 +15,17 @@ export interface FunctionLogger {
  */
 export function createFunctionLogger(env: Env, name: string): FunctionLogger {
   const secrets = new Set<string>();
-  const requested = env.FLEETPLANE_LOG_LEVEL;
-  const level: LogLevel = LOG_LEVELS.find((candidate) => candidate === requested) ?? 'info';
   const logger = createJsonLogger({
-    level,
+    level: logLevelOf(env),
     bindings: { service: 'fleetplane', function: name },
     secrets: () => [...secrets],
     ...(env.FLEETPLANE_LOG_STREAM === 'stderr' ? { write: (line: string) => process.stderr.write(`${line}\n`) } : {}),
   });
   return { logger, secrets };
+}
+
+/** `FLEETPLANE_LOG_LEVEL`, or `info` when it is unset or names no level. */
+export function logLevelOf(env: Env): LogLevel {
+  const requested = env.FLEETPLANE_LOG_LEVEL;
+  return LOG_LEVELS.find((candidate) => candidate === requested) ?? 'info';
 }
