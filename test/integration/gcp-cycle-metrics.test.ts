@@ -1,26 +1,13 @@
-import { MetricServiceClient } from '@google-cloud/monitoring';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { gcpClientOptions } from '../../local/gcp/index.ts';
-import { type MonitoringEmulator, type StoredSeries, startMonitoringEmulator } from '../../local/gcp/monitoring.ts';
+import { beforeEach, describe, expect, it } from 'vitest';
+import type { StoredSeries } from '../../local/gcp/monitoring.ts';
 import { createCloudMonitoringCycleMetrics } from '../../shared/gcp/monitoring-cycle-metrics.ts';
 import type { CycleSummary } from '../../shared/ports/cycle-metrics.ts';
 import { MetricsPublishError } from '../../shared/ports/errors.ts';
+import { useMonitoringEmulator } from '../support/monitoring-emulator.ts';
 
 const T0 = Date.UTC(2026, 10, 28, 9, 0, 0);
 
-let monitoring: MonitoringEmulator;
-let client: MetricServiceClient;
-let now = T0 + 2_000;
-let subjects = 0;
-
-beforeAll(async () => {
-  monitoring = await startMonitoringEmulator({ clock: () => now });
-  client = new MetricServiceClient(gcpClientOptions(monitoring.emulator));
-});
-afterAll(async () => {
-  await client.close();
-  await monitoring.emulator.close();
-});
+const h = useMonitoringEmulator();
 
 const summary = (overrides: Partial<CycleSummary> = {}): CycleSummary => ({
   environment: 'prod',
@@ -51,18 +38,18 @@ function flatten(series: readonly StoredSeries[]): string[] {
 
 describe('Cloud Monitoring cycle metrics, as Cloud Monitoring stores them (real client, REST)', () => {
   let projectId: string;
-  const writes = () => monitoring.emulator.requests.filter((request) => request.operation === 'createTimeSeries');
-  const inProject = () => monitoring.series().filter((series) => series.project === projectId);
+  const writes = () => h.monitoring.emulator.requests.filter((request) => request.operation === 'createTimeSeries');
+  const inProject = () => h.monitoring.series().filter((series) => series.project === projectId);
   beforeEach(() => {
-    now = T0 + 2_000;
-    projectId = `fleetplane-cycle-${++subjects}`;
-    monitoring.emulator.clearFaults();
-    monitoring.emulator.clearRequests();
+    h.clock = () => T0 + 2_000;
+    projectId = h.freshProject('fleetplane-cycle');
+    h.monitoring.emulator.clearFaults();
+    h.monitoring.emulator.clearRequests();
   });
 
   it('writes every value of a cycle under fleetplane/ on the global resource at the cycle’s whole second', async () => {
     // Act
-    await createCloudMonitoringCycleMetrics(client, { projectId }).publish(summary());
+    await createCloudMonitoringCycleMetrics(h.client, { projectId }).publish(summary());
 
     // Assess
     expect(writes()).toHaveLength(1);
@@ -96,7 +83,7 @@ describe('Cloud Monitoring cycle metrics, as Cloud Monitoring stores them (real 
       current: 1,
       desired: 1,
     }));
-    await createCloudMonitoringCycleMetrics(client, { projectId }).publish(summary({ queueDepths: [], fleets }));
+    await createCloudMonitoringCycleMetrics(h.client, { projectId }).publish(summary({ queueDepths: [], fleets }));
 
     // Assess
     expect(writes()).toHaveLength(3);
@@ -105,11 +92,11 @@ describe('Cloud Monitoring cycle metrics, as Cloud Monitoring stores them (real 
 
   it('appends the next cycle’s points to the same series', async () => {
     // Prepare
-    const metrics = createCloudMonitoringCycleMetrics(client, { projectId });
+    const metrics = createCloudMonitoringCycleMetrics(h.client, { projectId });
     await metrics.publish(summary());
 
     // Act: the next poll, 10 s later, failed
-    now = T0 + 12_000;
+    h.clock = () => T0 + 12_000;
     await metrics.publish(summary({ at: T0 + 11_500, succeeded: false }));
 
     // Assess
@@ -120,10 +107,10 @@ describe('Cloud Monitoring cycle metrics, as Cloud Monitoring stores them (real 
 
   it('throws MetricsPublishError when Cloud Monitoring refuses, for the cycle to log', async () => {
     // Prepare
-    monitoring.emulator.injectFault({ kind: 'error', status: 503, operation: 'createTimeSeries' });
+    h.monitoring.emulator.injectFault({ kind: 'error', status: 503, operation: 'createTimeSeries' });
 
     // Act
-    const publishing = createCloudMonitoringCycleMetrics(client, { projectId }).publish(summary());
+    const publishing = createCloudMonitoringCycleMetrics(h.client, { projectId }).publish(summary());
 
     // Assess
     await expect(publishing).rejects.toThrow(MetricsPublishError);

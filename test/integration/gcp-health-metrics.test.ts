@@ -1,7 +1,5 @@
-import { MetricServiceClient } from '@google-cloud/monitoring';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { gcpClientOptions } from '../../local/gcp/index.ts';
-import { type MonitoringEmulator, type StoredSeries, startMonitoringEmulator } from '../../local/gcp/monitoring.ts';
+import { beforeEach, describe, expect, it } from 'vitest';
+import type { StoredSeries } from '../../local/gcp/monitoring.ts';
 import { HEALTH_CLASSES, type HealthClass } from '../../shared/domain/health.ts';
 import {
   createCloudMonitoringHealthMetrics,
@@ -10,7 +8,6 @@ import {
   HEALTH_REPLACEMENTS_METRIC_TYPE,
   UNEXPLAINED_EXECUTORS_METRIC_TYPE,
 } from '../../shared/gcp/monitoring-health-metrics.ts';
-import type { Clock } from '../../shared/ports/clock.ts';
 import { MetricsPublishError } from '../../shared/ports/errors.ts';
 import {
   type FleetHealthCounts,
@@ -19,23 +16,11 @@ import {
   type ReplacementOutcome,
 } from '../../shared/ports/health-metrics.ts';
 import { defineHealthMetricsContract, type StoredHealthValue } from '../contract/health-metrics.contract.ts';
+import { useMonitoringEmulator } from '../support/monitoring-emulator.ts';
 
 const T0 = Date.UTC(2026, 10, 28, 9, 0, 0);
 
-let monitoring: MonitoringEmulator;
-let client: MetricServiceClient;
-/** The emulator's "now" is the current subject's clock: the contract's clock stands for both. */
-let clock: Clock = Date.now;
-let subjects = 0;
-
-beforeAll(async () => {
-  monitoring = await startMonitoringEmulator({ clock: () => clock() });
-  client = new MetricServiceClient(gcpClientOptions(monitoring.emulator));
-});
-afterAll(async () => {
-  await client.close();
-  await monitoring.emulator.close();
-});
+const h = useMonitoringEmulator();
 
 const isHealthClass = (value: string | undefined): value is HealthClass =>
   (HEALTH_CLASSES as readonly (string | undefined)[]).includes(value);
@@ -74,17 +59,17 @@ function toValues(series: StoredSeries): StoredHealthValue[] {
  * project stands in for a fresh store. No case writes one series twice within the emulator's 5 s sampling period.
  */
 defineHealthMetricsContract('Cloud Monitoring over the Monitoring emulator (real client, REST)', (subjectClock) => {
-  clock = subjectClock;
-  monitoring.emulator.clearFaults();
-  const projectId = `fleetplane-health-${++subjects}`;
+  h.clock = subjectClock;
+  h.monitoring.emulator.clearFaults();
+  const projectId = h.freshProject('fleetplane-health');
   return {
-    metrics: createCloudMonitoringHealthMetrics(client, { projectId }),
+    metrics: createCloudMonitoringHealthMetrics(h.client, { projectId }),
     stored: () =>
-      monitoring
+      h.monitoring
         .series()
         .filter((series) => series.project === projectId)
         .flatMap(toValues),
-    failStore: () => monitoring.emulator.injectFault({ kind: 'error', status: 503, operation: 'createTimeSeries' }),
+    failStore: () => h.monitoring.emulator.injectFault({ kind: 'error', status: 503, operation: 'createTimeSeries' }),
   };
 });
 
@@ -106,18 +91,18 @@ const fleets = (n: number) => Array.from({ length: n }, (_, i) => `fleet-${i}`);
 
 describe('Cloud Monitoring health metrics, as Cloud Monitoring stores them', () => {
   let projectId: string;
-  const writes = () => monitoring.emulator.requests.filter((request) => request.operation === 'createTimeSeries');
-  const inProject = () => monitoring.series().filter((series) => series.project === projectId);
+  const writes = () => h.monitoring.emulator.requests.filter((request) => request.operation === 'createTimeSeries');
+  const inProject = () => h.monitoring.series().filter((series) => series.project === projectId);
   beforeEach(() => {
-    clock = () => T0 + 2_000;
-    projectId = `fleetplane-health-${++subjects}`;
-    monitoring.emulator.clearFaults();
-    monitoring.emulator.clearRequests();
+    h.clock = () => T0 + 2_000;
+    projectId = h.freshProject('fleetplane-health');
+    h.monitoring.emulator.clearFaults();
+    h.monitoring.emulator.clearRequests();
   });
 
   it('writes INT64 gauges on the global resource at the check’s whole second, creating every descriptor', async () => {
     // Act
-    await createCloudMonitoringHealthMetrics(client, { projectId }).publish(health(['codeintel']));
+    await createCloudMonitoringHealthMetrics(h.client, { projectId }).publish(health(['codeintel']));
 
     // Assess
     const gauge = (type: string, labels: Record<string, string>, value: bigint) => ({
@@ -140,7 +125,7 @@ describe('Cloud Monitoring health metrics, as Cloud Monitoring stores them', () 
         gauge('unexplained_executors', {}, 1n),
       ]),
     );
-    expect(monitoring.descriptors()).toEqual(
+    expect(h.monitoring.descriptors()).toEqual(
       expect.arrayContaining(
         ['fleet_instances', 'unexplained_executors', 'health_replacements', 'health_held'].map((type) => ({
           type: `custom.googleapis.com/fleetplane/${type}`,
@@ -153,7 +138,7 @@ describe('Cloud Monitoring health metrics, as Cloud Monitoring stores them', () 
 
   it('writes 200 series per request at most', async () => {
     // Act: 250 fleets × (5 classes + 3 outcomes + held) + 1 = 2251 series
-    await createCloudMonitoringHealthMetrics(client, { projectId }).publish(health(fleets(250)));
+    await createCloudMonitoringHealthMetrics(h.client, { projectId }).publish(health(fleets(250)));
 
     // Assess
     expect(writes()).toHaveLength(12);
@@ -162,11 +147,11 @@ describe('Cloud Monitoring health metrics, as Cloud Monitoring stores them', () 
 
   it('takes series refused as written too recently as current: a check moments ago wrote them', async () => {
     // Prepare
-    const metrics = createCloudMonitoringHealthMetrics(client, { projectId });
+    const metrics = createCloudMonitoringHealthMetrics(h.client, { projectId });
     await metrics.publish(health(['codeintel']));
 
     // Act: another check 2 s later, within the 5 s sampling period
-    clock = () => T0 + 4_000;
+    h.clock = () => T0 + 4_000;
     const again = metrics.publish({ ...health(['codeintel'], T0 + 3_500), unexplainedExecutors: 9 });
 
     // Assess
@@ -176,7 +161,7 @@ describe('Cloud Monitoring health metrics, as Cloud Monitoring stores them', () 
 
   it('reports other refusals as a MetricsPublishError saying how far it got', async () => {
     // Prepare: a point more than 5 minutes ahead of the store's clock is refused
-    const metrics = createCloudMonitoringHealthMetrics(client, { projectId });
+    const metrics = createCloudMonitoringHealthMetrics(h.client, { projectId });
 
     // Act
     const error = await metrics.publish(health(fleets(50), T0 + 10 * 60_000)).catch((caught: unknown) => caught);
@@ -202,7 +187,7 @@ describe('Cloud Monitoring health metrics, as Cloud Monitoring stores them', () 
     ['a held that is not a boolean last', lastFleet({ held: 0 as unknown as boolean })],
   ])('sends nothing for %s', async (_, refused) => {
     // Act
-    const attempt = createCloudMonitoringHealthMetrics(client, { projectId }).publish(refused);
+    const attempt = createCloudMonitoringHealthMetrics(h.client, { projectId }).publish(refused);
 
     // Assess
     await expect(attempt).rejects.toBeInstanceOf(MetricsPublishError);
@@ -211,7 +196,7 @@ describe('Cloud Monitoring health metrics, as Cloud Monitoring stores them', () 
 
   it('refuses to be built without a project id', () => {
     // Act
-    const build = () => createCloudMonitoringHealthMetrics(client, { projectId: ' ' });
+    const build = () => createCloudMonitoringHealthMetrics(h.client, { projectId: ' ' });
 
     // Assess
     expect(build).toThrow(RangeError);

@@ -1,30 +1,13 @@
-import { MetricServiceClient } from '@google-cloud/monitoring';
-import { afterAll, beforeAll } from 'vitest';
-import { gcpClientOptions } from '../../local/gcp/index.ts';
-import { type MonitoringEmulator, startMonitoringEmulator } from '../../local/gcp/monitoring.ts';
 import {
   createCloudMonitoringMetricsSink,
   createCloudMonitoringQueueHistory,
 } from '../../shared/gcp/monitoring-queue-metrics.ts';
 import { createCloudMonitoringRemovalLedger } from '../../shared/gcp/monitoring-removal-ledger.ts';
-import type { Clock } from '../../shared/ports/clock.ts';
 import { defineQueueMetricsContract } from '../contract/queue-metrics.contract.ts';
 import { defineRemovalLedgerContract } from '../contract/removal-ledger.contract.ts';
+import { useMonitoringEmulator } from '../support/monitoring-emulator.ts';
 
-let monitoring: MonitoringEmulator;
-let client: MetricServiceClient;
-/** The emulator's receive time is the current subject's clock: the contract's clock stands for both. */
-let clock: Clock = Date.now;
-let subjects = 0;
-
-beforeAll(async () => {
-  monitoring = await startMonitoringEmulator({ clock: () => clock() });
-  client = new MetricServiceClient(gcpClientOptions(monitoring.emulator));
-});
-afterAll(async () => {
-  await client.close();
-  await monitoring.emulator.close();
-});
+const h = useMonitoringEmulator();
 
 /**
  * One project per subject: the emulator keeps every series, and each case starts at the same instant, so a fresh
@@ -34,11 +17,11 @@ afterAll(async () => {
 defineQueueMetricsContract(
   'Cloud Monitoring adapters over the Monitoring emulator (real client, REST)',
   (subjectClock) => {
-    clock = subjectClock;
-    const projectId = `fleetplane-contract-${++subjects}`;
+    h.clock = subjectClock;
+    const projectId = h.freshProject('fleetplane-contract');
     return {
-      sink: createCloudMonitoringMetricsSink(client, { projectId, clock: subjectClock }),
-      history: createCloudMonitoringQueueHistory(client, { projectId }),
+      sink: createCloudMonitoringMetricsSink(h.client, { projectId, clock: subjectClock }),
+      history: createCloudMonitoringQueueHistory(h.client, { projectId }),
     };
   },
 );
@@ -46,9 +29,9 @@ defineQueueMetricsContract(
 defineRemovalLedgerContract(
   'Cloud Monitoring ledger over the Monitoring emulator (real client, REST)',
   (subjectClock) => {
-    clock = subjectClock;
-    return createCloudMonitoringRemovalLedger(client, {
-      projectId: `fleetplane-ledger-${++subjects}`,
+    h.clock = subjectClock;
+    return createCloudMonitoringRemovalLedger(h.client, {
+      projectId: h.freshProject('fleetplane-ledger'),
       clock: subjectClock,
     });
   },

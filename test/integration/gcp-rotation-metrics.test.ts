@@ -1,34 +1,19 @@
-import { MetricServiceClient } from '@google-cloud/monitoring';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { gcpClientOptions } from '../../local/gcp/index.ts';
-import { type MonitoringEmulator, type StoredSeries, startMonitoringEmulator } from '../../local/gcp/monitoring.ts';
+import { beforeEach, describe, expect, it } from 'vitest';
+import type { StoredSeries } from '../../local/gcp/monitoring.ts';
 import {
   createCloudMonitoringRotationMetrics,
   ROTATION_DURATION_METRIC_TYPE,
   ROTATION_FAILED_METRIC_TYPE,
   ROTATION_SUCCEEDED_METRIC_TYPE,
 } from '../../shared/gcp/monitoring-rotation-metrics.ts';
-import type { Clock } from '../../shared/ports/clock.ts';
 import { MetricsPublishError } from '../../shared/ports/errors.ts';
 import type { RotationOutcome } from '../../shared/ports/rotation-metrics.ts';
 import { defineRotationMetricsContract, type StoredRotationValue } from '../contract/rotation-metrics.contract.ts';
+import { useMonitoringEmulator } from '../support/monitoring-emulator.ts';
 
 const T0 = Date.UTC(2026, 10, 28, 9, 0, 0);
 
-let monitoring: MonitoringEmulator;
-let client: MetricServiceClient;
-/** The emulator's "now" is the current subject's clock: the contract's clock stands for both. */
-let clock: Clock = Date.now;
-let subjects = 0;
-
-beforeAll(async () => {
-  monitoring = await startMonitoringEmulator({ clock: () => clock() });
-  client = new MetricServiceClient(gcpClientOptions(monitoring.emulator));
-});
-afterAll(async () => {
-  await client.close();
-  await monitoring.emulator.close();
-});
+const h = useMonitoringEmulator();
 
 /** Each metric type with the kind and value type its series must have. */
 const SHAPES = new Map<string, { readonly metric: StoredRotationValue['metric']; readonly valueType: string }>([
@@ -64,17 +49,17 @@ function toValues(series: StoredSeries): StoredRotationValue[] {
  * writes one series twice within the emulator's 5 s sampling period.
  */
 defineRotationMetricsContract('Cloud Monitoring over the Monitoring emulator (real client, REST)', (subjectClock) => {
-  clock = subjectClock;
-  monitoring.emulator.clearFaults();
-  const projectId = `fleetplane-rotation-${++subjects}`;
+  h.clock = subjectClock;
+  h.monitoring.emulator.clearFaults();
+  const projectId = h.freshProject('fleetplane-rotation');
   return {
-    metrics: createCloudMonitoringRotationMetrics(client, { projectId }),
+    metrics: createCloudMonitoringRotationMetrics(h.client, { projectId }),
     stored: () =>
-      monitoring
+      h.monitoring
         .series()
         .filter((series) => series.project === projectId)
         .flatMap(toValues),
-    failStore: () => monitoring.emulator.injectFault({ kind: 'error', status: 503, operation: 'createTimeSeries' }),
+    failStore: () => h.monitoring.emulator.injectFault({ kind: 'error', status: 503, operation: 'createTimeSeries' }),
   };
 });
 
@@ -100,18 +85,18 @@ function flatten(series: readonly StoredSeries[]): string[] {
 
 describe('Cloud Monitoring rotation metrics, as Cloud Monitoring stores them', () => {
   let projectId: string;
-  const writes = () => monitoring.emulator.requests.filter((request) => request.operation === 'createTimeSeries');
-  const inProject = () => monitoring.series().filter((series) => series.project === projectId);
+  const writes = () => h.monitoring.emulator.requests.filter((request) => request.operation === 'createTimeSeries');
+  const inProject = () => h.monitoring.series().filter((series) => series.project === projectId);
   beforeEach(() => {
-    clock = () => T0 + 2_000;
-    projectId = `fleetplane-rotation-${++subjects}`;
-    monitoring.emulator.clearFaults();
-    monitoring.emulator.clearRequests();
+    h.clock = () => T0 + 2_000;
+    projectId = h.freshProject('fleetplane-rotation');
+    h.monitoring.emulator.clearFaults();
+    h.monitoring.emulator.clearRequests();
   });
 
   it('writes the outcome as INT64 and the duration as DOUBLE gauges on the global resource at the rotation’s whole second, in one request', async () => {
     // Act
-    await createCloudMonitoringRotationMetrics(client, { projectId }).publish(outcome());
+    await createCloudMonitoringRotationMetrics(h.client, { projectId }).publish(outcome());
 
     // Assess
     expect(writes()).toHaveLength(1);
@@ -126,7 +111,7 @@ describe('Cloud Monitoring rotation metrics, as Cloud Monitoring stores them', (
       expect(series.resource).toEqual({ type: 'global', labels: { project_id: projectId } });
       expect(series.points.map((point) => point.end)).toEqual([BigInt(T0 + 1_000) * 1_000_000n]);
     }
-    expect(monitoring.descriptors()).toEqual(
+    expect(h.monitoring.descriptors()).toEqual(
       expect.arrayContaining([
         { type: 'custom.googleapis.com/fleetplane/rotation_succeeded', metricKind: 'GAUGE', valueType: 'INT64' },
         { type: 'custom.googleapis.com/fleetplane/rotation_failed', metricKind: 'GAUGE', valueType: 'INT64' },
@@ -137,11 +122,11 @@ describe('Cloud Monitoring rotation metrics, as Cloud Monitoring stores them', (
 
   it('takes series refused as written too recently as current: a failed step moments ago wrote them', async () => {
     // Prepare
-    const metrics = createCloudMonitoringRotationMetrics(client, { projectId });
+    const metrics = createCloudMonitoringRotationMetrics(h.client, { projectId });
     await metrics.publish(outcome({ succeeded: false, durationMs: 40 }));
 
     // Act: the whole rotation's outcome 2 s later, within the 5 s sampling period
-    clock = () => T0 + 4_000;
+    h.clock = () => T0 + 4_000;
     const again = metrics.publish(outcome({ at: T0 + 3_500, succeeded: false, durationMs: 2_000 }));
 
     // Assess
@@ -151,10 +136,10 @@ describe('Cloud Monitoring rotation metrics, as Cloud Monitoring stores them', (
 
   it('throws MetricsPublishError saying how far it got when Cloud Monitoring refuses, for the rotation to log', async () => {
     // Prepare
-    monitoring.emulator.injectFault({ kind: 'error', status: 503, operation: 'createTimeSeries' });
+    h.monitoring.emulator.injectFault({ kind: 'error', status: 503, operation: 'createTimeSeries' });
 
     // Act
-    const publishing = createCloudMonitoringRotationMetrics(client, { projectId }).publish(outcome());
+    const publishing = createCloudMonitoringRotationMetrics(h.client, { projectId }).publish(outcome());
 
     // Assess
     await expect(publishing).rejects.toThrow(MetricsPublishError);
@@ -163,7 +148,7 @@ describe('Cloud Monitoring rotation metrics, as Cloud Monitoring stores them', (
 
   it('sends nothing for a refused outcome', async () => {
     // Act
-    const attempt = createCloudMonitoringRotationMetrics(client, { projectId }).publish(outcome({ durationMs: -5 }));
+    const attempt = createCloudMonitoringRotationMetrics(h.client, { projectId }).publish(outcome({ durationMs: -5 }));
 
     // Assess
     await expect(attempt).rejects.toBeInstanceOf(MetricsPublishError);
@@ -172,7 +157,7 @@ describe('Cloud Monitoring rotation metrics, as Cloud Monitoring stores them', (
 
   it('sends nothing once the signal has aborted', async () => {
     // Act
-    const attempt = createCloudMonitoringRotationMetrics(client, { projectId }).publish(outcome(), {
+    const attempt = createCloudMonitoringRotationMetrics(h.client, { projectId }).publish(outcome(), {
       signal: AbortSignal.abort(new Error('rotation budget spent')),
     });
 
@@ -183,7 +168,7 @@ describe('Cloud Monitoring rotation metrics, as Cloud Monitoring stores them', (
 
   it('refuses to be built without a project id', () => {
     // Act
-    const build = () => createCloudMonitoringRotationMetrics(client, { projectId: ' ' });
+    const build = () => createCloudMonitoringRotationMetrics(h.client, { projectId: ' ' });
 
     // Assess
     expect(build).toThrow(RangeError);
