@@ -21,7 +21,7 @@ import {
 import { type Env, type FleetplaneConfig, parseConfigText, parseWorkerEnv } from '../shared/config/index.ts';
 import { type AwsGroupTarget, type Fleet, managedFleets } from '../shared/domain/fleet.ts';
 import { HEALTH_CLASSES } from '../shared/domain/health.ts';
-import { allocatedSize, seriesAllocation } from '../shared/domain/queue-metric.ts';
+import { deepQueueThreshold } from '../shared/domain/queue-metric.ts';
 import { ERROR_SOURCES } from '../shared/ports/cycle-metrics.ts';
 import { REPLACEMENT_OUTCOMES } from '../shared/ports/health-metrics.ts';
 import type { CfnString } from './iam.ts';
@@ -250,7 +250,7 @@ function deepQueueAlarms(
   const { environment } = config;
   return managedFleets(config.fleets, 'aws').flatMap((fleet) => {
     const target = fleet.target;
-    const threshold = deepQueueThreshold(fleet, config);
+    const threshold = deepQueueThreshold(fleet, config.allocations, 'aws');
     if (target?.cloud !== 'aws' || threshold === undefined) {
       return [];
     }
@@ -304,28 +304,6 @@ function deepQueueAlarms(
     };
     return [{ logicalId: queueAlarmId(fleet.name), alarm }];
   });
-}
-
-/**
- * The lowest `QueueDepth` at which the fleet sees one instance's worth of jobs (`jobsPerInstance`). The metric is the
- * series' depth before allocation, and the fleet decides on its AWS share, truncated as the worker does: with the
- * default allocation (all of it) this is `jobsPerInstance` itself. A series AWS takes none of never needs AWS capacity:
- * no alarm.
- */
-export function deepQueueThreshold(
-  fleet: Pick<Fleet, 'series' | 'jobsPerInstance'>,
-  config: Pick<FleetplaneConfig, 'allocations'>,
-): number | undefined {
-  const allocation = seriesAllocation(fleet.series, config.allocations, 'aws');
-  if (allocation <= 0) {
-    return undefined;
-  }
-  // Start just below the exact quotient and step up, so floating-point rounding never picks a depth one too low.
-  let depth = Math.max(0, Math.floor(fleet.jobsPerInstance / allocation) - 1);
-  while (allocatedSize(depth, allocation) < fleet.jobsPerInstance) {
-    depth += 1;
-  }
-  return depth;
 }
 
 function deepQueueDescription(fleet: Fleet, target: AwsGroupTarget, threshold: number, environment: string): string {

@@ -61,6 +61,29 @@ export function seriesAllocation(series: SeriesName, allocations: Allocations, c
   return allocations[queue][cloud];
 }
 
+/**
+ * The lowest depth of a fleet's series (before allocation, as the queue-depth metrics carry it) at which the fleet's
+ * share on `cloud`, truncated as the worker truncates it, is one instance's worth of jobs: what the "queue deep"
+ * alarms fire at. With the default allocation (all of it) this is `jobsPerInstance` itself. A series `cloud` takes none
+ * of never needs capacity there: undefined.
+ */
+export function deepQueueThreshold(
+  fleet: { readonly series: SeriesName; readonly jobsPerInstance: number },
+  allocations: Allocations,
+  cloud: Cloud,
+): number | undefined {
+  const allocation = seriesAllocation(fleet.series, allocations, cloud);
+  if (allocation <= 0) {
+    return undefined;
+  }
+  // Start just below the exact quotient and step up, so floating-point rounding never picks a depth one too low.
+  let depth = Math.max(0, Math.floor(fleet.jobsPerInstance / allocation) - 1);
+  while (allocatedSize(depth, allocation) < fleet.jobsPerInstance) {
+    depth += 1;
+  }
+  return depth;
+}
+
 export type SeriesValue =
   | { readonly ok: true; readonly series: SeriesName; readonly value: number; readonly depth: number }
   | { readonly ok: false; readonly series: SeriesName; readonly reason: string };

@@ -13,7 +13,6 @@ import { join } from 'node:path';
 import { MetricServiceClient } from '@google-cloud/monitoring';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { deepQueueThreshold } from '../../deploy/observability.ts';
 import { gcpClientOptions } from '../../local/gcp/index.ts';
 import { type MonitoringEmulator, startMonitoringEmulator } from '../../local/gcp/monitoring.ts';
 import { matches, parseFilter } from '../../local/gcp/monitoring-filter.ts';
@@ -23,7 +22,7 @@ import { isRecord, isString } from '../../shared/domain/guards.ts';
 import {
   type Allocations,
   allocatedSize,
-  type QueueAllocation,
+  deepQueueThreshold,
   seriesAllocation,
 } from '../../shared/domain/queue-metric.ts';
 import { QUEUE_NAMES, type QueueName, seriesNameOf } from '../../shared/domain/queues.ts';
@@ -625,19 +624,13 @@ function gcpThreshold(fleet: Fleet, allocations: Allocations): number | undefine
   throw new Error(`${fleet.name}: no threshold below 10000 jobs`);
 }
 
-/** The allocations with the clouds' shares swapped, so deploy/observability.ts's AWS rule reads GCP's share. */
-const swapClouds = (allocations: Allocations): Allocations => {
-  const swap = ({ aws, gcp }: QueueAllocation) => ({ aws: gcp, gcp: aws });
-  return { batches: swap(allocations.batches), codeintel: swap(allocations.codeintel) };
-};
-
 /** The capacity policies the function's parsed config calls for: a series, jobsPerInstance and threshold per fleet. */
 function expectedPolicies(config: FleetplaneConfig) {
   return Object.fromEntries(
     managedFleets(config.fleets, 'gcp').flatMap((fleet) => {
       const threshold = gcpThreshold(fleet, config.allocations);
-      // The same rule as the AWS alarm's, on the same share.
-      expect(deepQueueThreshold(fleet, { allocations: swapClouds(config.allocations) }), fleet.name).toBe(threshold);
+      // The same rule as the AWS alarm's, on GCP's share.
+      expect(deepQueueThreshold(fleet, config.allocations, 'gcp'), fleet.name).toBe(threshold);
       return threshold === undefined
         ? []
         : [[fleet.name, { series: fleet.series, jobs_per_instance: fleet.jobsPerInstance, threshold }]];

@@ -8,7 +8,6 @@ import {
   CYCLE_ALARM,
   DASHBOARD,
   decisionsSearch,
-  deepQueueThreshold,
   type ObservabilityInput,
   observabilityExtras,
   ROTATION_ALARM,
@@ -19,7 +18,7 @@ import { createEmfHealthMetrics } from '../../shared/aws/emf-health-metrics.ts';
 import { createEmfRotationMetrics } from '../../shared/aws/emf-rotation-metrics.ts';
 import { parseConfigText } from '../../shared/config/index.ts';
 import { managedFleets } from '../../shared/domain/fleet.ts';
-import { allocatedSize } from '../../shared/domain/queue-metric.ts';
+import { allocatedSize, deepQueueThreshold } from '../../shared/domain/queue-metric.ts';
 import { captureStdout } from '../support/emf.ts';
 
 const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -284,7 +283,8 @@ describe('observabilityExtras: alarms', () => {
       // Act
       const threshold = deepQueueThreshold(
         { series: 'batches', jobsPerInstance },
-        { allocations: { ...allAws(1), batches: { aws: allocation, gcp: 0 } } },
+        { ...allAws(1), batches: { aws: allocation, gcp: 0 } },
+        'aws',
       );
 
       // Assess: the smallest depth whose allocated value reaches one instance's worth.
@@ -299,7 +299,8 @@ describe('observabilityExtras: alarms', () => {
     expect(
       deepQueueThreshold(
         { series: 'batches', jobsPerInstance: 4 },
-        { allocations: { ...allAws(1), batches: { aws: 0, gcp: 1 } } },
+        { ...allAws(1), batches: { aws: 0, gcp: 1 } },
+        'aws',
       ),
     ).toBeUndefined();
   });
