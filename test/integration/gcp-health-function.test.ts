@@ -1,16 +1,14 @@
-import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtemp, rm, symlink } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { isolatedEnv } from '../../local/child-env.ts';
 import { LOCAL_EXECUTOR_TOKEN, LOCAL_SOURCEGRAPH_TOKEN } from '../../local/sourcegraph/index.ts';
 import { LOCAL_GCP_PROJECT, type LocalStack, startLocalStack } from '../../local/stack.ts';
 import { isRecord } from '../../shared/domain/guards.ts';
 import { FLEET_INSTANCES_METRIC_TYPE } from '../../shared/gcp/monitoring-health-metrics.ts';
 import { webhookSignatureHeaders } from '../../shared/webhook/hmac.ts';
+import { type FrameworkServer, startFunctionsFramework } from '../support/functions-framework.ts';
 import { runNode } from '../support/run-node.ts';
 
 /**
@@ -25,7 +23,6 @@ import { runNode } from '../support/run-node.ts';
  */
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-const FRAMEWORK = join(ROOT, 'node_modules/@google-cloud/functions-framework/build/src/main.js');
 const ZONE = 'us-central1-a';
 const DIRECT = 'executors-codeintel';
 const SHADOW = 'executors-batches';
@@ -40,8 +37,9 @@ let out: string;
 let stack: LocalStack | undefined;
 /** The stack's clock runs this many ms off real time; 0 once it has caught up. */
 let offset = 0;
-let server: ChildProcess | undefined;
-let serverLog = '';
+let server: FrameworkServer | undefined;
+/** What the server printed so far. */
+const serverLog = () => server?.log() ?? '';
 
 beforeAll(async () => {
   out = await mkdtemp(join(tmpdir(), 'fleetplane-gcp-health-'));
@@ -55,9 +53,8 @@ afterAll(async () => {
 });
 
 afterEach(async () => {
-  server?.kill('SIGKILL');
+  server?.stop();
   server = undefined;
-  serverLog = '';
   await stack?.close();
   stack = undefined;
   offset = 0;
@@ -97,55 +94,23 @@ const hmac = {
   },
 };
 
-async function freePort(): Promise<number> {
-  const probe = createServer();
-  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
-  const address = probe.address();
-  await new Promise((resolve) => probe.close(resolve));
-  if (address === null || typeof address === 'string') {
-    throw new Error('no port');
-  }
-  return address.port;
-}
-
 /** Starts `functions-framework --target=<target>` on the built health.js and waits until it answers. */
 async function serve(target: 'healthCheck' | 'webhook', document: object): Promise<string> {
   const local = running();
-  const port = await freePort();
-  server = spawn(
-    process.execPath,
-    [
-      FRAMEWORK,
-      `--target=${target}`,
-      '--signature-type=http',
-      `--source=${join(out, 'gcp', 'health.js')}`,
-      `--port=${port}`,
-    ],
-    {
-      env: isolatedEnv({
-        FLEETPLANE_CONFIG: JSON.stringify(document),
-        SRC_ACCESS_TOKEN: LOCAL_SOURCEGRAPH_TOKEN,
-        FLEETPLANE_GCP_MONITORING_ENDPOINT: local.monitoring.emulator.url,
-        FLEETPLANE_GCP_COMPUTE_ENDPOINT: local.compute.emulator.url,
-        FLEETPLANE_GCP_SECRET_MANAGER_ENDPOINT: local.secretManager.emulator.url,
-        FLEETPLANE_TIMEOUT_SECONDS: '30',
-      }),
-      stdio: ['ignore', 'pipe', 'pipe'],
+  server = await startFunctionsFramework({
+    source: join(out, 'gcp', 'health.js'),
+    target: target,
+    signature: 'http',
+    env: {
+      FLEETPLANE_CONFIG: JSON.stringify(document),
+      SRC_ACCESS_TOKEN: LOCAL_SOURCEGRAPH_TOKEN,
+      FLEETPLANE_GCP_MONITORING_ENDPOINT: local.monitoring.emulator.url,
+      FLEETPLANE_GCP_COMPUTE_ENDPOINT: local.compute.emulator.url,
+      FLEETPLANE_GCP_SECRET_MANAGER_ENDPOINT: local.secretManager.emulator.url,
+      FLEETPLANE_TIMEOUT_SECONDS: '30',
     },
-  );
-  server.stdout?.on('data', (chunk: Buffer) => {
-    serverLog += chunk;
   });
-  server.stderr?.on('data', (chunk: Buffer) => {
-    serverLog += chunk;
-  });
-  for (let attempt = 0; attempt < 300 && !/URL: http/.test(serverLog); attempt++) {
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  if (!/URL: http/.test(serverLog)) {
-    throw new Error(`functions-framework did not start:\n${serverLog}`);
-  }
-  return `http://127.0.0.1:${port}`;
+  return `${server.url}`;
 }
 
 const instancesOf = (group: string) => running().compute.group(LOCAL_GCP_PROJECT, ZONE, group)?.instances() ?? [];
@@ -239,7 +204,7 @@ describe('healthCheck in the functions-framework server', () => {
     const text = await response.text();
 
     // Assess
-    expect(response.status, serverLog).toBe(200);
+    expect(response.status, serverLog()).toBe(200);
     const report: unknown = JSON.parse(text);
     expect(report).toMatchObject({ sourcegraph: { ok: true }, unexplained: [] });
     const codeintel = fleetReport(report, 'codeintel');
@@ -267,7 +232,7 @@ describe('healthCheck in the functions-framework server', () => {
         .monitoring.series()
         .filter((series) => series.metric.type === FLEET_INSTANCES_METRIC_TYPE),
     ).toHaveLength(10);
-    expect(`${text}${serverLog}`).not.toContain(LOCAL_SOURCEGRAPH_TOKEN);
+    expect(`${text}${serverLog()}`).not.toContain(LOCAL_SOURCEGRAPH_TOKEN);
   });
 
   it('replaces nothing and answers 503 when Sourcegraph cannot list the executors', async () => {
@@ -282,7 +247,7 @@ describe('healthCheck in the functions-framework server', () => {
     const report: unknown = await response.json();
 
     // Assess
-    expect(response.status, serverLog).toBe(503);
+    expect(response.status, serverLog()).toBe(503);
     expect(report).toMatchObject({ sourcegraph: { ok: false } });
     expect(fleetReport(report, 'codeintel')).toMatchObject({ replaced: [], wouldReplace: [] });
     expect(idsOf(DIRECT)).toEqual(direct);
@@ -351,7 +316,7 @@ describe('webhook in the functions-framework server', () => {
     const htmlText = await html.text();
 
     // Assess
-    expect(json.status, serverLog).toBe(200);
+    expect(json.status, serverLog()).toBe(200);
     expect(json.headers.get('content-type')).toMatch(/^application\/json/);
     expect(JSON.parse(jsonText)).toMatchObject({
       sourcegraph: { ok: true },
@@ -362,7 +327,7 @@ describe('webhook in the functions-framework server', () => {
     expect(html.headers.get('content-security-policy')).toContain("default-src 'none'");
     expect(htmlText).toContain('codeintel');
     expect(idsOf(DIRECT)).toEqual(direct);
-    expect(`${jsonText}${htmlText}${serverLog}`).not.toContain(WEBHOOK_KEY);
+    expect(`${jsonText}${htmlText}${serverLog()}`).not.toContain(WEBHOOK_KEY);
   });
 
   it('refuses unsigned, forged and replayed requests with 401 and runs nothing', async () => {
@@ -370,7 +335,7 @@ describe('webhook in the functions-framework server', () => {
     await webhookStack();
     const url = await serve('webhook', config(hmac));
     const once = signed('/health');
-    expect((await call(url, once)).status, serverLog).toBe(200);
+    expect((await call(url, once)).status, serverLog()).toBe(200);
     const before = backendCalls();
 
     // Act
@@ -387,11 +352,8 @@ describe('webhook in the functions-framework server', () => {
     }
     expect(backendCalls()).toBe(before);
     expect(running().sourcegraph.executorToken()).toBe(LOCAL_EXECUTOR_TOKEN);
-    // The server's log lines reach this process through a pipe, after the answers may have.
-    for (let attempt = 0; attempt < 50 && !/"reason":"replayed"/.test(serverLog); attempt++) {
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
-    expect(serverLog).toMatch(/"reason":"replayed"/);
+    await server?.waitForLog(/"reason":"replayed"/);
+    expect(serverLog()).toMatch(/"reason":"replayed"/);
   });
 
   it('answers 405 for a wrong method, 413 for a 70 KiB body and 400 for a body that is not JSON', async () => {
@@ -419,7 +381,7 @@ describe('webhook in the functions-framework server', () => {
     });
 
     // Assess
-    expect(wrongMethod.status, serverLog).toBe(405);
+    expect(wrongMethod.status, serverLog()).toBe(405);
     expect(wrongMethod.headers.get('allow')).toBe('GET, HEAD');
     expect(tooLarge.status).toBe(413);
     expect(notJson.status).toBe(400);
@@ -442,7 +404,7 @@ describe('webhook in the functions-framework server', () => {
     const text = await response.text();
 
     // Assess
-    expect(response.status, `${text}\n${serverLog}`).toBe(200);
+    expect(response.status, `${text}\n${serverLog()}`).toBe(200);
     expect(JSON.parse(text)).toMatchObject({
       steps: ['createSecret', 'setSecret', 'testSecret', 'finishSecret'].map((step) => ({ step, outcome: 'done' })),
     });
@@ -452,7 +414,7 @@ describe('webhook in the functions-framework server', () => {
     expect(token).not.toBe(LOCAL_EXECUTOR_TOKEN);
     expect(versions.find((version) => version.version === current)?.value).toBe(token);
     for (const secret of [token, LOCAL_SOURCEGRAPH_TOKEN, WEBHOOK_KEY]) {
-      expect(`${text}${serverLog}`).not.toContain(secret);
+      expect(`${text}${serverLog()}`).not.toContain(secret);
     }
   });
 
@@ -465,7 +427,7 @@ describe('webhook in the functions-framework server', () => {
     const response = await call(url, signed('/rotate', { method: 'POST' }));
 
     // Assess
-    expect(response.status, serverLog).toBe(404);
+    expect(response.status, serverLog()).toBe(404);
     expect(running().sourcegraph.executorToken()).toBe(LOCAL_EXECUTOR_TOKEN);
   });
 
@@ -478,7 +440,7 @@ describe('webhook in the functions-framework server', () => {
     const response = await fetch(`${url}/health`);
 
     // Assess
-    expect(response.status, serverLog).toBe(200);
+    expect(response.status, serverLog()).toBe(200);
     expect(await response.json()).toMatchObject({ sourcegraph: { ok: true } });
   });
 });

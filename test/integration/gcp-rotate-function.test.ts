@@ -1,14 +1,12 @@
-import { type ChildProcess, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm, symlink } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { isolatedEnv } from '../../local/child-env.ts';
 import { LOCAL_EXECUTOR_TOKEN, LOCAL_SOURCEGRAPH_TOKEN } from '../../local/sourcegraph/index.ts';
 import { LOCAL_GCP_PROJECT, type LocalStack, startLocalStack } from '../../local/stack.ts';
+import { type FrameworkServer, startFunctionsFramework } from '../support/functions-framework.ts';
 import { runNode } from '../support/run-node.ts';
 
 /**
@@ -17,13 +15,13 @@ import { runNode } from '../support/run-node.ts';
  */
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-const FRAMEWORK = join(ROOT, 'node_modules/@google-cloud/functions-framework/build/src/main.js');
 const SECRET_ID = 'executor-token';
 const SECRET = `projects/${LOCAL_GCP_PROJECT}/secrets/${SECRET_ID}`;
 let out: string;
 let stack: LocalStack;
-let server: ChildProcess | undefined;
-let serverLog = '';
+let server: FrameworkServer | undefined;
+/** What the server printed so far. */
+const serverLog = () => server?.log() ?? '';
 
 beforeAll(async () => {
   out = await mkdtemp(join(tmpdir(), 'fleetplane-gcp-rotate-'));
@@ -42,67 +40,32 @@ beforeEach(async () => {
 });
 
 afterEach(async () => {
-  server?.kill('SIGKILL');
+  server?.stop();
   server = undefined;
-  serverLog = '';
   await stack.close();
 });
 
-async function freePort(): Promise<number> {
-  const probe = createServer();
-  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
-  const address = probe.address();
-  await new Promise((resolve) => probe.close(resolve));
-  if (address === null || typeof address === 'string') {
-    throw new Error('no port');
-  }
-  return address.port;
-}
-
-/** Waits (up to 5 s) until the server has logged a line matching `pattern`, then asserts it. */
+/** Asserts the server logged a line matching `pattern`, waiting for it to come through the pipe. */
 async function logged(pattern: RegExp): Promise<void> {
-  for (let attempt = 0; attempt < 50 && !pattern.test(serverLog); attempt++) {
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  expect(serverLog).toMatch(pattern);
+  await server?.waitForLog(pattern);
+  expect(serverLog()).toMatch(pattern);
 }
 
 /** Starts `functions-framework --target=<target>` on the built rotate.js and waits until it answers. */
 async function serve(target: 'rotate' | 'rotateOnSecretEvent'): Promise<string> {
-  const port = await freePort();
   const signature = target === 'rotate' ? 'http' : 'cloudevent';
-  server = spawn(
-    process.execPath,
-    [
-      FRAMEWORK,
-      `--target=${target}`,
-      `--signature-type=${signature}`,
-      `--source=${join(out, 'gcp', 'rotate.js')}`,
-      `--port=${port}`,
-    ],
-    {
-      env: isolatedEnv({
-        FLEETPLANE_CONFIG: JSON.stringify({ ...stack.config(), executorSecret: { gcpSecretManager: SECRET } }),
-        SRC_ACCESS_TOKEN: LOCAL_SOURCEGRAPH_TOKEN,
-        FLEETPLANE_GCP_SECRET_MANAGER_ENDPOINT: stack.secretManager.emulator.url,
-        FLEETPLANE_TIMEOUT_SECONDS: '20',
-      }),
-      stdio: ['ignore', 'pipe', 'pipe'],
+  server = await startFunctionsFramework({
+    source: join(out, 'gcp', 'rotate.js'),
+    target: target,
+    signature: signature,
+    env: {
+      FLEETPLANE_CONFIG: JSON.stringify({ ...stack.config(), executorSecret: { gcpSecretManager: SECRET } }),
+      SRC_ACCESS_TOKEN: LOCAL_SOURCEGRAPH_TOKEN,
+      FLEETPLANE_GCP_SECRET_MANAGER_ENDPOINT: stack.secretManager.emulator.url,
+      FLEETPLANE_TIMEOUT_SECONDS: '20',
     },
-  );
-  server.stdout?.on('data', (chunk: Buffer) => {
-    serverLog += chunk;
   });
-  server.stderr?.on('data', (chunk: Buffer) => {
-    serverLog += chunk;
-  });
-  for (let attempt = 0; attempt < 300 && !/URL: http/.test(serverLog); attempt++) {
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  if (!/URL: http/.test(serverLog)) {
-    throw new Error(`functions-framework did not start:\n${serverLog}`);
-  }
-  return `http://127.0.0.1:${port}/`;
+  return `${server.url}/`;
 }
 
 /** A Pub/Sub CloudEvent (binary mode) as Eventarc delivers Secret Manager's notification. */
@@ -138,7 +101,7 @@ describe('the built GCP rotate function in the functions-framework server', () =
     const text = await response.text();
 
     // Assess
-    expect(response.status, serverLog).toBe(200);
+    expect(response.status, serverLog()).toBe(200);
     const report: unknown = JSON.parse(text);
     expect(report).toMatchObject({
       rotation: expect.any(String),
@@ -148,8 +111,8 @@ describe('the built GCP rotate function in the functions-framework server', () =
     expect(token).not.toBe(LOCAL_EXECUTOR_TOKEN);
     expect(latest()).toBe(token);
     expect(text).not.toContain(token);
-    expect(serverLog).not.toContain(token);
-    expect(serverLog).not.toContain(LOCAL_SOURCEGRAPH_TOKEN);
+    expect(serverLog()).not.toContain(token);
+    expect(serverLog()).not.toContain(LOCAL_SOURCEGRAPH_TOKEN);
   });
 
   it('answers GET with 405 and rotates nothing', async () => {
@@ -173,12 +136,12 @@ describe('the built GCP rotate function in the functions-framework server', () =
     const response = await secretEvent(url, 'SECRET_ROTATE', SECRET);
 
     // Assess
-    expect(response.status, serverLog).toBeLessThan(300);
+    expect(response.status, serverLog()).toBeLessThan(300);
     const token = stack.sourcegraph.executorToken();
     expect(token).not.toBe(LOCAL_EXECUTOR_TOKEN);
     expect(latest()).toBe(token);
-    expect(serverLog).not.toContain(token);
-    expect(serverLog).not.toContain(LOCAL_SOURCEGRAPH_TOKEN);
+    expect(serverLog()).not.toContain(token);
+    expect(serverLog()).not.toContain(LOCAL_SOURCEGRAPH_TOKEN);
   });
 
   it('acknowledges other event types and refuses another secret, rotating nothing', async () => {
@@ -190,8 +153,8 @@ describe('the built GCP rotate function in the functions-framework server', () =
     const refused = await secretEvent(url, 'SECRET_ROTATE', `projects/${LOCAL_GCP_PROJECT}/secrets/other`);
 
     // Assess
-    expect(ignored.status, serverLog).toBeLessThan(300);
-    expect(refused.status, serverLog).toBeLessThan(300);
+    expect(ignored.status, serverLog()).toBeLessThan(300);
+    expect(refused.status, serverLog()).toBeLessThan(300);
     // The server's log lines reach this process through a pipe, after the answers may have.
     await logged(/secret event ignored/);
     await logged(/rotates only the configured executor secret/);

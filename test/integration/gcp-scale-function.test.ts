@@ -1,14 +1,12 @@
-import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtemp, rm, symlink } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { isolatedEnv } from '../../local/child-env.ts';
 import { LOCAL_SOURCEGRAPH_TOKEN } from '../../local/sourcegraph/index.ts';
 import { LOCAL_GCP_PROJECT, type LocalStack, startLocalStack } from '../../local/stack.ts';
 import { isRecord } from '../../shared/domain/guards.ts';
+import { type FrameworkServer, startFunctionsFramework } from '../support/functions-framework.ts';
 import { runNode } from '../support/run-node.ts';
 
 /**
@@ -17,13 +15,13 @@ import { runNode } from '../support/run-node.ts';
  */
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-const FRAMEWORK = join(ROOT, 'node_modules/@google-cloud/functions-framework/build/src/main.js');
 const ZONE = 'us-central1-a';
 const GROUP = 'executors-codeintel';
 let out: string;
 let stack: LocalStack;
-let server: ChildProcess | undefined;
-let serverLog = '';
+let server: FrameworkServer | undefined;
+/** What the server printed so far. */
+const serverLog = () => server?.log() ?? '';
 
 beforeAll(async () => {
   out = await mkdtemp(join(tmpdir(), 'fleetplane-gcp-function-'));
@@ -43,9 +41,8 @@ beforeEach(async () => {
 });
 
 afterEach(async () => {
-  server?.kill('SIGKILL');
+  server?.stop();
   server = undefined;
-  serverLog = '';
   await stack.close();
 });
 
@@ -68,49 +65,22 @@ const config = () => ({
   ],
 });
 
-async function freePort(): Promise<number> {
-  const probe = createServer();
-  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
-  const address = probe.address();
-  await new Promise((resolve) => probe.close(resolve));
-  if (address === null || typeof address === 'string') {
-    throw new Error('no port');
-  }
-  return address.port;
-}
-
 /** Starts `functions-framework --target=scale` on the built package and waits until it answers. */
 async function serve(): Promise<string> {
-  const port = await freePort();
-  server = spawn(
-    process.execPath,
-    [FRAMEWORK, '--target=scale', '--signature-type=http', `--source=${join(out, 'gcp')}`, `--port=${port}`],
-    {
-      env: isolatedEnv({
-        FLEETPLANE_CONFIG: JSON.stringify(config()),
-        SRC_ACCESS_TOKEN: LOCAL_SOURCEGRAPH_TOKEN,
-        FLEETPLANE_GCP_MONITORING_ENDPOINT: stack.monitoring.emulator.url,
-        FLEETPLANE_GCP_COMPUTE_ENDPOINT: stack.compute.emulator.url,
-        FLEETPLANE_GCP_SECRET_MANAGER_ENDPOINT: stack.secretManager.emulator.url,
-        FLEETPLANE_TIMEOUT_SECONDS: '20',
-      }),
-      stdio: ['ignore', 'pipe', 'pipe'],
+  server = await startFunctionsFramework({
+    source: join(out, 'gcp'),
+    target: 'scale',
+    signature: 'http',
+    env: {
+      FLEETPLANE_CONFIG: JSON.stringify(config()),
+      SRC_ACCESS_TOKEN: LOCAL_SOURCEGRAPH_TOKEN,
+      FLEETPLANE_GCP_MONITORING_ENDPOINT: stack.monitoring.emulator.url,
+      FLEETPLANE_GCP_COMPUTE_ENDPOINT: stack.compute.emulator.url,
+      FLEETPLANE_GCP_SECRET_MANAGER_ENDPOINT: stack.secretManager.emulator.url,
+      FLEETPLANE_TIMEOUT_SECONDS: '20',
     },
-  );
-  server.stdout?.on('data', (chunk: Buffer) => {
-    serverLog += chunk;
   });
-  server.stderr?.on('data', (chunk: Buffer) => {
-    serverLog += chunk;
-  });
-  // Any HTTP request would run the function, so readiness is the framework's own banner.
-  for (let attempt = 0; attempt < 300 && !/URL: http/.test(serverLog); attempt++) {
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  if (!/URL: http/.test(serverLog)) {
-    throw new Error(`functions-framework did not start:\n${serverLog}`);
-  }
-  return `http://127.0.0.1:${port}/`;
+  return `${server.url}/`;
 }
 
 const post = (url: string, body: unknown) =>
@@ -134,7 +104,7 @@ describe('the built GCP scale function in the functions-framework server', () =>
     const summary: unknown = await response.json();
 
     // Assess
-    expect(response.status, serverLog).toBe(200);
+    expect(response.status, serverLog()).toBe(200);
     expect(summary).toMatchObject({
       cycles: 1,
       published: ['codeintel'],
@@ -154,7 +124,7 @@ describe('the built GCP scale function in the functions-framework server', () =>
         points: [expect.objectContaining({ value: { type: 'INT64', value: 30n } })],
       }),
     ]);
-    expect(serverLog).not.toContain(LOCAL_SOURCEGRAPH_TOKEN);
+    expect(serverLog()).not.toContain(LOCAL_SOURCEGRAPH_TOKEN);
   });
 
   it("stamps every line of a request with Google's trace for it, and the caller's own id beside it", async () => {
@@ -170,20 +140,18 @@ describe('the built GCP scale function in the functions-framework server', () =>
       });
 
     // Act
-    expect((await send({ 'x-cloud-trace-context': `${trace}/1;o=1` })).status, serverLog).toBe(200);
+    expect((await send({ 'x-cloud-trace-context': `${trace}/1;o=1` })).status, serverLog()).toBe(200);
     expect((await send({ 'x-correlation-id': 'caller-42', 'x-cloud-trace-context': `${trace}/2;o=1` })).status).toBe(
       200,
     );
 
-    // Assess: the lines come through a pipe; wait for both requests' decisions
+    // Assess
+    await server?.waitForLog(/"fleet decision".*"caller-42"/);
     const decisions = () =>
-      serverLog
+      serverLog()
         .split('\n')
         .filter((line) => line.startsWith('{') && line.includes('"fleet decision"'))
         .map((line) => JSON.parse(line) as Record<string, unknown>);
-    for (let attempt = 0; attempt < 100 && decisions().length < 2; attempt++) {
-      await new Promise((resolve) => setTimeout(resolve, 20));
-    }
     expect(decisions().map((line) => [line.correlation_id, line.caller_correlation_id, line.severity])).toEqual([
       [trace, undefined, 'INFO'],
       [trace, 'caller-42', 'INFO'],
@@ -200,7 +168,7 @@ describe('the built GCP scale function in the functions-framework server', () =>
     const summary: unknown = await response.json();
 
     // Assess
-    expect(response.status, serverLog).toBe(200);
+    expect(response.status, serverLog()).toBe(200);
     expect(summary).toMatchObject({ cycles: expect.any(Number) });
     expect(isRecord(summary) && Number(summary.cycles)).toBeGreaterThanOrEqual(2);
     expect(workerSeries()[0]?.points.length).toBe(1);
