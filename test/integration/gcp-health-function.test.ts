@@ -1,15 +1,11 @@
-import { mkdtemp, rm, symlink } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { LOCAL_EXECUTOR_TOKEN, LOCAL_SOURCEGRAPH_TOKEN } from '../../local/sourcegraph/index.ts';
 import { LOCAL_GCP_PROJECT, type LocalStack, startLocalStack } from '../../local/stack.ts';
 import { isRecord } from '../../shared/domain/guards.ts';
 import { FLEET_INSTANCES_METRIC_TYPE } from '../../shared/gcp/monitoring-health-metrics.ts';
 import { webhookSignatureHeaders } from '../../shared/webhook/hmac.ts';
-import { type FrameworkServer, startFunctionsFramework } from '../support/functions-framework.ts';
-import { runNode } from '../support/run-node.ts';
+import { type FrameworkServer, startFunctionsFramework, useBuiltGcpPackage } from '../support/functions-framework.ts';
 
 /**
  * The built GCP health bundle (health.js: `healthCheck` and `webhook`) served by the real functions-framework CLI, as
@@ -22,7 +18,6 @@ import { runNode } from '../support/run-node.ts';
  * those VMs as old as a real check would.
  */
 
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const ZONE = 'us-central1-a';
 const DIRECT = 'executors-codeintel';
 const SHADOW = 'executors-batches';
@@ -33,24 +28,13 @@ const WEBHOOK_KEY = 'webhook-key-for-the-local-stack-0123456789abcdef';
 const NEW_EXECUTOR_TOKEN = 'executor-token-after-an-admin-changed-it';
 const MINUTE = 60_000;
 
-let out: string;
+const gcpPackage = useBuiltGcpPackage();
 let stack: LocalStack | undefined;
 /** The stack's clock runs this many ms off real time; 0 once it has caught up. */
 let offset = 0;
 let server: FrameworkServer | undefined;
 /** What the server printed so far. */
 const serverLog = () => server?.log() ?? '';
-
-beforeAll(async () => {
-  out = await mkdtemp(join(tmpdir(), 'fleetplane-gcp-health-'));
-  const build = await runNode(join(ROOT, 'scripts/build.ts'), ['--out', out]);
-  expect(build.code, build.stderr).toBe(0);
-  await symlink(join(ROOT, 'node_modules'), join(out, 'gcp', 'node_modules'), 'dir');
-}, 180_000);
-
-afterAll(async () => {
-  await rm(out, { recursive: true, force: true });
-});
 
 afterEach(async () => {
   server?.stop();
@@ -98,7 +82,7 @@ const hmac = {
 async function serve(target: 'healthCheck' | 'webhook', document: object): Promise<string> {
   const local = running();
   server = await startFunctionsFramework({
-    source: join(out, 'gcp', 'health.js'),
+    source: join(gcpPackage(), 'health.js'),
     target: target,
     signature: 'http',
     env: {

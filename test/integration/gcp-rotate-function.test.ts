@@ -1,38 +1,22 @@
 import { randomUUID } from 'node:crypto';
-import { mkdtemp, rm, symlink } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { LOCAL_EXECUTOR_TOKEN, LOCAL_SOURCEGRAPH_TOKEN } from '../../local/sourcegraph/index.ts';
 import { LOCAL_GCP_PROJECT, type LocalStack, startLocalStack } from '../../local/stack.ts';
-import { type FrameworkServer, startFunctionsFramework } from '../support/functions-framework.ts';
-import { runNode } from '../support/run-node.ts';
+import { type FrameworkServer, startFunctionsFramework, useBuiltGcpPackage } from '../support/functions-framework.ts';
 
 /**
  * The built GCP rotate bundle served by the real functions-framework CLI (as Cloud Functions runs it), rotating the
  * executor secret in the Secret Manager emulator and the Sourcegraph emulator's site configuration.
  */
 
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const SECRET_ID = 'executor-token';
 const SECRET = `projects/${LOCAL_GCP_PROJECT}/secrets/${SECRET_ID}`;
-let out: string;
+const gcpPackage = useBuiltGcpPackage();
 let stack: LocalStack;
 let server: FrameworkServer | undefined;
 /** What the server printed so far. */
 const serverLog = () => server?.log() ?? '';
-
-beforeAll(async () => {
-  out = await mkdtemp(join(tmpdir(), 'fleetplane-gcp-rotate-'));
-  const build = await runNode(join(ROOT, 'scripts/build.ts'), ['--out', out]);
-  expect(build.code).toBe(0);
-  await symlink(join(ROOT, 'node_modules'), join(out, 'gcp', 'node_modules'), 'dir');
-}, 180_000);
-
-afterAll(async () => {
-  await rm(out, { recursive: true, force: true });
-});
 
 beforeEach(async () => {
   stack = await startLocalStack();
@@ -55,7 +39,7 @@ async function logged(pattern: RegExp): Promise<void> {
 async function serve(target: 'rotate' | 'rotateOnSecretEvent'): Promise<string> {
   const signature = target === 'rotate' ? 'http' : 'cloudevent';
   server = await startFunctionsFramework({
-    source: join(out, 'gcp', 'rotate.js'),
+    source: join(gcpPackage(), 'rotate.js'),
     target: target,
     signature: signature,
     env: {

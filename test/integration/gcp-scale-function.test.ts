@@ -1,39 +1,21 @@
-import { mkdtemp, rm, symlink } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { LOCAL_SOURCEGRAPH_TOKEN } from '../../local/sourcegraph/index.ts';
 import { LOCAL_GCP_PROJECT, type LocalStack, startLocalStack } from '../../local/stack.ts';
 import { isRecord } from '../../shared/domain/guards.ts';
-import { type FrameworkServer, startFunctionsFramework } from '../support/functions-framework.ts';
-import { runNode } from '../support/run-node.ts';
+import { type FrameworkServer, startFunctionsFramework, useBuiltGcpPackage } from '../support/functions-framework.ts';
 
 /**
  * The built GCP bundle served by the real functions-framework (its own CLI, as Cloud Functions runs it), with the
  * official Google clients in REST mode pointed at the local stack's emulators.
  */
 
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const ZONE = 'us-central1-a';
 const GROUP = 'executors-codeintel';
-let out: string;
+const gcpPackage = useBuiltGcpPackage();
 let stack: LocalStack;
 let server: FrameworkServer | undefined;
 /** What the server printed so far. */
 const serverLog = () => server?.log() ?? '';
-
-beforeAll(async () => {
-  out = await mkdtemp(join(tmpdir(), 'fleetplane-gcp-function-'));
-  const build = await runNode(join(ROOT, 'scripts/build.ts'), ['--out', out]);
-  expect(build.code).toBe(0);
-  // What Cloud Functions' install gives the package: its pinned dependencies next to it.
-  await symlink(join(ROOT, 'node_modules'), join(out, 'gcp', 'node_modules'), 'dir');
-}, 180_000);
-
-afterAll(async () => {
-  await rm(out, { recursive: true, force: true });
-});
 
 beforeEach(async () => {
   stack = await startLocalStack({ bootDelayMs: 60_000 });
@@ -68,7 +50,7 @@ const config = () => ({
 /** Starts `functions-framework --target=scale` on the built package and waits until it answers. */
 async function serve(): Promise<string> {
   server = await startFunctionsFramework({
-    source: join(out, 'gcp'),
+    source: gcpPackage(),
     target: 'scale',
     signature: 'http',
     env: {

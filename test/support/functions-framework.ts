@@ -1,13 +1,41 @@
 import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtemp, rm, symlink } from 'node:fs/promises';
 import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, expect } from 'vitest';
 import { isolatedEnv } from '../../local/child-env.ts';
+import { runNode } from './run-node.ts';
 
-const FRAMEWORK = join(
-  fileURLToPath(new URL('../..', import.meta.url)),
-  'node_modules/@google-cloud/functions-framework/build/src/main.js',
-);
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+const FRAMEWORK = join(ROOT, 'node_modules/@google-cloud/functions-framework/build/src/main.js');
+
+/**
+ * `npm run build`'s GCP package, built once for the test file into a temporary directory (removed after it) with the
+ * repository's node_modules linked beside it: what Cloud Functions' install gives the package. Returns the package
+ * directory, readable once the file's tests run.
+ */
+export function useBuiltGcpPackage(): () => string {
+  let out: string | undefined;
+  beforeAll(async () => {
+    out = await mkdtemp(join(tmpdir(), 'fleetplane-gcp-package-'));
+    const build = await runNode(join(ROOT, 'scripts/build.ts'), ['--out', out]);
+    expect(build.code, build.stderr).toBe(0);
+    await symlink(join(ROOT, 'node_modules'), join(out, 'gcp', 'node_modules'), 'dir');
+  }, 180_000);
+  afterAll(async () => {
+    if (out !== undefined) {
+      await rm(out, { recursive: true, force: true });
+    }
+  });
+  return () => {
+    if (out === undefined) {
+      throw new Error('the GCP package is built in beforeAll: read it inside a test or hook');
+    }
+    return join(out, 'gcp');
+  };
+}
 
 /** The real functions-framework serving one built function on a loopback port, its output collected. */
 export interface FrameworkServer {
