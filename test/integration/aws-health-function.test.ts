@@ -9,6 +9,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { awsClientConfig } from '../../local/aws/index.ts';
 import { LOCAL_EXECUTOR_TOKEN, LOCAL_SOURCEGRAPH_TOKEN } from '../../local/sourcegraph/index.ts';
 import {
+  DEFAULT_LOCAL_FLEETS,
   LOCAL_ENVIRONMENT,
   LOCAL_REGION,
   type LocalFleet,
@@ -106,28 +107,10 @@ describe('the built AWS health function on its schedule', () => {
   const GRACE_SECONDS = 120;
   const REJECTED_TOKEN = 'a-token-sourcegraph-never-accepted-0123456789';
   const ROTATED_TOKEN = 'the-executors-token-after-an-edit-0123456789';
-  const FLEETS: readonly LocalFleet[] = [
-    {
-      fleet: 'codeintel',
-      group: 'sourcegraph-executors-codeintel',
-      queues: ['codeintel'],
-      min: 0,
-      max: 10,
-      desired: 0,
-      jobsPerInstance: 4,
-      mode: 'direct',
-    },
-    {
-      fleet: 'batches',
-      group: 'sourcegraph-executors-batches',
-      queues: ['batches'],
-      min: 0,
-      max: 6,
-      desired: 0,
-      jobsPerInstance: 4,
-      mode: 'shadow',
-    },
-  ];
+  // The local defaults, with batches in shadow mode: judged and reported, never changed.
+  const FLEETS: readonly LocalFleet[] = DEFAULT_LOCAL_FLEETS.map((fleet) =>
+    fleet.fleet === 'batches' ? { ...fleet, mode: 'shadow' } : fleet,
+  );
   const time = { now: 0 };
   let stack: LocalStack;
   let asg: AutoScalingClient;
